@@ -1,0 +1,50 @@
+# promote — see README.md
+GO        ?= go
+BIN       := bin
+TOOLS     := $(CURDIR)/.tools/bin
+CRANE_VERSION  := v0.22.1
+COSIGN_VERSION := v2.6.5
+export PATH := $(TOOLS):$(PATH)
+
+.PHONY: all build demo test unit integration tools vet fmt bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/promote ./cmd/promote
+	$(GO) build -o $(BIN)/promote-demo ./cmd/promote-demo
+
+demo: build
+	./scripts/demo.sh
+
+## test: vet, unit tests with the race detector, then integration tests
+## against the real distribution registry with crane and cosign.
+test: vet unit integration
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+integration: tools build
+	PROMOTE_BIN=$(CURDIR)/$(BIN)/promote $(GO) test -count=1 -tags integration -timeout 20m ./integration/...
+
+## tools: the real clients the integration tests drive (pinned).
+tools: $(TOOLS)/crane $(TOOLS)/cosign
+	@command -v docker-registry >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry; \
+	  else echo "docker-registry (Debian package) is required: sudo apt-get install docker-registry"; exit 1; fi; }
+
+$(TOOLS)/crane:
+	GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
+$(TOOLS)/cosign:
+	GOBIN=$(TOOLS) $(GO) install github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf $(BIN) .promote

@@ -1,0 +1,91 @@
+// Command promote-demo serves in-process OCI registries on 127.0.0.1 and
+// pushes small generated images into them, for `make demo` and for trying
+// a pipeline locally. It is not part of promote itself.
+//
+//	promote-demo serve --count 2 --addr-file FILE   # runs until interrupted
+//	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "push":
+		err = push(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "promote-demo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels]")
+	os.Exit(2)
+}
+
+// serve starts count registries on free loopback ports and writes
+// REGISTRY_<n>=host:port lines to the address file once all listen.
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	count := fs.Int("count", 2, "number of registries")
+	addrFile := fs.String("addr-file", "", "file to write the addresses to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *count < 1 || *count > 8 || *addrFile == "" {
+		return fmt.Errorf("serve: --count must be 1..8 and --addr-file is required")
+	}
+	var lines []string
+	var servers []*http.Server
+	for i := 0; i < *count; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{
+			Handler:           registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)),
+			ReadHeaderTimeout: 10 * time.Second,
+		}
+		servers = append(servers, srv)
+		go srv.Serve(ln)
+		lines = append(lines, fmt.Sprintf("REGISTRY_%c=%s", 'A'+i, ln.Addr().String()))
+	}
+	tmp := *addrFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, *addrFile); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	for _, s := range servers {
+		s.Close()
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// action wraps a command body: it opens the session, runs fn and renders
+// what fn returns, in text or JSON.
+func (s *state) action(name string, fn func(c *cli.Context, ss *session) (any, func(io.Writer), error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		s.command = name
+		ss, err := s.open(c.Context)
+		if err != nil {
+			return s.render(name, nil, nil, err)
+		}
+		defer ss.Close()
+		res, text, err := fn(c, ss)
+		return s.render(name, res, text, err)
+	}
+}
+
+func toCommand(s *state) *cli.Command {
+	const usage = "to ENV APP[:TAG|@DIGEST] [--tag TAG]... [--dry-run] [--reason TEXT]"
+	return &cli.Command{
+		Name:      "to",
+		Usage:     "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
+		UsageText: "promote " + usage,
+		Description: `With APP alone the source is the from environment's current digest; with :TAG,
+that tag in the from repository (resolved once); with @DIGEST, that digest, which must
+have been promoted to the from environment. Tags written: the given tag, or the tags the
+digest carries in the from environment, plus every --tag. A moving tag (latest) is never
+written into an immutable environment: the tags derived from the image's labels are.`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
+			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
+		},
+		Action: s.action("to", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 2, 2)
+			if err != nil {
+				return nil, nil, err
+			}
+			ref, err := promote.ParseRef(a[1])
+			if err != nil {
+				return nil, nil, err
+			}
+			res, err := ss.engine.Promote(c.Context, promote.Request{Env: a[0], Ref: ref, Tags: c.StringSlice("tag"),
+				DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
+			if res == nil {
+				return nil, nil, err
+			}
+			return res, func(w io.Writer) { printPromotion(w, res) }, err
+		}),
+	}
+}
+
+func rollbackCommand(s *state) *cli.Command {
+	const usage = "rollback ENV APP [--to DIGEST|RECORD] [--reason TEXT]"
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "re-point ENV at a digest it held before (default: the one before the current); copies nothing",
+		UsageText: "promote " + usage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "`DIGEST` or RECORD id to return to"},
+			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
+		},
+		Action: s.action("rollback", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 2, 2)
+			if err != nil {
+				return nil, nil, err
+			}
+			cur, err := ss.engine.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
+			if err != nil {
+				return nil, nil, err
+			}
+			return cur, func(w io.Writer) { printRollback(w, cur) }, nil
+		}),
+	}
+}
+
+func currentCommand(s *state) *cli.Command {
+	const usage = "current ENV APP"
+	return &cli.Command{
+		Name:      "current",
+		Usage:     "print REPOSITORY@DIGEST that ENV holds for APP",
+		UsageText: "promote " + usage,
+		Action: s.action("current", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 2, 2)
+			if err != nil {
+				return nil, nil, err
+			}
+			cur, err := ss.engine.Current(c.Context, a[0], a[1])
+			if err != nil {
+				return nil, nil, err
+			}
+			return cur, func(w io.Writer) { io.WriteString(w, cur.Reference+"\n") }, nil
+		}),
+	}
+}
+
+func historyCommand(s *state) *cli.Command {
+	const usage = "history [APP] [--env ENV] [--kind KIND] [--limit N]"
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "list ledger records, newest first",
+		UsageText: "promote " + usage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "env", Usage: "only records of environment `ENV`"},
+			&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback or rejected (repeatable)"},
+			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records (0: all)"},
+		},
+		Action: s.action("history", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 0, 1)
+			if err != nil {
+				return nil, nil, err
+			}
+			q := ledger.Query{Env: c.String("env"), Limit: c.Int("limit")}
+			if len(a) == 1 {
+				q.App = a[0]
+			}
+			if q.Limit < 0 {
+				return nil, nil, errs.Usagef("--limit %d: expected 0 or more", q.Limit)
+			}
+			for _, k := range c.StringSlice("kind") {
+				switch kind := ledger.Kind(strings.ToLower(k)); kind {
+				case ledger.KindPromotion, ledger.KindRollback, ledger.KindRejected:
+					q.Kinds = append(q.Kinds, kind)
+				default:
+					return nil, nil, errs.Usagef("--kind %q: expected promotion, rollback or rejected", k)
+				}
+			}
+			recs, err := ss.engine.History(c.Context, q)
+			if err != nil {
+				return nil, nil, err
+			}
+			if recs == nil {
+				recs = []ledger.Record{}
+			}
+			return map[string]any{"records": recs}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
+		}),
+	}
+}
+
+func gatesCommand(s *state) *cli.Command {
+	const usage = "gates ENV APP[:TAG|@DIGEST]"
+	return &cli.Command{
+		Name:      "gates",
+		Usage:     "evaluate ENV's gates on an image; copy and record nothing",
+		UsageText: "promote " + usage,
+		Action: s.action("gates", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 2, 2)
+			if err != nil {
+				return nil, nil, err
+			}
+			ref, err := promote.ParseRef(a[1])
+			if err != nil {
+				return nil, nil, err
+			}
+			ev, err := ss.engine.Evaluate(c.Context, a[0], ref)
+			if ev == nil {
+				return nil, nil, err
+			}
+			return ev, func(w io.Writer) { printEvaluation(w, ev) }, err
+		}),
+	}
+}
+
+func ledgerCommand(s *state) *cli.Command {
+	return &cli.Command{
+		Name:  "ledger",
+		Usage: "inspect the ledger",
+		Subcommands: []*cli.Command{{
+			Name:      "verify",
+			Usage:     "check every record's hash and chain link; name the first that does not check out",
+			UsageText: "promote ledger verify",
+			Action: s.action("ledger verify", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+				if _, err := positional(c, "ledger verify", 0, 0); err != nil {
+					return nil, nil, err
+				}
+				rep, err := ss.engine.VerifyLedger(c.Context)
+				if err != nil {
+					return nil, nil, err
+				}
+				text := func(w io.Writer) { printVerify(w, rep) }
+				if !rep.OK() {
+					return rep, text, verifyError(rep)
+				}
+				return rep, text, nil
+			}),
+		}},
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/promote-dev/promote/promote"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+func short(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+func bytesHuman(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for x := n / unit; x >= unit; x /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func printGates(w io.Writer, gs []promote.GateOutcome) {
+	if len(gs) == 0 {
+		fmt.Fprintf(w, "  gates     none configured\n")
+	}
+	for i, g := range gs {
+		label := "  gates     "
+		if i > 0 {
+			label = "            "
+		}
+		fmt.Fprintf(w, "%s%-4s %s: %s\n", label, strings.ToUpper(g.Verdict), g.Name, g.Reason)
+	}
+}
+
+func printPromotion(w io.Writer, r *promote.Result) {
+	switch {
+	case r.NothingToDo:
+		fmt.Fprintf(w, "nothing to do: %s already holds %s@%s\n", r.Env, r.App, short(r.Digest))
+	case r.DryRun:
+		fmt.Fprintf(w, "dry run: would promote %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
+	case r.Record != nil && r.Record.Kind == ledger.KindRejected:
+		fmt.Fprintf(w, "REJECTED %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
+	case r.Record != nil:
+		fmt.Fprintf(w, "promoted %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
+	default:
+		fmt.Fprintf(w, "not promoted %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
+	}
+	fmt.Fprintf(w, "  source    %s (given %s)\n", r.Source.Resolved, r.Source.Given)
+	if r.Plan != nil {
+		var tags []string
+		for _, t := range r.Plan.Tags {
+			tags = append(tags, fmt.Sprintf("%s (%s)", t.Tag, t.Action))
+		}
+		if len(tags) == 0 {
+			tags = []string{"none: by digest only"}
+		}
+		fmt.Fprintf(w, "  target    %s\n  tags      %s\n", r.Repository, strings.Join(tags, ", "))
+	}
+	if !r.NothingToDo {
+		printGates(w, r.Gates)
+	}
+	if r.DryRun && r.Plan != nil {
+		var copyN, mountN, presentN int
+		for _, b := range r.Plan.Blobs {
+			switch b.Action {
+			case promote.ActCopy:
+				copyN++
+			case promote.ActMount:
+				mountN++
+			default:
+				presentN++
+			}
+		}
+		writeN := 0
+		for _, m := range r.Plan.Manifests {
+			if m.Action == promote.ActWrite {
+				writeN++
+			}
+		}
+		fmt.Fprintf(w, "  plan      copy %d blobs (%s), mount %d, %d present; write %d of %d manifests\n",
+			copyN, bytesHuman(r.Plan.Bytes()), mountN, presentN, writeN, len(r.Plan.Manifests))
+	}
+	if c := r.Copy; c != nil {
+		fmt.Fprintf(w, "  copied    %d blobs (%s), %d mounted, %d present; %d manifests written, %d present\n",
+			c.BlobsCopied, bytesHuman(c.Bytes), c.BlobsMounted, c.BlobsPresent, c.ManifestsWritten, c.ManifestsPresent)
+	}
+	if r.Previous != "" && !r.NothingToDo {
+		fmt.Fprintf(w, "  previous  %s\n", r.Previous)
+	}
+	if rec := r.Record; rec != nil {
+		fmt.Fprintf(w, "  record    %s (%s/%s #%d) in %.2fs\n", rec.ID, rec.Env, rec.App, rec.Seq, r.Seconds)
+	}
+}
+
+func printRollback(w io.Writer, c *promote.Current) {
+	fmt.Fprintf(w, "rolled back %s in %s\n", c.App, c.Env)
+	fmt.Fprintf(w, "  now       %s\n", c.Reference)
+	if c.Record != nil {
+		fmt.Fprintf(w, "  was       %s\n  record    %s (%s/%s #%d)\n", c.Record.Previous, c.Record.ID, c.Env, c.App, c.Record.Seq)
+	}
+}
+
+func printEvaluation(w io.Writer, ev *promote.Evaluation) {
+	fmt.Fprintf(w, "gates of %s for %s@%s\n", ev.Env, ev.App, short(ev.Digest))
+	fmt.Fprintf(w, "  source    %s (given %s)\n  path      %s\n", ev.Source.Resolved, ev.Source.Given, ev.Path)
+	printGates(w, ev.Gates)
+}
+
+func printHistory(w io.Writer, recs []ledger.Record, now time.Time) {
+	if len(recs) == 0 {
+		fmt.Fprintln(w, "no records")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tENV\tAPP\t#\tKIND\tDIGEST\tTAGS\tACTOR\tID")
+	for _, r := range recs {
+		kind := string(r.Kind)
+		if r.Kind == ledger.KindRejected && r.Rejection != "" {
+			kind = "rejected"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Time.UTC().Format(time.RFC3339), r.Env, r.App, r.Seq,
+			kind, short(r.Digest), strings.Join(r.Tags, ","), r.Actor.Identity, r.ID)
+	}
+	tw.Flush()
+}
+
+func printVerify(w io.Writer, rep ledger.Report) {
+	if rep.OK() {
+		fmt.Fprintf(w, "ledger ok: %d records in %d chains, every hash and link checks out\n", rep.Records, rep.Chains)
+		return
+	}
+	fmt.Fprintf(w, "ledger BROKEN: %d problem(s) in %d records\n", len(rep.Problems), rep.Records)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  %s/%s #%d %s: %s\n", p.Env, p.App, p.Seq, p.RecordID, p.Msg)
+	}
+}
+
+func verifyError(rep ledger.Report) error {
+	p := rep.Problems[0]
+	return errors.New(fmt.Sprintf("ledger verification failed: first bad record is %s/%s #%d (%s): %s", p.Env, p.App, p.Seq, p.RecordID, p.Msg))
+}

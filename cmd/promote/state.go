@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// state is what one invocation shares between the app and its commands.
+type state struct {
+	stdout, stderr io.Writer
+	json           bool
+	log            *slog.Logger
+	configPath     string
+	insecure       []string
+	jobs           int
+	command        string
+	rendered       bool
+}
+
+func (s *state) configure(c *cli.Context) error {
+	switch o := c.String("output"); o {
+	case "text":
+	case "json":
+		s.json = true
+	default:
+		return errs.Usagef("--output %q: expected text or json", o)
+	}
+	if c.Int("jobs") < 1 || c.Int("jobs") > 64 {
+		return errs.Usagef("--jobs %d: expected 1 to 64", c.Int("jobs"))
+	}
+	s.log = newLogger(s.stderr, c.Bool("verbose"))
+	s.configPath = c.String("config")
+	s.insecure = c.StringSlice("insecure-registry")
+	s.jobs = c.Int("jobs")
+	return nil
+}
+
+// session is an opened configuration, ledger and engine.
+type session struct {
+	cfg    *config.Config
+	led    ledger.Ledger
+	engine *promote.Engine
+}
+
+func (s *state) open(ctx context.Context) (*session, error) {
+	cfg, err := config.Load(s.configPath)
+	if err != nil {
+		return nil, err
+	}
+	led, err := ledger.Open(ctx, cfg.Ledger)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
+	}
+	reg, err := registry.New(registry.Options{Insecure: s.insecure, Jobs: s.jobs, UserAgent: "promote/" + version})
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log))
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	return &session{cfg: cfg, led: led, engine: eng}, nil
+}
+
+func (ss *session) Close() { ss.led.Close() }
+
+// document is the one JSON document --output json prints.
+type document struct {
+	MediaType string `json:"mediaType"`
+	Command   string `json:"command"`
+	OK        bool   `json:"ok"`
+	ExitCode  int    `json:"exitCode"`
+	Error     string `json:"error,omitempty"`
+	Result    any    `json:"result,omitempty"`
+}
+
+// render prints a command's result (and its error, if any) exactly once.
+func (s *state) render(command string, result any, text func(io.Writer), err error) error {
+	s.rendered = true
+	if s.json {
+		doc := document{MediaType: promote.ResultMediaType, Command: command, OK: err == nil, ExitCode: exitCode(err), Result: result}
+		if err != nil {
+			doc.Error = err.Error()
+		}
+		enc := json.NewEncoder(s.stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(doc); encErr != nil {
+			return fmt.Errorf("writing output: %w", encErr)
+		}
+		return err
+	}
+	if text != nil && (result != nil) {
+		text(s.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+	}
+	return err
+}
+
+// fail reports an error that no command rendered (usage, config).
+func (s *state) fail(err error) {
+	if s.json {
+		_ = s.render(s.command, nil, nil, err)
+		return
+	}
+	fmt.Fprintf(s.stderr, "promote: %v\n", err)
+}

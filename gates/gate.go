@@ -1,0 +1,70 @@
+// Package gates defines the Gate interface, the Subject a gate judges and the
+// registry of gate kinds that environments.yaml names. A gate reads what the
+// Subject holds (manifests, configs, referrer descriptors) and never writes.
+package gates
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Gate judges one Subject. It returns a Verdict with evidence when it could
+// judge, and an error only when it could not (a fetch failed): the engine
+// then fails closed.
+type Gate interface {
+	Evaluate(ctx context.Context, s *Subject) (Verdict, error)
+}
+
+// Verdict is a gate's judgement and the evidence behind it.
+type Verdict struct {
+	Gate     string         `json:"name"`
+	Pass     bool           `json:"pass"`
+	Reason   string         `json:"reason"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+}
+
+// Decoder decodes a gate's configuration block into v, rejecting unknown
+// fields. It is handed to a Factory by the configuration loader.
+type Decoder func(v any) error
+
+// Factory builds a configured Gate; it validates the configuration and
+// returns an error naming the field at fault.
+type Factory func(decode Decoder) (Gate, error)
+
+var (
+	mu        sync.RWMutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a gate kind available under name. It panics on a duplicate
+// name: registration happens in init functions, where that is a programming error.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := factories[name]; dup {
+		panic(fmt.Sprintf("gates: %q registered twice", name))
+	}
+	factories[name] = f
+}
+
+// Lookup returns the factory registered under name.
+func Lookup(name string) (Factory, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	f, ok := factories[name]
+	return f, ok
+}
+
+// Names lists the registered gate kinds, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(factories))
+	for n := range factories {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,8 @@
+package regtest
+
+import (
+	"io"
+	"log"
+)
+
+var discard = log.New(io.Discard, "", 0)

@@ -1,0 +1,108 @@
+// Package config loads and validates environments.yaml: the environments an
+// image is promoted through, their repository patterns, tag policies and gates.
+// Every problem it reports is an *errs.ConfigError naming file, line and field.
+package config
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates"
+)
+
+// Version is the only schema version this package reads.
+const Version = 1
+
+// DefaultLedger is the ledger location when the config names none; it is
+// resolved against the config file's directory.
+const DefaultLedger = ".promote/ledger.db"
+
+// TagPolicy says whether tags in an environment may move.
+type TagPolicy string
+
+// Tag policies.
+const (
+	Mutable   TagPolicy = "mutable"
+	Immutable TagPolicy = "immutable"
+)
+
+// Derived tag kinds: which tags are written when the source tag is moving.
+const (
+	DeriveVersion  = "version"  // label org.opencontainers.image.version
+	DeriveRevision = "revision" // label org.opencontainers.image.revision, first 12 characters
+)
+
+// Config is a loaded, fully validated environments.yaml. It is not modified
+// after Load or Parse returns, so it may be shared between goroutines.
+type Config struct {
+	File         string // the path it was read from, as given
+	Version      int
+	Ledger       string   // a file path resolved against File's directory, or s3://bucket/prefix
+	MovingTags   []string // tag names that move; always includes "latest"
+	DeriveTags   []string // DeriveVersion and/or DeriveRevision, in the configured order
+	Environments []*Environment
+}
+
+// Environment is one stage of the pipeline.
+type Environment struct {
+	Name       string
+	From       string // the environment it is promoted from; "" for a first environment
+	Repository string // pattern after ${VAR} expansion, still holding {app}
+	Tags       TagPolicy
+	Gates      []Gate
+	AWS        *AWS // nil unless the environment has an aws block
+	Line       int  // line of the environment in File
+}
+
+// AWS holds the optional per-environment settings for ECR.
+type AWS struct {
+	Region  string
+	RoleArn string
+}
+
+// Gate is one configured gate of an environment.
+type Gate struct {
+	Kind string // the registered gate kind, e.g. "labels"
+	Gate gates.Gate
+	Line int
+}
+
+// Env returns the environment called name, or an error wrapping
+// errs.ErrUsage that lists the known names.
+func (c *Config) Env(name string) (*Environment, error) {
+	for _, e := range c.Environments {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return nil, errs.Usagef("unknown environment %q; %s defines: %s", name, c.File, strings.Join(c.names(), ", "))
+}
+
+// IsMoving reports whether tag is a moving tag name, which must never be
+// written into an immutable environment.
+func (c *Config) IsMoving(tag string) bool {
+	return slices.Contains(c.MovingTags, tag)
+}
+
+// Downstream returns the environments promoted from env, in file order.
+func (c *Config) Downstream(env string) []*Environment {
+	var out []*Environment
+	for _, e := range c.Environments {
+		if e.From == env {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Immutable reports whether tags in e must never move.
+func (e *Environment) Immutable() bool { return e.Tags == Immutable }
+
+func (c *Config) names() []string {
+	out := make([]string, len(c.Environments))
+	for i, e := range c.Environments {
+		out[i] = e.Name
+	}
+	return out
+}

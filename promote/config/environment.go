@@ -1,0 +1,114 @@
+package config
+
+import (
+	"regexp"
+
+	"gopkg.in/yaml.v3"
+)
+
+var envFields = []string{"name", "from", "repository", "tags", "gates", "aws"}
+
+// envSource keeps the nodes that rules spanning several environments report on.
+type envSource struct {
+	path             string // environments[i]
+	name, from, repo *yaml.Node
+}
+
+var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// environment decodes one item of the environments list.
+func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource, error) {
+	src := envSource{path: path}
+	f, err := w.fields(n, path, "an environment (a mapping with name, repository and tags)", envFields)
+	if err != nil {
+		return nil, src, err
+	}
+	n = deref(n)
+	e := &Environment{Line: n.Line}
+	required := func(key, expected string) (*yaml.Node, string, error) {
+		field := join(path, key)
+		ent, ok := f[key]
+		if !ok {
+			return nil, "", w.errf(n, field, "missing; expected %s", expected)
+		}
+		s, err := w.str(ent.val, field)
+		if err == nil && s == "" {
+			err = w.errf(ent.val, field, "empty; expected %s", expected)
+		}
+		return ent.val, s, err
+	}
+
+	const nameExpected = "a lowercase name such as dev ([a-z0-9][a-z0-9_-]*)"
+	if src.name, e.Name, err = required("name", nameExpected); err != nil {
+		return nil, src, err
+	}
+	if !envName.MatchString(e.Name) {
+		return nil, src, w.errf(src.name, join(path, "name"), "%q is not a valid name; expected %s", e.Name, nameExpected)
+	}
+	if ent, ok := f["from"]; ok {
+		src.from = ent.val
+		if e.From, err = w.str(ent.val, join(path, "from")); err != nil {
+			return nil, src, err
+		}
+	}
+	if src.repo, e.Repository, err = required("repository", "a pattern such as "+patternExample); err != nil {
+		return nil, src, err
+	}
+	if e.Repository, err = w.repository(src.repo, join(path, "repository"), e.Repository); err != nil {
+		return nil, src, err
+	}
+	tagsNode, tags, err := required("tags", "mutable or immutable")
+	if err != nil {
+		return nil, src, err
+	}
+	switch e.Tags = TagPolicy(tags); e.Tags {
+	case Mutable, Immutable:
+	default:
+		return nil, src, w.errf(tagsNode, join(path, "tags"), "unknown tag policy %q; expected mutable or immutable", tags)
+	}
+	if ent, ok := f["gates"]; ok {
+		if e.Gates, err = w.gates(ent.val, join(path, "gates")); err != nil {
+			return nil, src, err
+		}
+	}
+	if ent, ok := f["aws"]; ok {
+		if e.AWS, err = w.aws(ent.val, join(path, "aws")); err != nil {
+			return nil, src, err
+		}
+	}
+	return e, src, nil
+}
+
+var (
+	awsRegion  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	awsRoleArn = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
+)
+
+// aws decodes an environment's optional aws block; null means none.
+func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
+	if isNull(n) {
+		return nil, nil
+	}
+	f, err := w.fields(n, path, "a mapping with region and roleArn", []string{"region", "roleArn"})
+	if err != nil {
+		return nil, err
+	}
+	a := &AWS{}
+	if ent, ok := f["region"]; ok {
+		if a.Region, err = w.str(ent.val, join(path, "region")); err != nil {
+			return nil, err
+		}
+		if !awsRegion.MatchString(a.Region) {
+			return nil, w.errf(ent.val, join(path, "region"), "%q is not an AWS region; expected one such as eu-central-1", a.Region)
+		}
+	}
+	if ent, ok := f["roleArn"]; ok {
+		if a.RoleArn, err = w.str(ent.val, join(path, "roleArn")); err != nil {
+			return nil, err
+		}
+		if !awsRoleArn.MatchString(a.RoleArn) {
+			return nil, w.errf(ent.val, join(path, "roleArn"), "%q is not an IAM role ARN; expected one such as arn:aws:iam::222222222222:role/promoter", a.RoleArn)
+		}
+	}
+	return a, nil
+}

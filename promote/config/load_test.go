@@ -1,0 +1,161 @@
+package config
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/errs"
+)
+
+const testdata = "../../testdata/config"
+
+func TestLoadValid(t *testing.T) {
+	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "") // empty: the default applies
+	path := filepath.Join(testdata, "valid.yaml")
+
+	c, err := Load(path)
+	require.NoError(t, err)
+
+	require := []string{"org.opencontainers.image.source"}
+	want := &Config{
+		File:       path,
+		Version:    1,
+		Ledger:     filepath.Join(testdata, "state/ledger.db"),
+		MovingTags: []string{"latest", "edge"},
+		DeriveTags: []string{DeriveVersion, DeriveRevision},
+		Environments: []*Environment{
+			{Name: "dev", Repository: "127.0.0.1:5001/dev/{app}", Tags: Mutable, Line: 8},
+			{Name: "test", From: "dev", Repository: "127.0.0.1:5001/test/{app}", Tags: Immutable, Line: 11,
+				Gates: []Gate{
+					{Kind: flagKind, Gate: &flagGate{flagSettings{Require: require, Level: 2}}, Line: 16},
+					{Kind: noneKind, Gate: noneGate{}, Line: 17},
+				}},
+			{Name: "prod", From: "test", Repository: "222222222222.dkr.ecr.eu-central-1.amazonaws.com/{app}", Tags: Immutable, Line: 18,
+				AWS: &AWS{Region: "eu-central-1", RoleArn: "arn:aws:iam::222222222222:role/promoter"},
+				Gates: []Gate{
+					{Kind: flagKind, Gate: &flagGate{flagSettings{Require: append(require, "org.opencontainers.image.revision")}}, Line: 24},
+				}},
+		},
+	}
+	assert.Equal(t, want, c)
+}
+
+func TestLoadExpandsFromEnvironment(t *testing.T) {
+	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "registry.example.com:5000")
+	c, err := Load(filepath.Join(testdata, "valid.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, "registry.example.com:5000/dev/{app}", c.Environments[0].Repository)
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "environments.yaml")
+	_, err := Load(path)
+	require.ErrorIs(t, err, errs.ErrConfig)
+	var ce *errs.ConfigError
+	require.True(t, errors.As(err, &ce))
+	assert.Equal(t, path, ce.File)
+	assert.Contains(t, ce.Msg, "--config")
+	assert.Contains(t, ce.Msg, "PROMOTE_CONFIG")
+}
+
+func TestParseDefaultsAndLedger(t *testing.T) {
+	envs := lines("environments:", "  - {name: dev, repository: 'localhost:5000/{app}', tags: mutable}")
+	tests := []struct {
+		name, file, top string
+		ledger          string
+		moving, derive  []string
+	}{
+		{"defaults", "conf/envs.yaml", "", filepath.Join("conf", DefaultLedger), []string{"latest"}, []string{"version"}},
+		{"bare file name", "envs.yaml", "", DefaultLedger, []string{"latest"}, []string{"version"}},
+		{"s3 kept", "conf/envs.yaml", "ledger: s3://bucket/prefix\n", "s3://bucket/prefix", []string{"latest"}, []string{"version"}},
+		{"absolute kept", "conf/envs.yaml", "ledger: /var/lib/promote/l.db\n", "/var/lib/promote/l.db", []string{"latest"}, []string{"version"}},
+		{"empty lists", "envs.yaml", "movingTags: []\nderiveTags: []\n", DefaultLedger, []string{"latest"}, []string{}},
+		{"latest not repeated", "envs.yaml", "movingTags: [stable, latest]\nderiveTags: [revision]\n", DefaultLedger, []string{"stable", "latest"}, []string{"revision"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(tt.file, []byte("version: 1\n"+tt.top+string(envs)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.ledger, c.Ledger)
+			assert.Equal(t, tt.moving, c.MovingTags)
+			assert.Equal(t, tt.derive, c.DeriveTags)
+		})
+	}
+}
+
+func TestConfigHelpers(t *testing.T) {
+	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "")
+	c, err := Load(filepath.Join(testdata, "valid.yaml"))
+	require.NoError(t, err)
+
+	prod, err := c.Env("prod")
+	require.NoError(t, err)
+	assert.Equal(t, "prod", prod.Name)
+	assert.True(t, prod.Immutable())
+
+	_, err = c.Env("staging")
+	require.ErrorIs(t, err, errs.ErrUsage)
+	assert.Contains(t, err.Error(), `"staging"`)
+	assert.Contains(t, err.Error(), "dev, test, prod")
+
+	dev, err := c.Env("dev")
+	require.NoError(t, err)
+	assert.False(t, dev.Immutable())
+
+	assert.True(t, c.IsMoving("latest"))
+	assert.True(t, c.IsMoving("edge"))
+	assert.False(t, c.IsMoving("1.2.3"))
+
+	assert.Equal(t, []*Environment{c.Environments[1]}, c.Downstream("dev"))
+	assert.Equal(t, []*Environment{c.Environments[2]}, c.Downstream("test"))
+	assert.Empty(t, c.Downstream("prod"))
+}
+
+// lines joins YAML lines, so that a test's line numbers can be read off.
+func lines(l ...string) []byte {
+	var b []byte
+	for _, s := range l {
+		b = append(b, s...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// TestParseSchemaExample parses the schema's own example, with the gate kinds
+// the gates package registers.
+func TestParseSchemaExample(t *testing.T) {
+	unsetenv(t, "DEV_REGISTRY")
+	data := lines(
+		"version: 1",
+		"ledger: .promote/ledger.db",
+		"movingTags: [latest]",
+		"deriveTags: [version]",
+		"environments:",
+		"  - name: dev",
+		"    repository: ${DEV_REGISTRY:-127.0.0.1:5001}/dev/{app}",
+		"    tags: mutable",
+		"  - name: test",
+		"    from: dev",
+		"    repository: 127.0.0.1:5001/test/{app}",
+		"    tags: immutable",
+		"    gates:",
+		"      - labels: {require: [org.opencontainers.image.source]}",
+		"      - nonroot: {}",
+	)
+	c, err := Parse("environments.yaml", data)
+	require.NoError(t, err)
+	assert.Equal(t, ".promote/ledger.db", c.Ledger)
+	assert.Equal(t, "127.0.0.1:5001/dev/{app}", c.Environments[0].Repository)
+	test := c.Environments[1]
+	require.Len(t, test.Gates, 2)
+	assert.Equal(t, []string{"labels", "nonroot"}, []string{test.Gates[0].Kind, test.Gates[1].Kind})
+	assert.Equal(t, []int{14, 15}, []int{test.Gates[0].Line, test.Gates[1].Line})
+
+	repo, err := test.RepositoryFor("api")
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:5001/test/api", repo)
+}

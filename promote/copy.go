@@ -1,0 +1,91 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// CopyStats says what a copy moved.
+type CopyStats struct {
+	BlobsCopied      int   `json:"blobsCopied"`
+	BlobsMounted     int   `json:"blobsMounted"`
+	BlobsPresent     int   `json:"blobsPresent"`
+	Bytes            int64 `json:"bytes"`
+	ManifestsWritten int   `json:"manifestsWritten"`
+	ManifestsPresent int   `json:"manifestsPresent"`
+}
+
+// copyContent performs the content part of a plan in the order invariant 5
+// requires: every blob, then the manifests by digest (children before their
+// index), then the referrers and legacy attachment tags. It writes no
+// environment tag. Blobs stream in parallel; manifests (few and small) go
+// one after another so that none is written before what it references.
+func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *Plan) (CopyStats, error) {
+	var st CopyStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.reg.Jobs())
+	for _, b := range p.Blobs {
+		switch b.Action {
+		case ActPresent:
+			st.BlobsPresent++
+			continue
+		case ActMount:
+			st.BlobsMounted++
+		default:
+			st.BlobsCopied++
+			st.Bytes += b.Size
+		}
+		desc := v1.Descriptor{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType}
+		g.Go(func() error { return e.reg.CopyBlob(gctx, src, dst, desc) })
+	}
+	if err := g.Wait(); err != nil {
+		return st, err
+	}
+	for _, m := range p.Manifests {
+		if m.Action == ActPresent {
+			st.ManifestsPresent++
+			continue
+		}
+		if err := e.reg.Put(ctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
+			return st, err
+		}
+		if m.Tag != "" {
+			if err := e.reg.Put(ctx, dst.Tag(m.Tag), m.node.m); err != nil {
+				return st, err
+			}
+		}
+		st.ManifestsWritten++
+		e.log.Debug("manifest written", "digest", m.Digest, "role", m.Role)
+	}
+	return st, nil
+}
+
+// verify checks that the target serves the subject under its digest and
+// under every tag, as the registry itself computes it.
+func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tags []string) error {
+	refs := []name.Reference{dst.Digest(d.String())}
+	for _, t := range tags {
+		tag, err := e.reg.Tag(dst, t)
+		if err != nil {
+			return err
+		}
+		refs = append(refs, tag)
+	}
+	for _, r := range refs {
+		got, err := e.reg.Head(ctx, r)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", r, err)
+		}
+		if got == nil {
+			return fmt.Errorf("verifying %s: the target does not serve it after the copy", r)
+		}
+		if got.Digest != d {
+			return fmt.Errorf("verifying %s: the target serves %s, not %s", r, got.Digest, d)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package promote is the engine: it resolves a source once, checks the
+// promotion path in the ledger, runs the target environment's gates on the
+// digest, plans and performs a byte-for-byte copy, writes tags, verifies and
+// records. Commands in cmd/promote call one function of it each.
+package promote
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// Engine runs promotions, rollbacks and queries for one configuration.
+type Engine struct {
+	cfg     *config.Config
+	reg     *registry.Client
+	led     ledger.Ledger
+	log     *slog.Logger
+	now     func() time.Time
+	actor   ledger.Actor
+	ci      *ledger.CI
+	hooks   hooks
+	retries int
+}
+
+// hooks let tests stop a promotion at a named phase, as a crash would.
+type hooks struct {
+	afterCopy func() error
+}
+
+// Option configures an Engine.
+type Option func(*Engine) error
+
+// WithLogger sets the logger; the engine is silent without one.
+func WithLogger(l *slog.Logger) Option {
+	return func(e *Engine) error {
+		if l == nil {
+			return fmt.Errorf("promote: nil logger")
+		}
+		e.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for record times.
+func WithClock(now func() time.Time) Option {
+	return func(e *Engine) error { e.now = now; return nil }
+}
+
+// WithActor overrides who the records say promoted (default: detected from
+// the CI's variables, else user and host).
+func WithActor(a ledger.Actor, ci *ledger.CI) Option {
+	return func(e *Engine) error { e.actor, e.ci = a, ci; return nil }
+}
+
+// New builds an Engine. The caller owns reg and led and closes led.
+func New(cfg *config.Config, reg *registry.Client, led ledger.Ledger, opts ...Option) (*Engine, error) {
+	if cfg == nil || reg == nil || led == nil {
+		return nil, fmt.Errorf("promote: config, registry client and ledger are all required")
+	}
+	e := &Engine{
+		cfg: cfg, reg: reg, led: led,
+		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:     time.Now,
+		retries: 3,
+	}
+	e.actor, e.ci = DetectActor(envLookup)
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+func (e *Engine) lock(ctx context.Context, app, env string) (func(), error) {
+	e.log.Debug("waiting for ledger lock", "app", app, "env", env)
+	release, err := e.led.Lock(ctx, app, env)
+	if err != nil {
+		return nil, fmt.Errorf("locking ledger for %s in %s: %w", app, env, err)
+	}
+	return release, nil
+}

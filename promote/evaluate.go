@@ -1,0 +1,59 @@
+package promote
+
+import (
+	"context"
+	"errors"
+
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// Evaluation is the result of running an environment's gates without promoting.
+type Evaluation struct {
+	App    string        `json:"app"`
+	Env    string        `json:"env"`
+	Digest string        `json:"digest"`
+	Source ledger.Source `json:"source"`
+	Gates  []GateOutcome `json:"gates"`
+	Path   string        `json:"path"` // "ok" or why the path forbids this digest
+}
+
+// Evaluate runs env's gates on the source ref would resolve to, copying and
+// recording nothing. A rejection returns the evaluation and an error
+// wrapping errs.ErrGateRejected; a path violation is reported in Path and
+// returned as the error only when every gate passed.
+func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref) (*Evaluation, error) {
+	env, err := e.cfg.Env(envName)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := env.RepositoryFor(ref.App); err != nil {
+		return nil, err
+	}
+	src, err := e.resolve(ctx, env, ref)
+	var pe *PathError
+	pathErr := error(nil)
+	if errors.As(err, &pe) {
+		pathErr, err = err, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev := &Evaluation{App: ref.App, Env: env.Name, Digest: src.manifest.Digest.String(), Path: "ok",
+		Source: ledger.Source{Given: src.given, Resolved: src.repo.Digest(src.manifest.Digest.String()).String()}}
+	if pathErr != nil {
+		ev.Path = pathErr.Error()
+	}
+	root, err := e.fetchTree(ctx, src.repo, src.manifest)
+	if err != nil {
+		return nil, err
+	}
+	subj, err := e.subject(ctx, src.repo, root)
+	if err != nil {
+		return nil, err
+	}
+	ev.Gates, err = runGates(ctx, env, subj)
+	if err != nil {
+		return ev, err
+	}
+	return ev, pathErr
+}

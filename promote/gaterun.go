@@ -1,0 +1,94 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// Verdict strings as the ledger keeps them.
+const (
+	VerdictPass  = "pass"
+	VerdictFail  = "fail"
+	VerdictError = "error"
+)
+
+// GateOutcome is one gate's result as a promotion reports it.
+type GateOutcome struct {
+	Name     string         `json:"name"`
+	Verdict  string         `json:"verdict"`
+	Reason   string         `json:"reason"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+}
+
+// runGates evaluates every gate of env on s in parallel. It returns the
+// outcomes in configuration order and an error wrapping errs.ErrGateRejected
+// when a gate said no; a gate that could not judge fails closed with a
+// plain error (retryable, exit 1).
+func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([]GateOutcome, error) {
+	out := make([]GateOutcome, len(env.Gates))
+	var wg sync.WaitGroup
+	for i, g := range env.Gates {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = evaluate(ctx, g, s)
+		}()
+	}
+	wg.Wait()
+	var failed, broken []string
+	for _, o := range out {
+		switch o.Verdict {
+		case VerdictFail:
+			failed = append(failed, o.Name+": "+o.Reason)
+		case VerdictError:
+			broken = append(broken, o.Name+": "+o.Reason)
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return out, fmt.Errorf("%w by %s", errs.ErrGateRejected, strings.Join(failed, "; "))
+	case len(broken) > 0:
+		return out, fmt.Errorf("gates could not be evaluated, so the promotion is refused (fail closed): %s", strings.Join(broken, "; "))
+	}
+	return out, nil
+}
+
+func evaluate(ctx context.Context, g config.Gate, s *gates.Subject) (o GateOutcome) {
+	o.Name = g.Kind
+	defer func() {
+		if r := recover(); r != nil {
+			o.Verdict, o.Reason = VerdictError, fmt.Sprintf("gate panicked: %v", r)
+		}
+	}()
+	v, err := g.Gate.Evaluate(ctx, s)
+	switch {
+	case err != nil:
+		o.Verdict, o.Reason = VerdictError, err.Error()
+	case v.Pass:
+		o.Verdict, o.Reason, o.Evidence = VerdictPass, v.Reason, v.Evidence
+	default:
+		o.Verdict, o.Reason, o.Evidence = VerdictFail, v.Reason, v.Evidence
+	}
+	if o.Reason == "" {
+		o.Reason = "no reason given"
+	}
+	return o
+}
+
+func ledgerGates(os []GateOutcome) []ledger.GateResult {
+	out := make([]ledger.GateResult, len(os))
+	for i, o := range os {
+		out[i] = ledger.GateResult{Name: o.Name, Verdict: o.Verdict, Reason: o.Reason, Evidence: o.Evidence}
+	}
+	return out
+}
+
+func isGateRejection(err error) bool { return errors.Is(err, errs.ErrGateRejected) }

@@ -1,0 +1,64 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrHeadMoved is returned by Append when the chain's head is no longer the
+// one the caller expected: another promoter appended first. Re-read, re-check
+// and retry.
+var ErrHeadMoved = errors.New("ledger head moved")
+
+// Query selects records; zero fields do not filter. Results are newest first.
+type Query struct {
+	App    string
+	Env    string
+	Kinds  []Kind
+	Digest string
+	Since  time.Time // inclusive; zero = no bound
+	Until  time.Time // exclusive; zero = no bound
+	Limit  int       // 0 = no limit
+}
+
+// Problem is one record that does not check out.
+type Problem struct {
+	App      string `json:"app"`
+	Env      string `json:"env"`
+	Seq      int64  `json:"seq"`
+	RecordID string `json:"id,omitempty"`
+	Msg      string `json:"problem"`
+}
+
+// Report is the result of Verify. Problems is ordered by chain then seq; the
+// first entry is the first record that does not check out.
+type Report struct {
+	Chains   int       `json:"chains"`
+	Records  int       `json:"records"`
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether every record checked out.
+func (r Report) OK() bool { return len(r.Problems) == 0 }
+
+// Ledger is the append-only store of records. Implementations are safe for
+// concurrent use by several goroutines and, for shared backends, processes.
+type Ledger interface {
+	// Head returns the head of the chain of app in env (zero if empty).
+	Head(ctx context.Context, app, env string) (Head, error)
+	// Append adds rec as the record after expected, setting rec.Seq,
+	// rec.PrevHash and rec.Hash. It returns ErrHeadMoved, and stores
+	// nothing, if the chain's head is not expected.
+	Append(ctx context.Context, rec *Record, expected Head) error
+	// Records returns the records matching q, newest first (by time, then seq).
+	Records(ctx context.Context, q Query) ([]Record, error)
+	// Get returns the record with the given id, or an error wrapping errs.ErrNotFound.
+	Get(ctx context.Context, id string) (Record, error)
+	// Lock serialises writers of one app in one environment (across
+	// processes for shared backends) until the returned release is called.
+	Lock(ctx context.Context, app, env string) (release func(), err error)
+	// Verify checks every chain: hashes, links, sequence numbers.
+	Verify(ctx context.Context) (Report, error)
+	Close() error
+}

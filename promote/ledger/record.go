@@ -1,0 +1,103 @@
+// Package ledger stores promotion records in hash-chained, append-only chains,
+// one chain per app and environment. It stores verdicts as data and never
+// talks to registries.
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// MediaType versions the persisted record format.
+const MediaType = "application/vnd.promote.record.v1+json"
+
+// Kind says what a record is.
+type Kind string
+
+const (
+	KindPromotion Kind = "promotion"
+	KindRollback  Kind = "rollback"
+	KindRejected  Kind = "rejected"
+)
+
+// Source is the reference as given on the command line and as resolved.
+type Source struct {
+	Given    string `json:"given"`
+	Resolved string `json:"resolved"`
+}
+
+// GateResult is a gate's verdict as the ledger keeps it.
+type GateResult struct {
+	Name     string         `json:"name"`
+	Verdict  string         `json:"verdict"` // pass | fail | error
+	Reason   string         `json:"reason"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+}
+
+// Actor says who promoted: the CI identity where there is one, else user and host.
+type Actor struct {
+	Identity string `json:"identity,omitempty"`
+	User     string `json:"user,omitempty"`
+	Host     string `json:"host,omitempty"`
+}
+
+// CI holds what the CI system exposes about the run.
+type CI struct {
+	Provider string `json:"provider,omitempty"`
+	Pipeline string `json:"pipeline,omitempty"`
+	Job      string `json:"job,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// Record is one ledger entry. Seq, PrevHash and Hash are set by Append; the
+// caller fills the rest. Hash is the SHA-256 of Body().
+type Record struct {
+	MediaType  string       `json:"mediaType"`
+	ID         string       `json:"id"`
+	Seq        int64        `json:"seq"`
+	Time       time.Time    `json:"time"`
+	Kind       Kind         `json:"kind"`
+	App        string       `json:"app"`
+	Env        string       `json:"env"`
+	From       string       `json:"from,omitempty"`
+	Repository string       `json:"repository"`
+	Digest     string       `json:"digest"`
+	Source     Source       `json:"source"`
+	Targets    []string     `json:"targets,omitempty"`
+	Tags       []string     `json:"tags,omitempty"`
+	Previous   string       `json:"previous,omitempty"`
+	Gates      []GateResult `json:"gates,omitempty"`
+	Actor      Actor        `json:"actor"`
+	CI         *CI          `json:"ci,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+	Rejection  string       `json:"rejection,omitempty"` // why a rejected attempt was refused
+	PrevHash   string       `json:"prev_hash"`
+	Hash       string       `json:"hash,omitempty"`
+}
+
+// Body is the canonical serialisation that Hash covers: the record as JSON
+// with Hash left out.
+func (r Record) Body() ([]byte, error) {
+	r.Hash = ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encoding record %s: %w", r.ID, err)
+	}
+	return b, nil
+}
+
+// HashBody returns "sha256:<hex>" of a record body.
+func HashBody(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Head identifies the latest record of a chain; the zero Head is an empty chain.
+type Head struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}

@@ -1,0 +1,98 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// schemaVersion is stored in PRAGMA user_version. Bump it, and add a
+// migration to migrate, whenever the tables below change.
+const schemaVersion = 1
+
+// applicationID marks an SQLite file as a promote ledger ("PROM"), so that
+// Open refuses some other application's database instead of writing into it.
+const applicationID = 0x50524f4d
+
+// schemaV1 is written so that an auditor can read the ledger with the sqlite3
+// shell: one row per record, the hashed JSON body verbatim, and a `history`
+// view with the columns a person reads first. The triggers refuse UPDATE and
+// DELETE: they stop accidents, not a determined editor (Verify catches that).
+var schemaV1 = []string{
+	`CREATE TABLE IF NOT EXISTS records (
+		id        TEXT PRIMARY KEY,
+		app       TEXT NOT NULL,
+		env       TEXT NOT NULL,
+		seq       INTEGER NOT NULL CHECK (seq >= 1),
+		kind      TEXT NOT NULL CHECK (kind IN ('promotion', 'rollback', 'rejected')),
+		digest    TEXT NOT NULL,
+		time      TEXT NOT NULL, -- RFC 3339 UTC with 9 fraction digits, so text order is time order
+		prev_hash TEXT NOT NULL, -- hash of the record before in (app, env); '' for seq 1
+		hash      TEXT NOT NULL, -- 'sha256:' || hex(sha256(body))
+		body      TEXT NOT NULL, -- the record as JSON, exactly the bytes that hash covers
+		UNIQUE (app, env, seq)
+	)`,
+	`CREATE INDEX IF NOT EXISTS records_chain ON records (app, env, seq)`,
+	`CREATE INDEX IF NOT EXISTS records_time ON records (time)`,
+	`CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
+	BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END`,
+	`CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
+	BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END`,
+	`CREATE VIEW IF NOT EXISTS history AS
+	SELECT time, app, env, seq, kind, digest,
+		CASE WHEN json_valid(body) THEN coalesce(
+			json_extract(body, '$.actor.identity'),
+			json_extract(body, '$.actor.user') || '@' || json_extract(body, '$.actor.host'),
+			json_extract(body, '$.actor.user')) END AS actor,
+		CASE WHEN json_valid(body) THEN json_extract(body, '$.reason') END AS reason,
+		id
+	FROM records
+	ORDER BY time, app, env, seq`,
+}
+
+// migrate brings the schema of the database behind conn to schemaVersion in
+// one IMMEDIATE transaction, so concurrent openers create it exactly once.
+// It refuses a database written by a newer promote or by another application.
+func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	if err := beginImmediate(ctx, conn); err != nil {
+		return fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	defer func() { err = finishTx(conn, err) }()
+
+	var version, appID, objects int
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version of ledger %s: %w", path, err)
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+		return fmt.Errorf("reading application id of ledger %s: %w", path, err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&objects); err != nil {
+		return fmt.Errorf("reading schema of ledger %s: %w", path, err)
+	}
+	switch {
+	case version == schemaVersion && appID == applicationID:
+		return nil
+	case version == 0 && appID == 0 && objects == 0:
+		// A new, empty database: create the schema below.
+	case appID != applicationID:
+		return fmt.Errorf("%s is not a promote ledger (SQLite application_id %#x, tables present)", path, appID)
+	default:
+		return fmt.Errorf("ledger %s has schema version %d; this promote reads version %d: upgrade promote",
+			path, version, schemaVersion)
+	}
+
+	for _, stmt := range schemaV1 {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("creating schema of ledger %s: %w", path, err)
+		}
+	}
+	for _, stmt := range []string{
+		fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion),
+		fmt.Sprintf(`PRAGMA application_id = %d`, applicationID),
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("setting schema version of ledger %s: %w", path, err)
+		}
+	}
+	return nil
+}

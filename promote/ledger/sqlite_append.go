@@ -1,0 +1,149 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// timeLayout is how the time column stores a record's time: RFC 3339 in UTC
+// with all nine fraction digits, so that text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Append stores rec as the record after expected in the chain of (rec.App,
+// rec.Env). In one IMMEDIATE transaction it checks that the chain's head is
+// still expected (else ErrHeadMoved, and nothing is stored), then sets
+// rec.Seq, rec.PrevHash and rec.Hash, and fills rec.MediaType, rec.ID and
+// rec.Time (now) when they are empty; rec.Time is stored in UTC. On any
+// error rec is left as it was.
+func (l *sqliteLedger) Append(ctx context.Context, rec *Record, expected Head) (err error) {
+	if rec == nil {
+		return errors.New("appending to ledger: record is nil")
+	}
+	if err := validate(rec); err != nil {
+		return err
+	}
+	r := *rec
+	if r.MediaType == "" {
+		r.MediaType = MediaType
+	}
+	if r.ID == "" {
+		r.ID = newID()
+	}
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	r.Time = r.Time.UTC()
+	r.Hash = ""
+
+	conn, err := l.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("appending to ledger %s: %w", l.path, err)
+	}
+	defer conn.Close()
+	if err := beginImmediate(ctx, conn); err != nil {
+		return fmt.Errorf("appending %s/%s to ledger %s: %w", r.App, r.Env, l.path, err)
+	}
+	defer func() {
+		if err = finishTx(conn, err); err == nil {
+			*rec = r
+		}
+	}()
+
+	head, err := chainHead(ctx, conn, r.App, r.Env)
+	if err != nil {
+		return fmt.Errorf("appending to ledger %s: %w", l.path, err)
+	}
+	if head != expected {
+		return headMoved(r.App, r.Env, head, expected)
+	}
+	r.Seq = head.Seq + 1
+	r.PrevHash = head.Hash
+	body, err := r.Body()
+	if err != nil {
+		return err
+	}
+	r.Hash = HashBody(body)
+
+	_, err = conn.ExecContext(ctx, `INSERT INTO records
+		(id, app, env, seq, kind, digest, time, prev_hash, hash, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.App, r.Env, r.Seq, string(r.Kind), r.Digest, r.Time.Format(timeLayout), r.PrevHash, r.Hash, string(body))
+	if err != nil {
+		return insertError(&r, err)
+	}
+	return nil
+}
+
+// headMoved returns ErrHeadMoved saying how the head differs from expected.
+func headMoved(app, env string, head, expected Head) error {
+	if head.Seq == expected.Seq {
+		return fmt.Errorf("%w: %s in %s: head seq %d has hash %s, not %s as expected",
+			ErrHeadMoved, app, env, head.Seq, head.Hash, expected.Hash)
+	}
+	return fmt.Errorf("%w: %s in %s is at seq %d, not %d as expected", ErrHeadMoved, app, env, head.Seq, expected.Seq)
+}
+
+// insertError explains a failed INSERT of r: a taken (app, env, seq) means
+// another writer won the race (ErrHeadMoved); a taken id is the caller's.
+func insertError(r *Record, err error) error {
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && serr.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		if strings.Contains(serr.Error(), "records.id") {
+			return fmt.Errorf("appending record %s: a record with this id is already in the ledger", r.ID)
+		}
+		if strings.Contains(serr.Error(), "records.seq") {
+			return fmt.Errorf("%w: %s in %s already has seq %d", ErrHeadMoved, r.App, r.Env, r.Seq)
+		}
+	}
+	return fmt.Errorf("appending record %s (%s in %s, seq %d): %w", r.ID, r.App, r.Env, r.Seq, err)
+}
+
+// validate reports the first field of rec that Append cannot store.
+func validate(rec *Record) error {
+	var missing string
+	switch {
+	case rec.App == "":
+		missing = "app"
+	case rec.Env == "":
+		missing = "env"
+	case rec.Kind == "":
+		missing = "kind"
+	case rec.Digest == "":
+		missing = "digest"
+	}
+	if missing != "" {
+		return fmt.Errorf("invalid ledger record (app %q, env %q): %s is empty", rec.App, rec.Env, missing)
+	}
+	switch rec.Kind {
+	case KindPromotion, KindRollback, KindRejected:
+		return nil
+	}
+	return fmt.Errorf("invalid ledger record (app %q, env %q): kind %q is not %s, %s or %s",
+		rec.App, rec.Env, rec.Kind, KindPromotion, KindRollback, KindRejected)
+}
+
+// queryer is what chainHead needs of *sql.DB and *sql.Conn.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// chainHead reads the head of the chain of app in env; the zero Head if empty.
+func chainHead(ctx context.Context, q queryer, app, env string) (Head, error) {
+	var h Head
+	err := q.QueryRowContext(ctx, `SELECT seq, hash FROM records
+		WHERE app = ? AND env = ? ORDER BY seq DESC LIMIT 1`, app, env).Scan(&h.Seq, &h.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Head{}, nil
+	}
+	if err != nil {
+		return Head{}, fmt.Errorf("reading head of %s in %s: %w", app, env, err)
+	}
+	return h, nil
+}

@@ -1,0 +1,146 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Verify walks every chain (app, env) in seq order and reports each record
+// that does not check out: a seq that does not continue 1, 2, 3… (a record
+// was deleted), a body whose SHA-256 is not its hash column (the body was
+// edited), a prev_hash that is not the previous record's hash (a record was
+// edited and re-hashed, inserted or reordered), a column that disagrees with
+// the body it indexes (the column was edited), or a body that is not JSON.
+// Problems are ordered by app, env and seq, so the first names the first
+// record that does not check out. An error means the walk itself failed.
+//
+// What Verify cannot detect on its own: a chain cut short at its end (the
+// last records deleted), or an edited last record whose hash was recomputed,
+// or more generally a tail rewritten and re-hashed from some record onwards.
+// Those need an anchor kept outside the ledger, such as a copy of each
+// chain's Head.
+func (l *sqliteLedger) Verify(ctx context.Context) (Report, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, app, env, seq, kind, digest, time, prev_hash, hash, body
+		FROM records ORDER BY app, env, seq`)
+	if err != nil {
+		return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
+	}
+	defer rows.Close()
+
+	rep := Report{Problems: []Problem{}}
+	var prev storedRow
+	for rows.Next() {
+		r, err := scanStoredRow(rows)
+		if err != nil {
+			return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
+		}
+		var wantSeq int64 = 1
+		var wantPrev string
+		if rep.Records > 0 && r.App == prev.App && r.Env == prev.Env {
+			wantSeq, wantPrev = prev.Seq+1, prev.Hash
+		} else {
+			rep.Chains++
+		}
+		rep.Records++
+		if msgs := r.check(wantSeq, wantPrev); len(msgs) > 0 {
+			rep.Problems = append(rep.Problems, Problem{
+				App: r.App, Env: r.Env, Seq: r.Seq, RecordID: r.ID, Msg: strings.Join(msgs, "; "),
+			})
+		}
+		if !r.SeqOK {
+			r.Seq = wantSeq // judge the next record as if this one were in place
+		}
+		prev = r
+	}
+	if err := rows.Err(); err != nil {
+		return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
+	}
+	return rep, nil
+}
+
+// storedRow is one row of the records table as stored, read leniently so
+// that a tampered row is reported rather than failing the walk.
+type storedRow struct {
+	ID, App, Env, Kind, Digest, Time, PrevHash, Hash, Body string
+	Seq                                                    int64
+	SeqOK                                                  bool // the seq column holds an integer
+}
+
+func scanStoredRow(rows *sql.Rows) (storedRow, error) {
+	var id, app, env, kind, digest, tm, prevHash, hash, body sql.NullString
+	var seq any
+	if err := rows.Scan(&id, &app, &env, &seq, &kind, &digest, &tm, &prevHash, &hash, &body); err != nil {
+		return storedRow{}, err
+	}
+	r := storedRow{
+		ID: id.String, App: app.String, Env: env.String, Kind: kind.String, Digest: digest.String,
+		Time: tm.String, PrevHash: prevHash.String, Hash: hash.String, Body: body.String,
+	}
+	r.Seq, r.SeqOK = seq.(int64)
+	return r, nil
+}
+
+// check returns what is wrong with r, given the seq it should have and the
+// hash of the record before it ("" for the first of a chain).
+func (r storedRow) check(wantSeq int64, wantPrev string) []string {
+	var msgs []string
+	switch {
+	case !r.SeqOK:
+		msgs = append(msgs, "seq column is not an integer")
+	case r.Seq == wantSeq+1:
+		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: record %d is missing", r.Seq, wantSeq, wantSeq))
+	case r.Seq > wantSeq:
+		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: records %d..%d are missing",
+			r.Seq, wantSeq, wantSeq, r.Seq-1))
+	case r.Seq < wantSeq:
+		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: seq repeats or goes back", r.Seq, wantSeq))
+	}
+	if got := HashBody([]byte(r.Body)); got != r.Hash {
+		msgs = append(msgs, fmt.Sprintf("body hashes to %s, not to its hash %s: the body was edited", got, r.Hash))
+	}
+	var body Record
+	if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
+		msgs = append(msgs, fmt.Sprintf("body is not a valid JSON record: %v", err))
+	} else {
+		msgs = append(msgs, r.columnsDisagree(body)...)
+	}
+	if r.PrevHash != wantPrev {
+		if wantPrev == "" {
+			msgs = append(msgs, fmt.Sprintf("first record of its chain has prev_hash %s, expected none", r.PrevHash))
+		} else {
+			msgs = append(msgs, fmt.Sprintf("prev_hash %s is not the hash %s of the record before: "+
+				"a record before it was changed, removed or inserted", r.PrevHash, wantPrev))
+		}
+	}
+	return msgs
+}
+
+// columnsDisagree lists the columns of r whose values differ from the body
+// they were written from.
+func (r storedRow) columnsDisagree(body Record) []string {
+	var msgs []string
+	cmp := func(col, column, inBody string) {
+		if column != inBody {
+			msgs = append(msgs, fmt.Sprintf("column %s %q disagrees with body %q", col, column, inBody))
+		}
+	}
+	cmp("id", r.ID, body.ID)
+	cmp("app", r.App, body.App)
+	cmp("env", r.Env, body.Env)
+	if !r.SeqOK {
+		msgs = append(msgs, fmt.Sprintf("column seq disagrees with body seq %d", body.Seq))
+	} else if r.Seq != body.Seq {
+		msgs = append(msgs, fmt.Sprintf("column seq %d disagrees with body seq %d", r.Seq, body.Seq))
+	}
+	cmp("kind", r.Kind, string(body.Kind))
+	cmp("digest", r.Digest, body.Digest)
+	cmp("prev_hash", r.PrevHash, body.PrevHash)
+	if t, err := time.Parse(time.RFC3339Nano, r.Time); err != nil || !t.Equal(body.Time) {
+		cmp("time", r.Time, body.Time.UTC().Format(timeLayout))
+	}
+	return msgs
+}

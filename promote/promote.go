@@ -1,0 +1,255 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// ResultMediaType versions the JSON document promote prints for a command.
+const ResultMediaType = "application/vnd.promote.result.v1+json"
+
+// Request asks for one promotion.
+type Request struct {
+	Env    string
+	Ref    Ref
+	Tags   []string // --tag
+	DryRun bool
+	Reason string
+}
+
+// Result says what a promotion did, or would do in a dry run. It is
+// returned alongside a rejection error too, carrying the gate verdicts.
+type Result struct {
+	App         string         `json:"app"`
+	Env         string         `json:"env"`
+	From        string         `json:"from"`
+	Source      ledger.Source  `json:"source"`
+	Digest      string         `json:"digest"`
+	Repository  string         `json:"repository"`
+	Previous    string         `json:"previous,omitempty"`
+	Gates       []GateOutcome  `json:"gates"`
+	Plan        *Plan          `json:"plan,omitempty"`
+	Copy        *CopyStats     `json:"copy,omitempty"`
+	Record      *ledger.Record `json:"record,omitempty"`
+	DryRun      bool           `json:"dryRun"`
+	NothingToDo bool           `json:"nothingToDo"`
+	Seconds     float64        `json:"seconds"`
+}
+
+// Promote runs one promotion: resolve, path check, gates, plan, copy, tag,
+// verify, record. A gate rejection, a tag conflict or a path violation is
+// recorded as a rejected attempt and returned as an error wrapping
+// errs.ErrGateRejected or errs.ErrConflict, with nothing written to the target.
+func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
+	start := e.now()
+	env, err := e.cfg.Env(req.Env)
+	if err != nil {
+		return nil, err
+	}
+	dstStr, err := env.RepositoryFor(req.Ref.App)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := e.reg.Repository(dstStr)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{App: req.Ref.App, Env: env.Name, From: env.From, Repository: dst.Name(), DryRun: req.DryRun}
+	defer func() { res.Seconds = e.now().Sub(start).Seconds() }()
+
+	src, err := e.resolve(ctx, env, req.Ref)
+	if src != nil && src.manifest != nil {
+		res.Digest = src.manifest.Digest.String()
+		res.Source = ledger.Source{Given: src.given, Resolved: src.repo.Digest(res.Digest).String()}
+	}
+	var pe *PathError
+	if errors.As(err, &pe) {
+		return res, e.reject(ctx, req, res, nil, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.log.Info("resolved source", "given", src.given, "digest", res.Digest)
+
+	root, err := e.fetchTree(ctx, src.repo, src.manifest)
+	if err != nil {
+		return nil, err
+	}
+	subj, err := e.subject(ctx, src.repo, root)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := e.targetTags(env, src, subj, req.Tags)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.current(ctx, res.App, env.Name)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		res.Previous = cur.Digest
+	}
+	plan, err := e.plan(ctx, src.repo, dst, root, tags, env)
+	if err != nil {
+		return nil, err
+	}
+	res.Plan = plan
+	if plan.Complete() && cur != nil && cur.Digest == res.Digest {
+		res.NothingToDo = true
+		return res, nil
+	}
+	res.Gates, err = runGates(ctx, env, subj)
+	if isGateRejection(err) {
+		return res, e.reject(ctx, req, res, tags, err)
+	}
+	if err != nil {
+		return res, err
+	}
+	if c := plan.Conflicts(); len(c) > 0 {
+		return res, e.reject(ctx, req, res, tags, conflictError(env, dst, c))
+	}
+	if req.DryRun {
+		return res, nil
+	}
+	return res, e.execute(ctx, req, res, env, src.repo, dst, root, tags)
+}
+
+func (e *Engine) plan(ctx context.Context, src, dst name.Repository, root *node, tags []string, env *config.Environment) (*Plan, error) {
+	st, err := e.survey(ctx, dst, root, tags)
+	if err != nil {
+		return nil, err
+	}
+	return decide(src, dst, root, st, tags, env.Immutable()), nil
+}
+
+// execute performs a planned promotion under the ledger lock of app in env:
+// it re-plans (another promoter may have finished meanwhile), copies the
+// content, writes the tags, verifies and records.
+func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *config.Environment, src, dst name.Repository, root *node, tags []string) error {
+	release, err := e.lock(ctx, res.App, env.Name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur, err := e.current(ctx, res.App, env.Name)
+	if err != nil {
+		return err
+	}
+	res.Previous = ""
+	if cur != nil {
+		res.Previous = cur.Digest
+	}
+	plan, err := e.plan(ctx, src, dst, root, tags, env)
+	if err != nil {
+		return err
+	}
+	res.Plan = plan
+	if c := plan.Conflicts(); len(c) > 0 {
+		return e.appendLocked(ctx, e.rejection(req, res, tags, conflictError(env, dst, c)), conflictError(env, dst, c))
+	}
+	stats, err := e.copyContent(ctx, src, dst, plan)
+	res.Copy = &stats
+	if err != nil {
+		return err
+	}
+	if e.hooks.afterCopy != nil {
+		if err := e.hooks.afterCopy(); err != nil {
+			return err
+		}
+	}
+	for _, t := range plan.Tags {
+		if t.Action == ActPresent {
+			continue
+		}
+		tag, err := e.reg.Tag(dst, t.Tag)
+		if err != nil {
+			return err
+		}
+		if err := e.reg.Put(ctx, tag, root.m); err != nil {
+			return fmt.Errorf("writing tag %s: %w", tag, err)
+		}
+	}
+	if err := e.verify(ctx, dst, root.m.Digest, tags); err != nil {
+		return err
+	}
+	rec := e.record(ledger.KindPromotion, req, res, tags)
+	if err := e.appendLocked(ctx, rec, nil); err != nil {
+		return err
+	}
+	res.Record = rec
+	return nil
+}
+
+func conflictError(env *config.Environment, dst name.Repository, c []TagStep) error {
+	t := c[0]
+	return errs.Conflictf("%s is immutable and tag %s:%s already names %s; nothing was written. Promote under a new tag (--tag), or roll back to that digest",
+		env.Name, dst.Name(), t.Tag, t.Current)
+}
+
+// reject records a refused attempt (taking the lock) and returns cause.
+func (e *Engine) reject(ctx context.Context, req Request, res *Result, tags []string, cause error) error {
+	if req.DryRun || res.Digest == "" {
+		return cause
+	}
+	release, err := e.lock(ctx, res.App, res.Env)
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	defer release()
+	return e.appendLocked(ctx, e.rejection(req, res, tags, cause), cause)
+}
+
+func (e *Engine) rejection(req Request, res *Result, tags []string, cause error) *ledger.Record {
+	rec := e.record(ledger.KindRejected, req, res, tags)
+	rec.Rejection = cause.Error()
+	res.Record = rec
+	return rec
+}
+
+// appendLocked appends rec with the chain head read now; the caller holds
+// the lock. It returns cause (nil for a success) unless the append fails.
+func (e *Engine) appendLocked(ctx context.Context, rec *ledger.Record, cause error) error {
+	for attempt := 0; ; attempt++ {
+		head, err := e.led.Head(ctx, rec.App, rec.Env)
+		if err != nil {
+			return errors.Join(cause, fmt.Errorf("reading ledger head: %w", err))
+		}
+		err = e.led.Append(ctx, rec, head)
+		if err == nil {
+			return cause
+		}
+		if !errors.Is(err, ledger.ErrHeadMoved) || attempt >= e.retries {
+			if errors.Is(err, ledger.ErrHeadMoved) {
+				err = errs.Conflictf("the ledger head of %s in %s kept moving after %d attempts; run the command again", rec.App, rec.Env, attempt+1)
+			}
+			return errors.Join(cause, fmt.Errorf("recording %s: %w", rec.Kind, err))
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+}
+
+func (e *Engine) record(kind ledger.Kind, req Request, res *Result, tags []string) *ledger.Record {
+	rec := &ledger.Record{
+		Time: e.now().UTC(), Kind: kind, App: res.App, Env: res.Env, From: res.From,
+		Repository: res.Repository, Digest: res.Digest, Source: res.Source, Tags: tags,
+		Previous: res.Previous, Gates: ledgerGates(res.Gates), Actor: e.actor, CI: e.ci, Reason: req.Reason,
+	}
+	if kind == ledger.KindPromotion {
+		for _, t := range tags {
+			rec.Targets = append(rec.Targets, res.Repository+":"+t)
+		}
+		if len(tags) == 0 {
+			rec.Targets = []string{res.Repository + "@" + res.Digest}
+		}
+	}
+	return rec
+}

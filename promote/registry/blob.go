@@ -1,0 +1,88 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// BlobExists reports whether repo holds the blob d.
+func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash) (bool, error) {
+	l, err := c.puller.Layer(ctx, repo.Digest(d.String()))
+	if err != nil {
+		return false, fmt.Errorf("checking blob %s in %s: %w", d, repo, err)
+	}
+	ml, ok := l.(*remote.MountableLayer)
+	if !ok {
+		return false, fmt.Errorf("checking blob %s in %s: unexpected layer type %T", d, repo, l)
+	}
+	ok, err = partial.Exists(ml.Layer)
+	if err != nil {
+		return false, fmt.Errorf("checking blob %s in %s: %w", d, repo, err)
+	}
+	return ok, nil
+}
+
+// CopyBlob streams the blob desc names from src to dst: a cross-repository
+// mount when both are on one registry, otherwise a streamed upload that
+// never holds the blob in memory. A blob dst already has is skipped.
+func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
+	l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
+	if err != nil {
+		return fmt.Errorf("opening blob %s in %s: %w", desc.Digest, src, err)
+	}
+	ml, ok := l.(*remote.MountableLayer)
+	if !ok {
+		return fmt.Errorf("opening blob %s in %s: unexpected layer type %T", desc.Digest, src, l)
+	}
+	known := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: ml.Reference}
+	if err := c.pusher.Upload(ctx, dst, known); err != nil {
+		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, err)
+	}
+	return nil
+}
+
+// FetchBlob reads a small blob (a config, a signature payload) of at most
+// max bytes into memory, verifying its digest.
+func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.Descriptor, max int64) ([]byte, error) {
+	if desc.Size > max {
+		return nil, fmt.Errorf("blob %s in %s is %d bytes, more than the %d allowed", desc.Digest, repo, desc.Size, max)
+	}
+	l, err := c.puller.Layer(ctx, repo.Digest(desc.Digest.String()))
+	if err != nil {
+		return nil, fmt.Errorf("opening blob %s in %s: %w", desc.Digest, repo, err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, fmt.Errorf("fetching blob %s from %s: %w", desc.Digest, repo, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading blob %s from %s: %w", desc.Digest, repo, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("blob %s in %s is larger than the %d bytes allowed", desc.Digest, repo, max)
+	}
+	return b, nil
+}
+
+// describedLayer answers Size and MediaType from the manifest's descriptor
+// instead of asking the registry again.
+type describedLayer struct {
+	v1.Layer
+	desc v1.Descriptor
+}
+
+func (l describedLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
+func (l describedLayer) Size() (int64, error)                { return l.desc.Size, nil }
+func (l describedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }

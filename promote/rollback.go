@@ -1,0 +1,146 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// RollbackRequest asks to re-point env at a digest it held before.
+type RollbackRequest struct {
+	Env    string
+	App    string
+	To     string // a digest or a record id; empty = the digest held before the current one
+	Reason string
+}
+
+// Current is what an environment holds for an app.
+type Current struct {
+	App        string         `json:"app"`
+	Env        string         `json:"env"`
+	Repository string         `json:"repository"`
+	Digest     string         `json:"digest"`
+	Reference  string         `json:"reference"` // REPOSITORY@DIGEST
+	Record     *ledger.Record `json:"record"`
+}
+
+// Rollback re-points env at a digest the ledger shows it held before, after
+// checking that the digest is still in env's repository. It copies nothing
+// and runs no gates: the digest passed them when it was promoted there.
+func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, error) {
+	env, err := e.cfg.Env(req.Env)
+	if err != nil {
+		return nil, err
+	}
+	repoStr, err := env.RepositoryFor(req.App)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := e.reg.Repository(repoStr)
+	if err != nil {
+		return nil, err
+	}
+	release, err := e.lock(ctx, req.App, env.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	cur, err := e.current(ctx, req.App, env.Name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("%w: %s has never held %s, so there is nothing to roll back", errs.ErrNotFound, env.Name, req.App)
+	}
+	to, err := e.rollbackTarget(ctx, req, cur)
+	if err != nil {
+		return nil, err
+	}
+	if to.Digest == cur.Digest {
+		return nil, errs.Conflictf("%s already runs %s@%s; nothing to roll back", env.Name, req.App, cur.Digest)
+	}
+	d, err := e.reg.Head(ctx, repo.Digest(to.Digest))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
+			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
+	}
+	rec := &ledger.Record{
+		Time: e.now().UTC(), Kind: ledger.KindRollback, App: req.App, Env: env.Name, From: env.From,
+		Repository: repo.Name(), Digest: to.Digest, Tags: to.Tags, Previous: cur.Digest,
+		Source: ledger.Source{Given: req.To, Resolved: repo.Digest(to.Digest).String()},
+		Actor:  e.actor, CI: e.ci, Reason: req.Reason,
+	}
+	if err := e.appendLocked(ctx, rec, nil); err != nil {
+		return nil, err
+	}
+	return &Current{App: req.App, Env: env.Name, Repository: repo.Name(), Digest: to.Digest,
+		Reference: repo.Name() + "@" + to.Digest, Record: rec}, nil
+}
+
+// rollbackTarget finds the promotion record of the digest to return to.
+func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *ledger.Record) (*ledger.Record, error) {
+	digest := req.To
+	switch {
+	case req.To == "":
+		if cur.Previous == "" {
+			return nil, fmt.Errorf("%w: %s held nothing before %s; pass --to DIGEST|RECORD", errs.ErrNotFound, req.Env, cur.Digest)
+		}
+		digest = cur.Previous
+	case !strings.HasPrefix(req.To, "sha256:"):
+		r, err := e.led.Get(ctx, req.To)
+		if err != nil {
+			return nil, fmt.Errorf("--to %s: %w", req.To, err)
+		}
+		if r.App != req.App || r.Env != req.Env || r.Kind == ledger.KindRejected {
+			return nil, errs.Usagef("--to %s: record is a %s of %s in %s, not a promotion of %s in %s", req.To, r.Kind, r.App, r.Env, req.App, req.Env)
+		}
+		digest = r.Digest
+	}
+	rec, err := e.promotedTo(ctx, req.App, req.Env, digest)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, errs.Conflictf("%s never held %s@%s, so it cannot roll back to it (rollback only returns to a digest promoted there)", req.Env, req.App, digest)
+	}
+	return rec, nil
+}
+
+// Current returns what env holds for app, per the ledger.
+func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, error) {
+	env, err := e.cfg.Env(envName)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := env.RepositoryFor(app)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.current(ctx, app, env.Name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("%w: nothing has been promoted to %s for %s", errs.ErrNotFound, env.Name, app)
+	}
+	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
+}
+
+// History returns ledger records newest first.
+func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Record, error) {
+	if q.Env != "" {
+		if _, err := e.cfg.Env(q.Env); err != nil {
+			return nil, err
+		}
+	}
+	return e.led.Records(ctx, q)
+}
+
+// VerifyLedger checks every chain of the ledger.
+func (e *Engine) VerifyLedger(ctx context.Context) (ledger.Report, error) { return e.led.Verify(ctx) }

@@ -1,0 +1,88 @@
+package promote
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/promote-dev/promote/gates"
+)
+
+// maxConfigBytes bounds an image config read into memory for the gates.
+const maxConfigBytes = 8 << 20
+
+// subject builds what the gates judge from the fetched tree: one Image per
+// platform with its config. Attestation manifests that buildkit stores in
+// an index (vnd.docker.reference.type) are copied but not judged as platforms.
+func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) (*gates.Subject, error) {
+	s := &gates.Subject{
+		Repository: repo.Name(),
+		Digest:     root.m.Digest,
+		MediaType:  root.m.Type,
+		Manifest:   root.m.Raw,
+	}
+	for _, r := range root.referrers {
+		d := r.m.Descriptor()
+		if r.tag != "" {
+			d.Annotations = map[string]string{"promote.dev/legacy-tag": r.tag}
+		}
+		s.Referrers = append(s.Referrers, d)
+	}
+	var imgs []*node
+	if root.m.Type.IsIndex() {
+		for _, c := range root.children {
+			if c.annot["vnd.docker.reference.type"] == "attestation-manifest" || c.m.Type.IsIndex() {
+				continue
+			}
+			imgs = append(imgs, c)
+		}
+	} else {
+		imgs = []*node{root}
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("index %s has no platform images", root.m.Digest)
+	}
+	s.Images = make([]gates.Image, len(imgs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.reg.Jobs())
+	for i, n := range imgs {
+		g.Go(func() error {
+			img, err := e.image(gctx, repo, n)
+			s.Images[i] = img
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (e *Engine) image(ctx context.Context, repo name.Repository, n *node) (gates.Image, error) {
+	img := gates.Image{Platform: n.platform, Digest: n.m.Digest, Manifest: n.m.Raw}
+	p, err := parseManifest(n.m)
+	if err != nil {
+		return img, err
+	}
+	if p.Config == nil {
+		return img, fmt.Errorf("manifest %s has no config", n.m.Digest)
+	}
+	raw, err := e.reg.FetchBlob(ctx, repo, *p.Config, maxConfigBytes)
+	if err != nil {
+		return img, err
+	}
+	img.ConfigRaw = raw
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return img, fmt.Errorf("config %s of %s: %w", p.Config.Digest, n.m.Digest, err)
+	}
+	img.Config = cf
+	if img.Platform == nil && cf.OS != "" {
+		img.Platform = &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	}
+	return img, nil
+}
