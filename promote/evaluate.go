@@ -43,11 +43,7 @@ func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref) (*Evalua
 	if pathErr != nil {
 		ev.Path = pathErr.Error()
 	}
-	root, err := e.fetchTree(ctx, src.repo, src.manifest)
-	if err != nil {
-		return nil, err
-	}
-	subj, err := e.subject(ctx, src.repo, root)
+	_, subj, err := e.inspect(ctx, src)
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	}
 	e.log.Info("resolved source", "given", src.given, "digest", res.Digest)
 
-	root, err := e.fetchTree(ctx, src.repo, src.manifest)
-	if err != nil {
-		return nil, err
-	}
-	subj, err := e.subject(ctx, src.repo, root)
+	root, subj, err := e.inspect(ctx, src)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,20 @@ import (
 // maxConfigBytes bounds an image config read into memory for the gates.
 const maxConfigBytes = 8 << 20
 
+// inspect fetches everything a promotion of src moves (the manifest tree
+// with its referrers) and what its gates judge, each manifest once.
+func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subject, error) {
+	root, err := e.fetchTree(ctx, src.repo, src.manifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	subj, err := e.subject(ctx, src.repo, root)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root, subj, nil
+}
+
 // subject builds what the gates judge from the fetched tree: one Image per
 // platform with its config. Attestation manifests that buildkit stores in
 // an index (vnd.docker.reference.type) are copied but not judged as platforms.

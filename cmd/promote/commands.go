@@ -27,6 +27,16 @@ func (s *state) action(name string, fn func(c *cli.Context, ss *session) (any, f
 	}
 }
 
+// envAndRef reads the ENV APP[:TAG|@DIGEST] arguments of to and gates.
+func envAndRef(c *cli.Context, usage string) (string, promote.Ref, error) {
+	a, err := positional(c, usage, 2, 2)
+	if err != nil {
+		return "", promote.Ref{}, err
+	}
+	ref, err := promote.ParseRef(a[1])
+	return a[0], ref, err
+}
+
 func toCommand(s *state) *cli.Command {
 	const usage = "to ENV APP[:TAG|@DIGEST] [--tag TAG]... [--dry-run] [--reason TEXT]"
 	return &cli.Command{
@@ -44,15 +54,11 @@ written into an immutable environment: the tags derived from the image's labels 
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
 		},
 		Action: s.action("to", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 2, 2)
+			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
 			}
-			ref, err := promote.ParseRef(a[1])
-			if err != nil {
-				return nil, nil, err
-			}
-			res, err := ss.engine.Promote(c.Context, promote.Request{Env: a[0], Ref: ref, Tags: c.StringSlice("tag"),
+			res, err := ss.engine.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
 				DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
 			if res == nil {
 				return nil, nil, err
@@ -156,15 +162,11 @@ func gatesCommand(s *state) *cli.Command {
 		Usage:     "evaluate ENV's gates on an image; copy and record nothing",
 		UsageText: "promote " + usage,
 		Action: s.action("gates", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 2, 2)
+			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
 			}
-			ref, err := promote.ParseRef(a[1])
-			if err != nil {
-				return nil, nil, err
-			}
-			ev, err := ss.engine.Evaluate(c.Context, a[0], ref)
+			ev, err := ss.engine.Evaluate(c.Context, env, ref)
 			if ev == nil {
 				return nil, nil, err
 			}
