@@ -21,13 +21,13 @@ import (
 // world is a dev → test → prod pipeline on two in-process registries:
 // dev and test share registry A (mounts), prod lives on registry B.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	a, b   *regtest.Registry
 	cfg    *config.Config
 	ledger string
 }
 
-func newWorld(t *testing.T, opts ...regtest.Option) *world {
+func newWorld(t testing.TB, opts ...regtest.Option) *world {
 	t.Helper()
 	w := &world{t: t, a: regtest.New(t, opts...), b: regtest.New(t, opts...)}
 	w.ledger = filepath.Join(t.TempDir(), "ledger.db")
