@@ -108,6 +108,7 @@ type targetState struct {
 func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, tags []string) (*targetState, error) {
 	st := &targetState{manifests: map[v1.Hash]bool{}, attach: map[string]v1.Hash{}, blobs: map[v1.Hash]bool{}, tags: map[string]v1.Hash{}}
 	var mu sync.Mutex
+	var err error
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
 	head := func(ref name.Reference, set func(v1.Hash)) {
@@ -129,15 +130,11 @@ func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, ta
 			head(dst.Tag(n.tag), func(d v1.Hash) { st.attach[n.tag] = d })
 		}
 	}
-	for _, t := range tags {
-		tag, err := e.reg.Tag(dst, t)
-		if err != nil {
-			return nil, err
-		}
-		head(tag, func(d v1.Hash) { st.tags[t] = d })
-	}
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("surveying %s: %w", dst, err)
+	}
+	if st.tags, err = e.surveyTags(ctx, dst, tags); err != nil {
+		return nil, err
 	}
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
@@ -166,6 +163,35 @@ func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, ta
 		return nil, fmt.Errorf("surveying %s: %w", dst, err)
 	}
 	return st, nil
+}
+
+// surveyTags returns the digest each environment tag names in dst now
+// (absent tags are missing from the map).
+func (e *Engine) surveyTags(ctx context.Context, dst name.Repository, tags []string) (map[string]v1.Hash, error) {
+	out := map[string]v1.Hash{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.reg.Jobs())
+	for _, t := range tags {
+		tag, err := e.reg.Tag(dst, t)
+		if err != nil {
+			return nil, err
+		}
+		g.Go(func() error {
+			d, err := e.reg.Head(gctx, tag)
+			if err != nil || d == nil {
+				return err
+			}
+			mu.Lock()
+			out[t] = d.Digest
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("checking tags in %s: %w", dst, err)
+	}
+	return out, nil
 }
 
 // decide is the pure half of planning: given the tree, what the target holds

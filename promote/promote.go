@@ -94,10 +94,11 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if cur != nil {
 		res.Previous = cur.Digest
 	}
-	plan, err := e.plan(ctx, src.repo, dst, root, tags, env)
+	st, err := e.survey(ctx, dst, root, tags)
 	if err != nil {
 		return nil, err
 	}
+	plan := decide(src.repo, dst, root, st, tags, env.Immutable())
 	res.Plan = plan
 	if plan.Complete() && cur != nil && cur.Digest == res.Digest {
 		res.NothingToDo = true
@@ -116,21 +117,13 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if req.DryRun {
 		return res, nil
 	}
-	return res, e.execute(ctx, req, res, env, src.repo, dst, root, tags)
-}
-
-func (e *Engine) plan(ctx context.Context, src, dst name.Repository, root *node, tags []string, env *config.Environment) (*Plan, error) {
-	st, err := e.survey(ctx, dst, root, tags)
-	if err != nil {
-		return nil, err
-	}
-	return decide(src, dst, root, st, tags, env.Immutable()), nil
+	return res, e.execute(ctx, req, res, env, src.repo, dst, root, st, tags)
 }
 
 // execute performs a planned promotion under the ledger lock of app in env:
-// it re-plans (another promoter may have finished meanwhile), copies the
-// content, writes the tags, verifies and records.
-func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *config.Environment, src, dst name.Repository, root *node, tags []string) error {
+// it re-checks the tags (another promoter may have written them meanwhile),
+// copies the content, writes the tags, verifies and records.
+func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *config.Environment, src, dst name.Repository, root *node, st *targetState, tags []string) error {
 	release, err := e.lock(ctx, res.App, env.Name)
 	if err != nil {
 		return err
@@ -144,13 +137,16 @@ func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *con
 	if cur != nil {
 		res.Previous = cur.Digest
 	}
-	plan, err := e.plan(ctx, src, dst, root, tags, env)
-	if err != nil {
+	// Content only grows (it is addressed by digest), so the survey made
+	// before the lock still holds for it; tags may have been written since.
+	if st.tags, err = e.surveyTags(ctx, dst, tags); err != nil {
 		return err
 	}
+	plan := decide(src, dst, root, st, tags, env.Immutable())
 	res.Plan = plan
 	if c := plan.Conflicts(); len(c) > 0 {
-		return e.appendLocked(ctx, e.rejection(req, res, tags, conflictError(env, dst, c)), conflictError(env, dst, c))
+		cause := conflictError(env, dst, c)
+		return e.appendLocked(ctx, e.rejection(req, res, tags, cause), cause)
 	}
 	stats, err := e.copyContent(ctx, src, dst, plan)
 	res.Copy = &stats

@@ -27,8 +27,10 @@ type node struct {
 	tag       string // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
 }
 
-// maxReferrerDepth bounds referrers of referrers (a signature on an SBOM).
-const maxReferrerDepth = 2
+// maxReferrerDepth bounds the search for referrers: those of the subject
+// and its children (depth 0) and of those referrers (depth 1: a signature
+// on an SBOM).
+const maxReferrerDepth = 1
 
 // parsed is the part of any manifest or index the engine reads.
 type parsed struct {
