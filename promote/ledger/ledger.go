@@ -51,7 +51,8 @@ type Ledger interface {
 	// rec.PrevHash and rec.Hash. It returns ErrHeadMoved, and stores
 	// nothing, if the chain's head is not expected.
 	Append(ctx context.Context, rec *Record, expected Head) error
-	// Records returns the records matching q, newest first (by time, then seq).
+	// Records returns the records matching q, newest first: by seq within one
+	// chain (App and Env both set), else by time, then seq.
 	Records(ctx context.Context, q Query) ([]Record, error)
 	// Get returns the record with the given id, or an error wrapping errs.ErrNotFound.
 	Get(ctx context.Context, id string) (Record, error)

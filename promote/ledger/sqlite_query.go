@@ -85,7 +85,13 @@ func recordsQuery(q Query) (string, []any) {
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	b.WriteString(" ORDER BY time DESC, seq DESC, app, env")
+	if q.App != "" && q.Env != "" {
+		// Within one chain the sequence is the truth: a clock that stepped
+		// back must not change which record is newest.
+		b.WriteString(" ORDER BY seq DESC")
+	} else {
+		b.WriteString(" ORDER BY time DESC, seq DESC, app, env")
+	}
 	if q.Limit > 0 {
 		b.WriteString(" LIMIT ?")
 		args = append(args, q.Limit)

@@ -127,3 +127,17 @@ func TestRecordsAreAppendOnlyInSQL(t *testing.T) {
 	_, err = db.Exec(`DELETE FROM records`)
 	assert.ErrorContains(t, err, "append-only")
 }
+
+// A clock that steps back does not change which record of a chain is newest.
+func TestChainOrderFollowsSeqNotClock(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTestLedger(t)
+	for i := 0; i < 3; i++ {
+		appendAtHead(t, l, newRecord("web", "prod", digestN(i+1), t0.Add(-time.Duration(i)*time.Hour)))
+	}
+	recs, err := l.Records(ctx, Query{App: "web", Env: "prod", Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, int64(3), recs[0].Seq)
+	assert.Equal(t, digestN(3), recs[0].Digest)
+}
