@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -21,7 +22,7 @@ type Evaluation struct {
 // recording nothing. A rejection returns the evaluation and an error
 // wrapping errs.ErrGateRejected; a path violation is reported in Path and
 // returned as the error only when every gate passed.
-func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref) (*Evaluation, error) {
+func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports []gates.Report) (*Evaluation, error) {
 	env, err := e.cfg.Env(envName)
 	if err != nil {
 		return nil, err
@@ -47,6 +48,7 @@ func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref) (*Evalua
 	if err != nil {
 		return nil, err
 	}
+	subj.Reports = reports
 	ev.Gates, err = runGates(ctx, env, subj)
 	if err != nil {
 		return ev, err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 )
@@ -18,11 +19,12 @@ const ResultMediaType = "application/vnd.promote.result.v1+json"
 
 // Request asks for one promotion.
 type Request struct {
-	Env    string
-	Ref    Ref
-	Tags   []string // --tag
-	DryRun bool
-	Reason string
+	Env     string
+	Ref     Ref
+	Tags    []string // --tag
+	DryRun  bool
+	Reason  string
+	Reports []gates.Report // --scan-report, for the scan gate
 }
 
 // Result says what a promotion did, or would do in a dry run. It is
@@ -83,6 +85,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	subj.Reports = req.Reports
 	tags, err := e.targetTags(env, src, subj, req.Tags)
 	if err != nil {
 		return nil, err

@@ -38,14 +38,10 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) 
 		Digest:     root.m.Digest,
 		MediaType:  root.m.Type,
 		Manifest:   root.m.Raw,
+		Now:        e.now().UTC(),
+		Source:     gateSource{e.reg},
 	}
-	for _, r := range root.referrers {
-		d := r.m.Descriptor()
-		if r.tag != "" {
-			d.Annotations = map[string]string{"promote.dev/legacy-tag": r.tag}
-		}
-		s.Referrers = append(s.Referrers, d)
-	}
+	s.Attachments = attachments(root)
 	var imgs []*node
 	if root.m.Type.IsIndex() {
 		for _, c := range root.children {
@@ -74,6 +70,31 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// attachments lists every referrer in the tree with the digest it is
+// attached to: the subject's, its children's, and referrers' own.
+func attachments(root *node) []gates.Attachment {
+	var out []gates.Attachment
+	var visit func(n *node)
+	visit = func(n *node) {
+		for _, r := range n.referrers {
+			a := gates.Attachment{Subject: n.m.Digest, Digest: r.m.Digest, MediaType: r.m.Type, Tag: r.tag, Manifest: r.m.Raw}
+			if p, err := parseManifest(r.m); err == nil {
+				a.ArtifactType = p.ArtifactType
+				if a.ArtifactType == "" && p.Config != nil {
+					a.ArtifactType = string(p.Config.MediaType)
+				}
+			}
+			out = append(out, a)
+			visit(r)
+		}
+		for _, c := range n.children {
+			visit(c)
+		}
+	}
+	visit(root)
+	return out
 }
 
 func (e *Engine) image(ctx context.Context, repo name.Repository, n *node) (gates.Image, error) {

@@ -34,13 +34,14 @@ const maxReferrerDepth = 1
 
 // parsed is the part of any manifest or index the engine reads.
 type parsed struct {
-	MediaType types.MediaType `json:"mediaType"`
-	Config    *v1.Descriptor  `json:"config"`
-	Layers    []v1.Descriptor `json:"layers"`
-	Manifests []v1.Descriptor `json:"manifests"`
-	Subject   *v1.Descriptor  `json:"subject"`
-	Blobs     []v1.Descriptor `json:"blobs"` // artifact manifests (OCI 1.1 draft)
-	Schema    int             `json:"schemaVersion"`
+	MediaType    types.MediaType `json:"mediaType"`
+	Config       *v1.Descriptor  `json:"config"`
+	Layers       []v1.Descriptor `json:"layers"`
+	Manifests    []v1.Descriptor `json:"manifests"`
+	Subject      *v1.Descriptor  `json:"subject"`
+	ArtifactType string          `json:"artifactType"`
+	Blobs        []v1.Descriptor `json:"blobs"` // artifact manifests (OCI 1.1 draft)
+	Schema       int             `json:"schemaVersion"`
 }
 
 func parseManifest(m *registry.Manifest) (*parsed, error) {

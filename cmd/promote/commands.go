@@ -38,7 +38,7 @@ func envAndRef(c *cli.Context, usage string) (string, promote.Ref, error) {
 }
 
 func toCommand(s *state) *cli.Command {
-	const usage = "to ENV APP[:TAG|@DIGEST] [--tag TAG]... [--dry-run] [--reason TEXT]"
+	const usage = "to ENV APP[:TAG|@DIGEST] [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]..."
 	return &cli.Command{
 		Name:      "to",
 		Usage:     "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
@@ -52,14 +52,19 @@ written into an immutable environment: the tags derived from the image's labels 
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
+			scanReportFlag,
 		},
 		Action: s.action("to", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
 			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
 			}
+			reports, err := readReports(c)
+			if err != nil {
+				return nil, nil, err
+			}
 			res, err := ss.engine.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
-				DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
+				DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: reports})
 			if res == nil {
 				return nil, nil, err
 			}
@@ -156,17 +161,22 @@ func historyCommand(s *state) *cli.Command {
 }
 
 func gatesCommand(s *state) *cli.Command {
-	const usage = "gates ENV APP[:TAG|@DIGEST]"
+	const usage = "gates ENV APP[:TAG|@DIGEST] [--scan-report FILE]..."
 	return &cli.Command{
 		Name:      "gates",
 		Usage:     "evaluate ENV's gates on an image; copy and record nothing",
 		UsageText: "promote " + usage,
+		Flags:     []cli.Flag{scanReportFlag},
 		Action: s.action("gates", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
 			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
 			}
-			ev, err := ss.engine.Evaluate(c.Context, env, ref)
+			reports, err := readReports(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			ev, err := ss.engine.Evaluate(c.Context, env, ref, reports)
 			if ev == nil {
 				return nil, nil, err
 			}

@@ -53,3 +53,15 @@ func IsAttachmentTag(tag string) bool {
 	}
 	return len(rest) == 64
 }
+
+// Tags lists the tags of repo (every page).
+func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
+	tags, err := c.puller.List(ctx, repo)
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
+	}
+	return tags, nil
+}
