@@ -4,6 +4,7 @@ BIN       := bin
 TOOLS     := $(CURDIR)/.tools/bin
 CRANE_VERSION  := v0.22.1
 COSIGN_VERSION := v2.6.5
+COSIGN3_VERSION := v3.1.3
 export PATH := $(TOOLS):$(PATH)
 
 .PHONY: all build demo test unit integration tools vet fmt bench clean
@@ -32,7 +33,7 @@ integration: tools build
 	PROMOTE_BIN=$(CURDIR)/$(BIN)/promote $(GO) test -count=1 -tags integration -timeout 20m ./integration/...
 
 ## tools: the real clients the integration tests drive (pinned).
-tools: $(TOOLS)/crane $(TOOLS)/cosign
+tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3
 	@command -v docker-registry >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry; \
 	  else echo "docker-registry (Debian package) is required: sudo apt-get install docker-registry"; exit 1; fi; }
@@ -42,6 +43,11 @@ $(TOOLS)/crane:
 
 $(TOOLS)/cosign:
 	GOBIN=$(TOOLS) $(GO) install github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION)
+
+# cosign v3 installs as cosign3 beside v2 so tests can sign with both.
+$(TOOLS)/cosign3:
+	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
+	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/cosign-v3/cosign $@ && rmdir $(CURDIR)/.tools/cosign-v3
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
