@@ -6,6 +6,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"sync"
 )
@@ -29,9 +30,25 @@ type Verdict struct {
 // fields. It is handed to a Factory by the configuration loader.
 type Decoder func(v any) error
 
+// Settings is what a Factory is given: a strict decoder of the gate's
+// configuration block and the directory of the configuration file, against
+// which relative paths (keys, trusted roots, VEX documents) are resolved.
+type Settings struct {
+	Decode Decoder
+	Dir    string
+}
+
+// Path resolves p against the configuration file's directory.
+func (s Settings) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
 // Factory builds a configured Gate; it validates the configuration and
 // returns an error naming the field at fault.
-type Factory func(decode Decoder) (Gate, error)
+type Factory func(s Settings) (Gate, error)
 
 var (
 	mu        sync.RWMutex

@@ -19,9 +19,9 @@ var DefaultRequiredLabels = []string{"org.opencontainers.image.source", "org.ope
 type labelsGate struct{ require []string }
 
 func init() {
-	Register("labels", func(decode Decoder) (Gate, error) {
+	Register("labels", func(s Settings) (Gate, error) {
 		var c LabelsConfig
-		if err := decode(&c); err != nil {
+		if err := s.Decode(&c); err != nil {
 			return nil, err
 		}
 		return NewLabels(c)

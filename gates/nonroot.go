@@ -12,9 +12,9 @@ type NonrootConfig struct{}
 type nonrootGate struct{}
 
 func init() {
-	Register("nonroot", func(decode Decoder) (Gate, error) {
+	Register("nonroot", func(s Settings) (Gate, error) {
 		var c NonrootConfig
-		if err := decode(&c); err != nil {
+		if err := s.Decode(&c); err != nil {
 			return nil, err
 		}
 		return nonrootGate{}, nil

@@ -44,7 +44,8 @@ func (noneGate) Evaluate(context.Context, *gates.Subject) (gates.Verdict, error)
 }
 
 func init() {
-	gates.Register(flagKind, func(decode gates.Decoder) (gates.Gate, error) {
+	gates.Register(flagKind, func(st gates.Settings) (gates.Gate, error) {
+		decode := st.Decode
 		g := &flagGate{}
 		if err := decode(&g.settings); err != nil {
 			// Wrapped on purpose: the loader must still report the decoder's
@@ -56,7 +57,8 @@ func init() {
 		}
 		return g, nil
 	})
-	gates.Register(noneKind, func(decode gates.Decoder) (gates.Gate, error) {
+	gates.Register(noneKind, func(st gates.Settings) (gates.Gate, error) {
+		decode := st.Decode
 		var s struct{}
 		if err := decode(&s); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -67,7 +68,7 @@ func (w *walker) gate(n *yaml.Node, path string) (Gate, error) {
 		decodeErr = w.decodeStrict(v, out, field)
 		return decodeErr
 	}
-	g, err := factory(decode)
+	g, err := factory(gates.Settings{Decode: decode, Dir: filepath.Dir(w.file)})
 	switch {
 	case err != nil && decodeErr != nil && errors.Is(err, decodeErr):
 		return Gate{}, decodeErr // already names the line and field at fault
