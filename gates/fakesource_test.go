@@ -97,7 +97,9 @@ func (f *fakeSource) Blob(_ context.Context, repo string, d v1.Descriptor, max i
 	return b, nil
 }
 
-func (f *fakeSource) Referrers(context.Context, string, v1.Hash) ([]v1.Descriptor, error) { return nil, f.fail }
+func (f *fakeSource) Referrers(context.Context, string, v1.Hash) ([]v1.Descriptor, error) {
+	return nil, f.fail
+}
 
 func (f *fakeSource) Tags(_ context.Context, repo string) ([]string, error) {
 	if f.fail != nil {
