@@ -20,6 +20,9 @@ const (
 	VerdictError = "error"
 )
 
+// maxParallelGates bounds how many gates judge at once.
+const maxParallelGates = 4
+
 // GateOutcome is one gate's result as a promotion reports it.
 type GateOutcome struct {
 	Name     string         `json:"name"`
@@ -35,10 +38,13 @@ type GateOutcome struct {
 func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([]GateOutcome, error) {
 	out := make([]GateOutcome, len(env.Gates))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxParallelGates)
 	for i, g := range env.Gates {
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-sem }()
 			out[i] = evaluate(ctx, g, s)
 		}()
 	}
