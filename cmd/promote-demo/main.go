@@ -4,6 +4,7 @@
 //
 //	promote-demo serve --count 2 --addr-file FILE   # runs until interrupted
 //	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels]
+//	promote-demo sign REPO@DIGEST [--key testdata/demo/demo.key]
 package main
 
 import (
@@ -33,6 +34,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "push":
 		err = push(os.Args[2:])
+	case "sign":
+		err = sign(os.Args[2:])
 	default:
 		usage()
 	}
@@ -43,7 +46,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels]")
+	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE]")
 	os.Exit(2)
 }
 
