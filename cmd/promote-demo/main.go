@@ -5,6 +5,7 @@
 //	promote-demo serve --count 2 --addr-file FILE   # runs until interrupted
 //	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels]
 //	promote-demo sign REPO@DIGEST [--key testdata/demo/demo.key]
+//	promote-demo report REPO@DIGEST --from TRIVY.json --out FILE
 package main
 
 import (
@@ -36,6 +37,8 @@ func main() {
 		err = push(os.Args[2:])
 	case "sign":
 		err = sign(os.Args[2:])
+	case "report":
+		err = report(os.Args[2:])
 	default:
 		usage()
 	}
@@ -46,7 +49,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE]")
+	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE] | report REPO@DIGEST --from FILE --out FILE")
 	os.Exit(2)
 }
 
