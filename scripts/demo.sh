@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: a dev -> test -> prod pipeline on two local registries, run with
-# the real promote binary and environments.yaml. Shows gates, a refused tag
-# overwrite, a refused image, a second version, a rollback and the history.
+# the real promote binary and environments.yaml. Shows the gates passing a
+# signed image, refusing an unsigned one and one that runs as root, a refused
+# tag overwrite, a moving tag, a second version, a rollback and the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -9,9 +10,18 @@ work=$(mktemp -d)
 cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; }
-# run a promote command, print it, and show its exit code without stopping the demo
-p() { step "$1" "promote ${*:2}"; set +e; "$BIN/promote" "${@:2}"; rc=$?; set -e; echo "(exit $rc)"; }
+say() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
+# p TITLE ARGS...: run promote, show the command and its exit code, go on either way
+p() { say "$1"; echo "\$ promote ${*:2}"; set +e; "$BIN/promote" "${@:2}"; rc=$?; set -e; echo "(exit $rc)"; }
+# build TAG VERSION [push flags...]: CI builds web and pushes it to dev; sets $digest
+build() {
+  local out
+  out=$("$BIN/promote-demo" push "$dev:$1" --version "$2" "${@:3}")
+  digest=${out##*@}
+  echo "  pushed $dev:$1 ($digest)"
+}
+# signs: CI signs what it built (cosign's format, the demo key)
+signs() { "$BIN/promote-demo" sign "$dev@$digest" >/dev/null && echo "  signed $dev@$digest"; }
 
 "$BIN/promote-demo" serve --count 2 --addr-file "$work/addrs" & srv=$!
 for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.05; done
@@ -20,30 +30,34 @@ for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.05; done
 export DEMO_REGISTRY_A=$REGISTRY_A DEMO_REGISTRY_B=$REGISTRY_B
 export PROMOTE_CONFIG=environments.yaml
 rm -f .promote/demo-ledger.db .promote/demo-ledger.db-*   # the demo's own ledger, fresh each run
-echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod)"
+dev=$REGISTRY_A/dev/web
+echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod); pipeline: environments.yaml"
 
-step "CI pushes web 1.0.0 to dev (a two-platform index)" "promote-demo push $REGISTRY_A/dev/web:1.0.0"
-"$BIN/promote-demo" push "$REGISTRY_A/dev/web:1.0.0" --version 1.0.0
-
-p "promote 1.0.0 to test: gates run on the digest, blobs are mounted (same registry)" to test web:1.0.0 --reason "nightly"
-p "promote to prod: APP alone takes test's current digest and its tags" to prod web
+say "CI builds web 1.0.0 (linux/amd64 + linux/arm64) and signs it"
+build 1.0.0 1.0.0; signs
+p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted (same registry)" to test web:1.0.0 --reason "nightly"
+p "promote to prod: APP alone takes test's current digest and the tags it carries there" to prod web
 p "what does prod run?" current prod web
 
-step "someone rebuilds 1.0.0 in dev (dev tags are mutable)" "promote-demo push $REGISTRY_A/dev/web:1.0.0"
-"$BIN/promote-demo" push "$REGISTRY_A/dev/web:1.0.0" --version 1.0.0
-p "test is immutable: 1.0.0 already names another digest, refused (exit 4), nothing written" to test web:1.0.0
+say "someone rebuilds 1.0.0 in dev (dev tags are mutable)"
+build 1.0.0 1.0.0; signs
+p "test is immutable: 1.0.0 already names another digest: refused (exit 4), nothing written" to test web:1.0.0
 
-step "a build that runs as root" "promote-demo push $REGISTRY_A/dev/web:1.0.1 --user root"
-"$BIN/promote-demo" push "$REGISTRY_A/dev/web:1.0.1" --version 1.0.1 --user root
-p "the nonroot gate refuses it (exit 3), and the ledger records the attempt" to test web:1.0.1
+say "a build that runs as root"
+build 1.0.1 1.0.1 --user root; signs
+p "the nonroot gate refuses it (exit 3); the ledger records the attempt and the evidence" to test web:1.0.1
 
-step "CI pushes web 1.1.0 as latest" "promote-demo push $REGISTRY_A/dev/web:latest"
-"$BIN/promote-demo" push "$REGISTRY_A/dev/web:latest" --version 1.1.0
+say "a build nobody signed"
+build 1.0.2 1.0.2
+p "the signed gate refuses it (exit 3): no signature verifies for this digest" to test web:1.0.2
+
+say "CI builds web 1.1.0, pushes it as latest and signs it"
+build latest 1.1.0; signs
 p "latest moves, so test gets the tag derived from the version label instead" to test web:latest
-p "dry run of the prod promotion: the plan, nothing written" to prod web --dry-run
+p "dry run of the prod promotion: gates and the plan, nothing written" to prod web --dry-run
 p "promote 1.1.0 to prod" to prod web
 p "prod runs 1.1.0 (JSON for pipelines: one document on stdout)" current prod web --output json
-p "release manager: roll prod back (copies nothing)" rollback prod web --reason "error rate up"
+p "release manager: roll prod back (copies nothing, takes a moment)" rollback prod web --reason "error rate up"
 p "prod runs 1.0.0 again" current prod web
 p "the history, newest first" history web
 p "the ledger's hash chain checks out" ledger verify
