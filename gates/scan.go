@@ -1,0 +1,163 @@
+package gates
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/promote-dev/promote/gates/vuln"
+)
+
+// ScanConfig is the scan gate's configuration.
+type ScanConfig struct {
+	// Sources lists where findings come from; every one listed is required.
+	// "report" (--scan-report files) is judged now; "attestation" (a cosign
+	// vuln attestation) and "ecr" (ECR scan findings) are accepted but not
+	// wired yet. Default [report].
+	Sources []string `yaml:"sources"`
+	// MaxSeverity is the highest severity allowed: none, low, medium, high or
+	// critical. Findings above it fail; "none" fails on any finding. Default none.
+	MaxSeverity string `yaml:"maxSeverity"`
+	// FixableOnly counts only findings the scanner knows a fix for.
+	FixableOnly bool `yaml:"fixableOnly"`
+	// Ignore sets findings aside by id (or alias) until a date.
+	Ignore []IgnoreRule `yaml:"ignore"`
+	// VEX lists OpenVEX documents, relative to the configuration file; their
+	// not_affected and fixed statements set findings aside.
+	VEX []string `yaml:"vex"`
+	// AllowUnbound accepts reports that name no digest at all (a report that
+	// names another digest is refused regardless).
+	AllowUnbound bool `yaml:"allowUnbound"`
+}
+
+// IgnoreRule sets one vulnerability aside until the end of a day (UTC).
+type IgnoreRule struct {
+	ID     string `yaml:"id"`
+	Until  string `yaml:"until"` // YYYY-MM-DD, inclusive
+	Reason string `yaml:"reason"`
+}
+
+// Scan sources.
+const (
+	SourceReport      = "report"
+	SourceAttestation = "attestation"
+	SourceECR         = "ecr"
+)
+
+type scanGate struct {
+	sources      []string
+	policy       scanPolicy
+	allowUnbound bool
+}
+
+func init() {
+	Register("scan", func(s Settings) (Gate, error) {
+		var c ScanConfig
+		if err := s.Decode(&c); err != nil {
+			return nil, err
+		}
+		for i, p := range c.VEX {
+			c.VEX[i] = s.Path(p)
+		}
+		return NewScan(c)
+	})
+}
+
+// NewScan validates c, reads its VEX documents and builds the scan gate.
+// Errors name the field at fault.
+func NewScan(c ScanConfig) (Gate, error) {
+	sources := c.Sources
+	if len(sources) == 0 {
+		sources = []string{SourceReport}
+	}
+	seen := map[string]bool{}
+	for i, src := range sources {
+		switch src {
+		case SourceReport, SourceAttestation, SourceECR:
+		default:
+			return nil, fmt.Errorf("sources[%d]: unknown source %q; expected report, attestation or ecr", i, src)
+		}
+		if seen[src] {
+			return nil, fmt.Errorf("sources[%d]: %s listed twice", i, src)
+		}
+		seen[src] = true
+	}
+	p, err := newScanPolicy(c.MaxSeverity, c.FixableOnly, c.Ignore)
+	if err != nil {
+		return nil, err
+	}
+	for i, path := range c.VEX {
+		doc, err := readVEX(path)
+		if err != nil {
+			return nil, fmt.Errorf("vex[%d]: %w", i, err)
+		}
+		p.vex = append(p.vex, vexSource{name: path, doc: doc})
+	}
+	return &scanGate{sources: slices.Clone(sources), policy: p, allowUnbound: c.AllowUnbound}, nil
+}
+
+func readVEX(path string) (*vuln.VEXDocument, error) {
+	if path == "" {
+		return nil, fmt.Errorf("empty path")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := vuln.ParseOpenVEX(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc, nil
+}
+
+// collectors gather one source's findings for a subject. A source accepted in
+// the configuration but absent here makes Evaluate return an error.
+var collectors = map[string]func(ctx context.Context, s *Subject) (sourceFindings, error){
+	SourceReport: func(_ context.Context, s *Subject) (sourceFindings, error) { return reportSource(s) },
+}
+
+// Evaluate gathers findings from every configured source, binds them to the
+// subject and judges them. It returns an error, not a rejection, when a
+// report cannot be read or a source is not available: the engine fails closed.
+func (g *scanGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) {
+	for _, src := range g.sources {
+		if collectors[src] == nil {
+			return Verdict{}, fmt.Errorf("scan: source %s not available yet", src)
+		}
+	}
+	gathered := make([]sourceFindings, 0, len(g.sources))
+	for _, src := range g.sources {
+		if err := ctx.Err(); err != nil {
+			return Verdict{}, err
+		}
+		sf, err := collectors[src](ctx, s)
+		if err != nil {
+			return Verdict{}, err
+		}
+		gathered = append(gathered, sf)
+	}
+	return g.decide(s, gathered), nil
+}
+
+// reportSource parses the --scan-report files. No file at all is a finding of
+// the gate (it fails, saying what to pass); an unreadable one is an error.
+func reportSource(s *Subject) (sourceFindings, error) {
+	sf := sourceFindings{source: SourceReport}
+	if len(s.Reports) == 0 {
+		sf.missing = fmt.Sprintf("no scan report given: pass --scan-report FILE (Trivy or Grype JSON of %s)", s.Digest)
+		return sf, nil
+	}
+	for _, rep := range s.Reports {
+		r, err := vuln.Parse(rep.Data)
+		if err != nil {
+			return sf, fmt.Errorf("scan report %s: %w", rep.Name, err)
+		}
+		if r.Format != vuln.FormatTrivy && r.Format != vuln.FormatGrype {
+			return sf, fmt.Errorf("scan report %s: %s output is not read from --scan-report; pass Trivy (schema 2) or Grype JSON", rep.Name, r.Format)
+		}
+		sf.reports = append(sf.reports, namedReport{name: rep.Name, report: r})
+	}
+	return sf, nil
+}
