@@ -12,9 +12,9 @@ import (
 // ScanConfig is the scan gate's configuration.
 type ScanConfig struct {
 	// Sources lists where findings come from; every one listed is required.
-	// "report" (--scan-report files) is judged now; "attestation" (a cosign
-	// vuln attestation) and "ecr" (ECR scan findings) are accepted but not
-	// wired yet. Default [report].
+	// "report" (--scan-report files) and "attestation" (a signed cosign vuln
+	// attestation attached to the digest) are judged; "ecr" (ECR scan
+	// findings) is accepted but not wired yet. Default [report].
 	Sources []string `yaml:"sources"`
 	// MaxSeverity is the highest severity allowed: none, low, medium, high or
 	// critical. Findings above it fail; "none" fails on any finding. Default none.
@@ -29,6 +29,10 @@ type ScanConfig struct {
 	// AllowUnbound accepts reports that name no digest at all (a report that
 	// names another digest is refused regardless).
 	AllowUnbound bool `yaml:"allowUnbound"`
+	// Attestation says who may sign the vulnerability attestations the
+	// attestation source reads (the signed gate's keys, identities and
+	// trusted root). Required with that source.
+	Attestation *SignedConfig `yaml:"attestation"`
 }
 
 // IgnoreRule sets one vulnerability aside until the end of a day (UTC).
@@ -49,6 +53,7 @@ type scanGate struct {
 	sources      []string
 	policy       scanPolicy
 	allowUnbound bool
+	attest       *SignatureVerifier // set when the attestation source is configured
 }
 
 func init() {
@@ -60,7 +65,24 @@ func init() {
 		for i, p := range c.VEX {
 			c.VEX[i] = s.Path(p)
 		}
-		return NewScan(c)
+		g, err := NewScan(c)
+		if err != nil {
+			return nil, err
+		}
+		sg := g.(*scanGate)
+		switch {
+		case slices.Contains(sg.sources, SourceAttestation) && c.Attestation == nil:
+			return nil, fmt.Errorf("attestation: the attestation source needs the keys or identities that sign vulnerability attestations, such as attestation: {keys: [keys/scanner.pub]}")
+		case c.Attestation != nil && !slices.Contains(sg.sources, SourceAttestation):
+			return nil, fmt.Errorf("attestation: set, but sources does not list attestation")
+		case c.Attestation != nil:
+			v, err := NewSignatureVerifier(*c.Attestation, s)
+			if err != nil {
+				return nil, fmt.Errorf("attestation: %w", err)
+			}
+			sg.attest = v
+		}
+		return sg, nil
 	})
 }
 
@@ -112,27 +134,28 @@ func readVEX(path string) (*vuln.VEXDocument, error) {
 	return doc, nil
 }
 
-// collectors gather one source's findings for a subject. A source accepted in
-// the configuration but absent here makes Evaluate return an error.
-var collectors = map[string]func(ctx context.Context, s *Subject) (sourceFindings, error){
-	SourceReport: func(_ context.Context, s *Subject) (sourceFindings, error) { return reportSource(s) },
+// collect gathers one source's findings for a subject. A source accepted in
+// the configuration but not available makes Evaluate return an error.
+func (g *scanGate) collect(ctx context.Context, src string, s *Subject) (sourceFindings, error) {
+	switch {
+	case src == SourceReport:
+		return reportSource(s)
+	case src == SourceAttestation && g.attest != nil:
+		return attestationSource(ctx, g.attest, s)
+	}
+	return sourceFindings{}, fmt.Errorf("scan: source %s not available yet", src)
 }
 
 // Evaluate gathers findings from every configured source, binds them to the
 // subject and judges them. It returns an error, not a rejection, when a
 // report cannot be read or a source is not available: the engine fails closed.
 func (g *scanGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) {
-	for _, src := range g.sources {
-		if collectors[src] == nil {
-			return Verdict{}, fmt.Errorf("scan: source %s not available yet", src)
-		}
-	}
 	gathered := make([]sourceFindings, 0, len(g.sources))
 	for _, src := range g.sources {
 		if err := ctx.Err(); err != nil {
 			return Verdict{}, err
 		}
-		sf, err := collectors[src](ctx, s)
+		sf, err := g.collect(ctx, src, s)
 		if err != nil {
 			return Verdict{}, err
 		}

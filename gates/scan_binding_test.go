@@ -168,13 +168,15 @@ func TestScanErrorsAreNotRejections(t *testing.T) {
 	}
 
 	s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", configOf(s.Images[0]), "")}
-	for _, src := range []string{"attestation", "ecr"} {
-		_, err := mustScan(t, "sources: [report, "+src+"]").Evaluate(context.Background(), s)
-		assert.EqualError(t, err, "scan: source "+src+" not available yet")
-	}
+	_, err := mustScan(t, "sources: [report, ecr]").Evaluate(context.Background(), s)
+	assert.EqualError(t, err, "scan: source ecr not available yet")
+	_, err = newScanFromYAML(t, "sources: [report, attestation]")
+	assert.ErrorContains(t, err, "the attestation source needs the keys or identities")
+	_, err = newScanFromYAML(t, "attestation: {keys: [signed/keys/cosign.pub]}")
+	assert.ErrorContains(t, err, "sources does not list attestation")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := g.Evaluate(ctx, s)
+	_, err = g.Evaluate(ctx, s)
 	assert.ErrorIs(t, err, context.Canceled)
 }

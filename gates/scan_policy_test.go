@@ -143,7 +143,7 @@ func TestScanConfigValidation(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
-	g := mustScan(t, "sources: [report, attestation, ecr]\nmaxSeverity: HIGH\nfixableOnly: true\nallowUnbound: true\nvex: [vex/app.openvex.json]\nignore:\n  - {id: CVE-2024-0001, until: 2027-01-31, reason: \"not reachable\"}\n")
+	g := mustScan(t, "sources: [report, attestation, ecr]\nattestation: {keys: [signed/keys/cosign.pub]}\nmaxSeverity: HIGH\nfixableOnly: true\nallowUnbound: true\nvex: [vex/app.openvex.json]\nignore:\n  - {id: CVE-2024-0001, until: 2027-01-31, reason: \"not reachable\"}\n")
 	sg := g.(*scanGate)
 	assert.Equal(t, []string{"report", "attestation", "ecr"}, sg.sources)
 	assert.Equal(t, "high", sg.policy.maxName)

@@ -110,7 +110,12 @@ func (p *pipeline) signAs(kind, key, repo, digest string) {
 // legacy .att tag, cosign v3 a bundle referrer.
 func (p *pipeline) attestVuln(v3 bool, key, repo, digest string) {
 	p.t.Helper()
-	pred := filepath.Join(signedRepoRoot(p.t), "testdata", "signed", "vuln-predicate.json")
+	p.attestVulnPredicate(v3, key, repo, digest, filepath.Join(signedRepoRoot(p.t), "testdata", "signed", "vuln-predicate.json"))
+}
+
+// attestVulnPredicate attaches pred as a signed cosign vuln attestation.
+func (p *pipeline) attestVulnPredicate(v3 bool, key, repo, digest, pred string) {
+	p.t.Helper()
 	ref := repo + "@" + digest
 	var out, errOut string
 	var code int
