@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a dev -> test -> prod pipeline on two local registries, run with
 # the real promote binary and environments.yaml. Shows the gates passing a
-# signed image, refusing an unsigned one and one that runs as root, a refused
-# tag overwrite, a moving tag, a second version, a rollback and the history.
+# signed, clean image and refusing one that runs as root, an unsigned one and
+# a vulnerable one; a refused tag overwrite, a moving tag, a second version,
+# a rollback and the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -22,6 +23,12 @@ build() {
 }
 # signs: CI signs what it built (cosign's format, the demo key)
 signs() { "$BIN/promote-demo" sign "$dev@$digest" >/dev/null && echo "  signed $dev@$digest"; }
+# scans FIXTURE: CI scans what it built; a real Trivy report bound to $digest lands in $report
+scans() {
+  report=$work/scan-${digest#sha256:}.json
+  "$BIN/promote-demo" report "$dev@$digest" --from "testdata/scan/$1" --out "$report" >/dev/null
+  echo "  scanned: $1 bound to $digest"
+}
 
 "$BIN/promote-demo" serve --count 2 --addr-file "$work/addrs" & srv=$!
 for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.05; done
@@ -33,27 +40,31 @@ rm -f .promote/demo-ledger.db .promote/demo-ledger.db-*   # the demo's own ledge
 dev=$REGISTRY_A/dev/web
 echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod); pipeline: environments.yaml"
 
-say "CI builds web 1.0.0 (linux/amd64 + linux/arm64) and signs it"
-build 1.0.0 1.0.0; signs
-p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted (same registry)" to test web:1.0.0 --reason "nightly"
+say "CI builds web 1.0.0 (linux/amd64 + linux/arm64), signs it and scans it"
+build 1.0.0 1.0.0; signs; scans trivy-sl-micro-rancher5.4.json
+p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted (same registry)" to test web:1.0.0 --scan-report "$report" --reason "nightly"
 p "promote to prod: APP alone takes test's current digest and the tags it carries there" to prod web
 p "what does prod run?" current prod web
 
 say "someone rebuilds 1.0.0 in dev (dev tags are mutable)"
-build 1.0.0 1.0.0; signs
-p "test is immutable: 1.0.0 already names another digest: refused (exit 4), nothing written" to test web:1.0.0
+build 1.0.0 1.0.0; signs; scans trivy-sl-micro-rancher5.4.json
+p "test is immutable: 1.0.0 already names another digest: refused (exit 4), nothing written" to test web:1.0.0 --scan-report "$report"
 
 say "a build that runs as root"
-build 1.0.1 1.0.1 --user root; signs
-p "the nonroot gate refuses it (exit 3); the ledger records the attempt and the evidence" to test web:1.0.1
+build 1.0.1 1.0.1 --user root; signs; scans trivy-sl-micro-rancher5.4.json
+p "the nonroot gate refuses it (exit 3); the ledger records the attempt and the evidence" to test web:1.0.1 --scan-report "$report"
 
 say "a build nobody signed"
-build 1.0.2 1.0.2
-p "the signed gate refuses it (exit 3): no signature verifies for this digest" to test web:1.0.2
+build 1.0.2 1.0.2; scans trivy-sl-micro-rancher5.4.json
+p "the signed gate refuses it (exit 3): no signature verifies for this digest" to test web:1.0.2 --scan-report "$report"
 
-say "CI builds web 1.1.0, pushes it as latest and signs it"
-build latest 1.1.0; signs
-p "latest moves, so test gets the tag derived from the version label instead" to test web:latest
+say "a signed build whose scan finds critical vulnerabilities (a real Trivy report)"
+build 1.0.3 1.0.3; signs; scans trivy-photon-30.json
+p "the scan gate refuses it (exit 3) and names the blocking CVEs" to test web:1.0.3 --scan-report "$report"
+
+say "CI builds web 1.1.0, pushes it as latest, signs and scans it"
+build latest 1.1.0; signs; scans trivy-sl-micro-rancher5.4.json
+p "latest moves, so test gets the tag derived from the version label instead" to test web:latest --scan-report "$report"
 p "dry run of the prod promotion: gates and the plan, nothing written" to prod web --dry-run
 p "promote 1.1.0 to prod" to prod web
 p "prod runs 1.1.0 (JSON for pipelines: one document on stdout)" current prod web --output json
