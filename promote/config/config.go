@@ -57,8 +57,12 @@ type Environment struct {
 
 // AWS holds the optional per-environment settings for ECR.
 type AWS struct {
-	Region  string
-	RoleArn string
+	Region  string // default: the SDK's (AWS_REGION, the profile)
+	Profile string // a shared-config profile; default: the SDK's default chain
+	RoleArn string // assumed for this environment (a prod account)
+	// RegistryID is the account whose registry holds the repository; default:
+	// the account in the repository host (<account>.dkr.ecr.<region>.amazonaws.com).
+	RegistryID string
 }
 
 // Gate is one configured gate of an environment.

@@ -89,7 +89,7 @@ func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
 	if isNull(n) {
 		return nil, nil
 	}
-	f, err := w.fields(n, path, "a mapping with region and roleArn", []string{"region", "roleArn"})
+	f, err := w.fields(n, path, "a mapping with region, profile, roleArn and registryId", []string{"region", "profile", "roleArn", "registryId"})
 	if err != nil {
 		return nil, err
 	}
@@ -110,5 +110,20 @@ func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
 			return nil, w.errf(ent.val, join(path, "roleArn"), "%q is not an IAM role ARN; expected one such as arn:aws:iam::222222222222:role/promoter", a.RoleArn)
 		}
 	}
+	if ent, ok := f["profile"]; ok {
+		if a.Profile, err = w.str(ent.val, join(path, "profile")); err != nil {
+			return nil, err
+		}
+	}
+	if ent, ok := f["registryId"]; ok {
+		if a.RegistryID, err = w.str(ent.val, join(path, "registryId")); err != nil {
+			return nil, err
+		}
+		if !awsAccount.MatchString(a.RegistryID) {
+			return nil, w.errf(ent.val, join(path, "registryId"), "%q is not an AWS account id; expected 12 digits such as 111111111111", a.RegistryID)
+		}
+	}
 	return a, nil
 }
+
+var awsAccount = regexp.MustCompile(`^[0-9]{12}$`)
