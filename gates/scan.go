@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/promote-dev/promote/gates/vuln"
 )
@@ -12,9 +13,9 @@ import (
 // ScanConfig is the scan gate's configuration.
 type ScanConfig struct {
 	// Sources lists where findings come from; every one listed is required.
-	// "report" (--scan-report files) and "attestation" (a signed cosign vuln
-	// attestation attached to the digest) are judged; "ecr" (ECR scan
-	// findings) is accepted but not wired yet. Default [report].
+	// "report" (--scan-report files), "attestation" (a signed cosign vuln
+	// attestation attached to the digest) and "ecr" (ECR's scan of each
+	// platform image). Default [report].
 	Sources []string `yaml:"sources"`
 	// MaxSeverity is the highest severity allowed: none, low, medium, high or
 	// critical. Findings above it fail; "none" fails on any finding. Default none.
@@ -29,6 +30,9 @@ type ScanConfig struct {
 	// AllowUnbound accepts reports that name no digest at all (a report that
 	// names another digest is refused regardless).
 	AllowUnbound bool `yaml:"allowUnbound"`
+	// ECRWait bounds how long the ecr source waits for a scan to finish
+	// (default 10m).
+	ECRWait Duration `yaml:"ecrWait"`
 	// Attestation says who may sign the vulnerability attestations the
 	// attestation source reads (the signed gate's keys, identities and
 	// trusted root). Required with that source.
@@ -54,6 +58,7 @@ type scanGate struct {
 	policy       scanPolicy
 	allowUnbound bool
 	attest       *SignatureVerifier // set when the attestation source is configured
+	ecrWait      time.Duration
 }
 
 func init() {
@@ -116,7 +121,11 @@ func NewScan(c ScanConfig) (Gate, error) {
 		}
 		p.vex = append(p.vex, vexSource{name: path, doc: doc})
 	}
-	return &scanGate{sources: slices.Clone(sources), policy: p, allowUnbound: c.AllowUnbound}, nil
+	wait := time.Duration(c.ECRWait)
+	if wait == 0 {
+		wait = 10 * time.Minute
+	}
+	return &scanGate{sources: slices.Clone(sources), policy: p, allowUnbound: c.AllowUnbound, ecrWait: wait}, nil
 }
 
 func readVEX(path string) (*vuln.VEXDocument, error) {
@@ -142,6 +151,8 @@ func (g *scanGate) collect(ctx context.Context, src string, s *Subject) (sourceF
 		return reportSource(s)
 	case src == SourceAttestation && g.attest != nil:
 		return attestationSource(ctx, g.attest, s)
+	case src == SourceECR:
+		return ecrSource(ctx, g.ecrWait, s)
 	}
 	return sourceFindings{}, fmt.Errorf("scan: source %s not available yet", src)
 }

@@ -26,6 +26,18 @@ type Subject struct {
 	// Source reads more from registries (signature payloads, base images);
 	// it never writes. Nil when a gate is judged offline in a test.
 	Source Source
+	// Scans reads the source registry's own scan of a platform image; nil
+	// when the source repository is not in ECR.
+	Scans RegistryScans
+}
+
+// RegistryScans reads a registry's own vulnerability scan of one image.
+type RegistryScans interface {
+	// ScanFindings returns ECR's DescribeImageScanFindings result for
+	// digest as JSON, every page merged, once the scan is finished (or an
+	// error when ctx's deadline passes first). A missing scan has status
+	// NOT_FOUND.
+	ScanFindings(ctx context.Context, digest v1.Hash) ([]byte, error)
 }
 
 // Image is one platform of a Subject.

@@ -1,0 +1,114 @@
+package ecr
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+// refreshBefore renews a token this long before ECR says it expires.
+const refreshBefore = 5 * time.Minute
+
+// Registry is one ECR registry promote reaches: its host, its account and
+// the client whose credentials read it.
+type Registry struct {
+	Host       string // as repositories name it (an ECR host, or an endpoint's host:port)
+	RegistryID string
+	Client     *Client
+}
+
+// Keychain hands go-containerregistry the credentials of ECR registries,
+// from GetAuthorizationToken, cached until shortly before they expire. It
+// answers Anonymous for any other host, so it composes with
+// authn.NewMultiKeychain(keychain, authn.DefaultKeychain). Tokens never
+// reach logs or errors.
+type Keychain struct {
+	mu    sync.Mutex
+	regs  map[string]Registry
+	cache map[string]token
+	now   func() time.Time
+}
+
+type token struct {
+	user, pass string
+	expires    time.Time
+}
+
+// NewKeychain serves credentials for regs.
+func NewKeychain(regs ...Registry) *Keychain {
+	k := &Keychain{regs: map[string]Registry{}, cache: map[string]token{}, now: time.Now}
+	for _, r := range regs {
+		k.regs[r.Host] = r
+	}
+	return k
+}
+
+// Resolve implements authn.Keychain.
+func (k *Keychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), res)
+}
+
+// ResolveContext implements authn.ContextKeychain.
+func (k *Keychain) ResolveContext(ctx context.Context, res authn.Resource) (authn.Authenticator, error) {
+	reg, ok := k.regs[res.RegistryStr()]
+	if !ok {
+		return authn.Anonymous, nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t, ok := k.cache[reg.Host]; ok && k.now().Before(t.expires.Add(-refreshBefore)) {
+		return &authn.Basic{Username: t.user, Password: t.pass}, nil
+	}
+	t, err := reg.Client.token(ctx, reg.RegistryID)
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials for %s: %w", reg.Host, err)
+	}
+	k.cache[reg.Host] = t
+	return &authn.Basic{Username: t.user, Password: t.pass}, nil
+}
+
+// token calls GetAuthorizationToken for one registry.
+func (c *Client) token(ctx context.Context, registryID string) (token, error) {
+	in := &ecr.GetAuthorizationTokenInput{}
+	if registryID != "" {
+		in.RegistryIds = []string{registryID} //nolint:staticcheck // deprecated in the API, still honoured
+	}
+	out, err := c.api.GetAuthorizationToken(ctx, in)
+	if err != nil {
+		return token{}, fmt.Errorf("ecr GetAuthorizationToken in %s: %w", c.region, err)
+	}
+	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
+		return token{}, fmt.Errorf("ecr GetAuthorizationToken returned no token")
+	}
+	d := out.AuthorizationData[0]
+	raw, err := base64.StdEncoding.DecodeString(*d.AuthorizationToken)
+	if err != nil {
+		return token{}, fmt.Errorf("ecr authorization token is not base64") // never echo the token
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return token{}, fmt.Errorf("ecr authorization token is not USER:PASSWORD")
+	}
+	t := token{user: user, pass: pass, expires: time.Now().Add(time.Hour)}
+	if d.ExpiresAt != nil {
+		t.expires = *d.ExpiresAt
+	}
+	return t, nil
+}
+
+// EndpointHost returns the host[:port] of an endpoint URL such as
+// http://127.0.0.1:5000, for registries reached through an ECR-compatible endpoint.
+func EndpointHost(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("endpoint %q is not a URL", endpoint)
+	}
+	return u.Host, nil
+}
