@@ -27,6 +27,7 @@ type Engine struct {
 	ci      *ledger.CI
 	hooks   hooks
 	retries int
+	ecr     *ECR // nil when no environment is in ECR
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.

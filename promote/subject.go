@@ -26,6 +26,9 @@ func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subjec
 	if err != nil {
 		return nil, nil, err
 	}
+	if scans := e.ecr.scans(src.env.Name, src.repo.RepositoryStr()); scans != nil {
+		subj.Scans = scans
+	}
 	return root, subj, nil
 }
 

@@ -62,12 +62,17 @@ func (s *state) open(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
 	}
-	reg, err := registry.New(registry.Options{Insecure: s.insecure, Jobs: s.jobs, UserAgent: "promote/" + version})
+	aws, err := promote.NewECR(ctx, cfg, promote.ECROptions{})
 	if err != nil {
 		led.Close()
 		return nil, err
 	}
-	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log))
+	reg, err := registry.New(registry.Options{Insecure: s.insecure, Jobs: s.jobs, UserAgent: "promote/" + version, Keychain: aws.Keychain()})
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log), promote.WithECR(aws))
 	if err != nil {
 		led.Close()
 		return nil, err

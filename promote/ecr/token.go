@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -101,14 +100,4 @@ func (c *Client) token(ctx context.Context, registryID string) (token, error) {
 		t.expires = *d.ExpiresAt
 	}
 	return t, nil
-}
-
-// EndpointHost returns the host[:port] of an endpoint URL such as
-// http://127.0.0.1:5000, for registries reached through an ECR-compatible endpoint.
-func EndpointHost(endpoint string) (string, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("endpoint %q is not a URL", endpoint)
-	}
-	return u.Host, nil
 }

@@ -1,0 +1,122 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/internal/ecremu"
+	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// ecrWorld is dev → test on the ECR emulator, reached the AWS way: the
+// SDK's default chain from the environment and AWS_ENDPOINT_URL_ECR.
+type ecrWorld struct {
+	srv  *ecremu.Server
+	host string
+	eng  *Engine
+	aws  *ECR
+}
+
+func newECRWorld(t *testing.T) *ecrWorld {
+	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1"})
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_ECR": srv.URL, "AWS_REGION": "eu-central-1",
+		"AWS_ACCESS_KEY_ID": ecremu.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": ecremu.DefaultSecretAccessKey,
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	require.NoError(t, srv.Default().CreateRepository("dev/web", ecremu.RepositoryConfig{}))
+	require.NoError(t, srv.Default().CreateRepository("test/web", ecremu.RepositoryConfig{Mutability: "IMMUTABLE"}))
+	cfg, err := config.Parse(filepath.Join(dir, "environments.yaml"), []byte(fmt.Sprintf(`version: 1
+ledger: ledger.db
+environments:
+  - name: dev
+    repository: %[1]s/dev/{app}
+    tags: mutable
+    aws: {region: eu-central-1, registryId: "%[2]s"}
+  - name: test
+    from: dev
+    repository: %[1]s/test/{app}
+    tags: immutable
+    aws: {region: eu-central-1, registryId: "%[2]s"}
+    gates:
+      - scan: {sources: [ecr], maxSeverity: high, ecrWait: 30s}
+`, host, ecremu.DefaultAccount)))
+	require.NoError(t, err)
+	ctx := context.Background()
+	x, err := NewECR(ctx, cfg, ECROptions{ScanInterval: 5 * time.Millisecond})
+	require.NoError(t, err)
+	reg, err := registry.New(registry.Options{Keychain: x.Keychain()})
+	require.NoError(t, err)
+	led, err := ledger.Open(ctx, cfg.Ledger)
+	require.NoError(t, err)
+	t.Cleanup(func() { led.Close() })
+	eng, err := New(cfg, reg, led, WithECR(x))
+	require.NoError(t, err)
+	return &ecrWorld{srv: srv, host: host, eng: eng, aws: x}
+}
+
+// push writes an image to dev with the registry credentials ECR hands out.
+func (w *ecrWorld) push(t *testing.T, tag string, scan ecremu.Scan) string {
+	img := regtest.Image(t, 2, regtest.Labels(tag), "1000")
+	ref, err := name.ParseReference(w.host + "/dev/web:" + tag)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, img, remote.WithAuthFromKeychain(w.aws.Keychain())))
+	d, err := img.Digest()
+	require.NoError(t, err)
+	require.NoError(t, w.srv.Default().SetScan("dev/web", d.String(), scan))
+	return d.String()
+}
+
+func TestScanGateReadsECRFindings(t *testing.T) {
+	w := newECRWorld(t)
+	ctx := context.Background()
+	promote := func(tag string) (*Result, error) {
+		return w.eng.Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: tag}})
+	}
+
+	w.push(t, "1.0", ecremu.Scan{Sequence: []string{"IN_PROGRESS", "IN_PROGRESS"}, Status: "COMPLETE",
+		Findings: []ecremu.Finding{{Name: "CVE-2026-0001", Severity: "CRITICAL"}}})
+	res, err := promote("1.0")
+	require.ErrorIs(t, err, errs.ErrGateRejected)
+	assert.Contains(t, res.Gates[0].Reason, "CVE-2026-0001 (CRITICAL)", "the poller waited out IN_PROGRESS and judged the findings")
+	tags, err := w.srv.Default().Tags("test/web")
+	require.NoError(t, err)
+	assert.Empty(t, tags, "nothing written to test")
+
+	w.push(t, "1.1", ecremu.Scan{Status: "FAILED", Description: "UnsupportedImageError"})
+	res, err = promote("1.1")
+	require.ErrorIs(t, err, errs.ErrGateRejected)
+	assert.Contains(t, res.Gates[0].Reason, "is FAILED (UnsupportedImageError)")
+
+	d := w.push(t, "1.2", ecremu.Scan{Findings: []ecremu.Finding{{Name: "CVE-2026-0002", Severity: "MEDIUM"}}})
+	res, err = promote("1.2")
+	require.NoError(t, err)
+	assert.Equal(t, "pass", res.Gates[0].Verdict, res.Gates[0].Reason)
+	tags, err = w.srv.Default().Tags("test/web")
+	require.NoError(t, err)
+	assert.Equal(t, d, tags["1.2"], "the image landed in the IMMUTABLE ECR repository")
+
+	puts := w.srv.Count("PutImage")
+	res, err = promote("1.2")
+	require.NoError(t, err)
+	assert.True(t, res.NothingToDo)
+	assert.Equal(t, puts, w.srv.Count("PutImage"), "a re-run writes nothing (ECR would refuse the tag with TAG_INVALID)")
+}
