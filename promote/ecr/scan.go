@@ -32,11 +32,15 @@ func (c *Client) ScanFindings(ctx context.Context, registryID, repo, digest stri
 		w.Interval = 5 * time.Second
 	}
 	var prev string
+	var last types.ScanStatus
 	for {
 		out, err := c.describeAll(ctx, registryID, repo, digest)
 		var nf *types.ScanNotFoundException
 		if errors.As(err, &nf) {
 			return json.Marshal(notFound(registryID, repo, digest, aws.ToString(nf.Message)))
+		}
+		if err != nil && last != "" && ctx.Err() != nil {
+			return nil, fmt.Errorf("ECR scan of %s@%s still %s when the wait ran out: %w", repo, digest, last, ctx.Err())
 		}
 		if err != nil {
 			return nil, err
@@ -49,6 +53,7 @@ func (c *Client) ScanFindings(ctx context.Context, registryID, repo, digest stri
 		if out.ImageScanStatus != nil {
 			status = out.ImageScanStatus.Status
 		}
+		last = status
 		enhanced := status == types.ScanStatusActive || (out.ImageScanFindings != nil && len(out.ImageScanFindings.EnhancedFindings) > 0)
 		summary := summarise(out)
 		switch {
