@@ -4,7 +4,6 @@ package integration
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,24 +13,8 @@ import (
 // with the given approved patterns.
 func (p *pipeline) baseConfig(approved ...string) string {
 	p.t.Helper()
-	cfg := fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - base: {approved: [%s]}
-`, p.ledger, p.A.Host, p.A.Host, strings.Join(approved, ", "))
 	path := filepath.Join(p.dir, fmt.Sprintf("base-%d.yaml", len(approved)+len(strings.Join(approved, ""))))
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		p.t.Fatalf("writing config: %v", err)
-	}
-	return path
+	return p.writeConfig(path, []string{"base: {approved: [" + strings.Join(approved, ", ") + "]}"}, nil)
 }
 
 // pushBase builds a two-layer linux/amd64 base image with crane.

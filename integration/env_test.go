@@ -41,30 +41,39 @@ func newPipeline(t *testing.T) *pipeline {
 	}
 	p.ledger = filepath.Join(p.dir, "ledger.db")
 	p.config = filepath.Join(p.dir, "environments.yaml")
-	cfg := fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-  - name: prod
-    from: test
-    repository: %s/prod/{app}
-    tags: immutable
-    gates:
-      - labels: {require: [org.opencontainers.image.source, org.opencontainers.image.revision, org.opencontainers.image.version]}
-`, p.ledger, p.A.Host, p.A.Host, p.B.Host)
-	if err := os.WriteFile(p.config, []byte(cfg), 0o600); err != nil {
-		t.Fatalf("writing config: %v", err)
-	}
+	p.config = p.writeConfig(p.config,
+		[]string{"labels: {}", "nonroot: {}"},
+		[]string{"labels: {require: [org.opencontainers.image.source, org.opencontainers.image.revision, org.opencontainers.image.version]}"})
 	return p
+}
+
+// writeConfig writes the dev (mutable, A) → test (immutable, A) → prod
+// (immutable, B) pipeline to path with the given gates (one YAML flow item
+// each) and returns path; nil prodGates leaves prod out.
+func (p *pipeline) writeConfig(path string, testGates, prodGates []string) string {
+	p.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nledger: %s\nenvironments:\n  - name: dev\n    repository: %s/dev/{app}\n    tags: mutable\n", p.ledger, p.A.Host)
+	env := func(name, from, host string, gates []string) {
+		fmt.Fprintf(&b, "  - name: %s\n    from: %s\n    repository: %s/%s/{app}\n    tags: immutable\n", name, from, host, name)
+		if len(gates) > 0 {
+			b.WriteString("    gates:\n")
+			for _, g := range gates {
+				fmt.Fprintf(&b, "      - %s\n", g)
+			}
+		}
+	}
+	env("test", "dev", p.A.Host, testGates)
+	if prodGates != nil {
+		env("prod", "test", p.B.Host, prodGates)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		p.t.Fatalf("creating config dir: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		p.t.Fatalf("writing config: %v", err)
+	}
+	return path
 }
 
 // repo names app's repository in env.

@@ -3,8 +3,6 @@
 package integration
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,24 +11,8 @@ import (
 // The best-practice gates through the real binary, on crane-built images.
 func TestBestPracticeGates(t *testing.T) {
 	p := newPipeline(t)
-	cfg := filepath.Join(p.dir, "practices.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - platforms: {require: [linux/amd64, linux/arm64]}
-      - noSecretsInEnv: {}
-      - maxAge: {max: 30d}
-`, p.ledger, p.A.Host, p.A.Host)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := p.writeConfig(filepath.Join(p.dir, "practices.yaml"),
+		[]string{"platforms: {require: [linux/amd64, linux/arm64]}", "noSecretsInEnv: {}", "maxAge: {max: 30d}"}, nil)
 	outcomes := func(ref string) (cmdResult, map[string]gateOutcome) {
 		r := p.promoteWith(cfg, "--output", "json", "to", "test", ref)
 		if r.Code != 3 {

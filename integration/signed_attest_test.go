@@ -66,20 +66,7 @@ func TestSignedAttestationsFromCosign(t *testing.T) {
 		t.Fatalf("reading %s: %v", pub, err)
 	}
 	signedWriteFile(t, filepath.Join(dir, "keys", "release.pub"), string(b))
-	cfgPath := filepath.Join(dir, "environments.yaml")
-	signedWriteFile(t, cfgPath, fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - %s: {keys: [keys/release.pub]}
-`, p.ledger, p.A.Host, p.A.Host, signedVulnProbe))
+	cfgPath := p.writeConfig(filepath.Join(dir, "environments.yaml"), []string{signedVulnProbe + ": {keys: [keys/release.pub]}"}, nil)
 
 	type want struct {
 		format   string
