@@ -85,6 +85,15 @@ func TestCLIExitCodesAndJSON(t *testing.T) {
 	assert.Contains(t, doc.Error, "nonroot")
 	assert.Equal(t, "fail", res["gates"].([]any)[0].(map[string]any)["verdict"])
 
+	// gates: evaluate only; exit 3 on a rejection, nothing copied or recorded.
+	code, doc, res = c.runJSON("gates", "test", "web:root")
+	assert.Equal(t, ExitRejected, code, doc.Error)
+	assert.Equal(t, "fail", res["gates"].([]any)[0].(map[string]any)["verdict"])
+	code, out, _ = c.run("gates", "test", "web:1.0-rebuilt")
+	assert.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "PASS nonroot")
+	assert.Contains(t, out, "path      ok")
+
 	code, doc, _ = c.runJSON("to", "test", "web:1.0-rebuilt", "--tag", "1.0")
 	assert.Equal(t, ExitConflict, code, doc.Error)
 	assert.Contains(t, doc.Error, "already names "+good.String())
