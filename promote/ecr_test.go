@@ -120,3 +120,51 @@ func TestScanGateReadsECRFindings(t *testing.T) {
 	assert.True(t, res.NothingToDo)
 	assert.Equal(t, puts, w.srv.Count("PutImage"), "a re-run writes nothing (ECR would refuse the tag with TAG_INVALID)")
 }
+
+// A tag written by someone else between the plan and the write: ECR refuses
+// the PUT with TAG_INVALID even for the same digest; promote looks again and
+// reports success (same digest) or a clear conflict (another digest).
+func TestTagRaceOnImmutableECR(t *testing.T) {
+	w := newECRWorld(t)
+	ctx := context.Background()
+	clean := ecremu.Scan{Findings: []ecremu.Finding{{Name: "CVE-2026-0003", Severity: "LOW"}}}
+	d := w.push(t, "2.0", clean)
+	w.eng.hooks.afterCopy = func() error {
+		ref, err := name.ParseReference(w.host + "/test/web:2.0")
+		require.NoError(t, err)
+		src, err := name.ParseReference(w.host + "/dev/web@" + d)
+		require.NoError(t, err)
+		desc, err := remote.Get(src, remote.WithAuthFromKeychain(w.aws.Keychain()))
+		require.NoError(t, err)
+		return remote.Put(ref, desc, remote.WithAuthFromKeychain(w.aws.Keychain()))
+	}
+	res, err := w.eng.Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "2.0"}})
+	require.NoError(t, err, "the same digest under the tag is success")
+	require.NotNil(t, res.Record)
+	assert.Equal(t, 1, tagInvalid(w.srv), "ECR refused the write of the existing tag")
+
+	w.push(t, "2.1", clean)
+	w.eng.hooks.afterCopy = func() error {
+		other := regtest.Image(t, 1, regtest.Labels("x"), "1000")
+		ref, err := name.ParseReference(w.host + "/test/web:2.1")
+		require.NoError(t, err)
+		return remote.Write(ref, other, remote.WithAuthFromKeychain(w.aws.Keychain()))
+	}
+	_, err = w.eng.Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "2.1"}})
+	require.ErrorIs(t, err, errs.ErrConflict)
+	assert.Contains(t, err.Error(), "was written by someone else while this promotion ran")
+	assert.Equal(t, 2, tagInvalid(w.srv))
+	recs, err := w.eng.led.Records(ctx, ledger.Query{App: "web", Env: "test", Limit: 1})
+	require.NoError(t, err)
+	assert.Equal(t, ledger.KindRejected, recs[0].Kind)
+}
+
+func tagInvalid(srv *ecremu.Server) int {
+	n := 0
+	for _, e := range srv.Events() {
+		if e.Error == "TAG_INVALID" {
+			n++
+		}
+	}
+	return n
+}

@@ -161,17 +161,8 @@ func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *con
 			return err
 		}
 	}
-	for _, t := range plan.Tags {
-		if t.Action == ActPresent {
-			continue
-		}
-		tag, err := e.reg.Tag(dst, t.Tag)
-		if err != nil {
-			return err
-		}
-		if err := e.reg.Put(ctx, tag, root.m); err != nil {
-			return fmt.Errorf("writing tag %s: %w", tag, err)
-		}
+	if err := e.writeTags(ctx, req, res, env, dst, root, plan, tags); err != nil {
+		return err
 	}
 	if err := e.verify(ctx, dst, root.m.Digest, tags); err != nil {
 		return err
