@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -23,6 +24,8 @@ type Options struct {
 	Region  string // default: the SDK's (AWS_REGION, the profile)
 	Profile string // shared-config profile; default: the default chain
 	RoleArn string // role to assume, e.g. a promoter role in the prod account
+	// MaxBackoff caps the jittered wait between retries (default 20s).
+	MaxBackoff time.Duration
 }
 
 // Client calls ECR for one set of Options. It is safe for concurrent use.
@@ -33,7 +36,7 @@ type Client struct {
 
 // New loads the AWS configuration and builds a client. It makes no call.
 func New(ctx context.Context, o Options) (*Client, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithRetryer(newRetryer(o.MaxBackoff))}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}

@@ -146,3 +146,27 @@ func TestScanFindingsPollsAndSettles(t *testing.T) {
 	_, err = c.ScanFindings(short, "111111111111", "dev/web", digest, fast)
 	assert.ErrorContains(t, err, "still IN_PROGRESS when the wait ran out")
 }
+
+func TestThrottlingIsRetriedThenNamed(t *testing.T) {
+	srv := emulated(t)
+	ctx := context.Background()
+	c, err := New(ctx, Options{MaxBackoff: time.Millisecond})
+	require.NoError(t, err)
+	srv.Throttle("GetAuthorizationToken", 3)
+	_, err = c.token(ctx, "111111111111")
+	require.NoError(t, err, "three throttled calls are retried")
+	assert.Equal(t, 1, srv.Count("GetAuthorizationToken"))
+	throttled := 0
+	for _, e := range srv.Events() {
+		if e.Action == "GetAuthorizationToken" && e.Error == "ThrottlingException" {
+			throttled++
+		}
+	}
+	assert.Equal(t, 3, throttled)
+
+	srv.Throttle("GetAuthorizationToken", 100)
+	_, err = c.token(ctx, "111111111111")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rate limit for GetAuthorizationToken")
+	assert.Contains(t, err.Error(), "after 8 attempts")
+}

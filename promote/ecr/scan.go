@@ -82,7 +82,7 @@ func (c *Client) describeAll(ctx context.Context, registryID, repo, digest strin
 	for {
 		out, err := c.api.DescribeImageScanFindings(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("ecr DescribeImageScanFindings %s@%s: %w", repo, digest, err)
+			return nil, apiError("DescribeImageScanFindings", repo+"@"+digest, err)
 		}
 		if all == nil {
 			all = out

@@ -81,7 +81,7 @@ func (c *Client) token(ctx context.Context, registryID string) (token, error) {
 	}
 	out, err := c.api.GetAuthorizationToken(ctx, in)
 	if err != nil {
-		return token{}, fmt.Errorf("ecr GetAuthorizationToken in %s: %w", c.region, err)
+		return token{}, apiError("GetAuthorizationToken", "in "+c.region, err)
 	}
 	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
 		return token{}, fmt.Errorf("ecr GetAuthorizationToken returned no token")
