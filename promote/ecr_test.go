@@ -73,15 +73,19 @@ environments:
 	return &ecrWorld{srv: srv, host: host, eng: eng, aws: x}
 }
 
-// push writes an image to dev with the registry credentials ECR hands out.
+// push writes a web image to dev with the registry credentials ECR hands out.
 func (w *ecrWorld) push(t *testing.T, tag string, scan ecremu.Scan) string {
+	return w.pushApp(t, "web", tag, scan)
+}
+
+func (w *ecrWorld) pushApp(t *testing.T, app, tag string, scan ecremu.Scan) string {
 	img := regtest.Image(t, 2, regtest.Labels(tag), "1000")
-	ref, err := name.ParseReference(w.host + "/dev/web:" + tag)
+	ref, err := name.ParseReference(w.host + "/dev/" + app + ":" + tag)
 	require.NoError(t, err)
 	require.NoError(t, remote.Write(ref, img, remote.WithAuthFromKeychain(w.aws.Keychain())))
 	d, err := img.Digest()
 	require.NoError(t, err)
-	require.NoError(t, w.srv.Default().SetScan("dev/web", d.String(), scan))
+	require.NoError(t, w.srv.Default().SetScan("dev/"+app, d.String(), scan))
 	return d.String()
 }
 

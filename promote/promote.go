@@ -164,10 +164,16 @@ func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *con
 	if err := e.writeTags(ctx, req, res, env, dst, root, plan, tags); err != nil {
 		return err
 	}
-	if err := e.verify(ctx, dst, root.m.Digest, tags); err != nil {
+	if err := e.movePointer(ctx, env, dst, root.m); err != nil {
+		return err
+	}
+	if err := e.verify(ctx, dst, root.m.Digest, withPointer(tags, env)); err != nil {
 		return err
 	}
 	rec := e.record(ledger.KindPromotion, req, res, tags)
+	if env.PointerTag != "" {
+		rec.Targets = append(rec.Targets, res.Repository+":"+env.PointerTag)
+	}
 	if err := e.appendLocked(ctx, rec, nil); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,7 +30,8 @@ type Current struct {
 
 // Rollback re-points env at a digest the ledger shows it held before, after
 // checking that the digest is still in env's repository. It copies nothing
-// and runs no gates: the digest passed them when it was promoted there.
+// (it moves env's pointer tag, if it has one) and runs no gates: the digest
+// passed them when it was promoted there.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, error) {
 	env, err := e.cfg.Env(req.Env)
 	if err != nil {
@@ -62,19 +64,25 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, e
 	if to.Digest == cur.Digest {
 		return nil, errs.Conflictf("%s already runs %s@%s; nothing to roll back", env.Name, req.App, cur.Digest)
 	}
-	d, err := e.reg.Head(ctx, repo.Digest(to.Digest))
+	m, err := e.reg.Get(ctx, repo.Digest(to.Digest))
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
+			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if d == nil {
-		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
-			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
+	if err := e.movePointer(ctx, env, repo, m); err != nil {
+		return nil, err
 	}
 	rec := &ledger.Record{
 		Time: e.now().UTC(), Kind: ledger.KindRollback, App: req.App, Env: env.Name, From: env.From,
 		Repository: repo.Name(), Digest: to.Digest, Tags: to.Tags, Previous: cur.Digest,
 		Source: ledger.Source{Given: req.To, Resolved: repo.Digest(to.Digest).String()},
 		Actor:  e.actor, CI: e.ci, Reason: req.Reason,
+	}
+	if env.PointerTag != "" {
+		rec.Targets = []string{repo.Name() + ":" + env.PointerTag}
 	}
 	if err := e.appendLocked(ctx, rec, nil); err != nil {
 		return nil, err

@@ -50,6 +50,12 @@ type Environment struct {
 	From       string // the environment it is promoted from; "" for a first environment
 	Repository string // pattern after ${VAR} expansion, still holding {app}
 	Tags       TagPolicy
+	// PointerTag, if set, is a tag (such as "current") that always names
+	// what the environment holds, for deploy systems that follow a tag: each
+	// promotion and rollback moves it. It is the one tag that moves in an
+	// immutable environment, so an ECR repository must exclude it from
+	// immutability. The ledger stays the truth.
+	PointerTag string
 	Gates      []Gate
 	AWS        *AWS // nil unless the environment has an aws block
 	Line       int  // line of the environment in File
@@ -83,10 +89,19 @@ func (c *Config) Env(name string) (*Environment, error) {
 	return nil, errs.Usagef("unknown environment %q; %s defines: %s", name, c.File, strings.Join(c.names(), ", "))
 }
 
-// IsMoving reports whether tag is a moving tag name, which must never be
-// written into an immutable environment.
+// IsMoving reports whether tag is a moving tag name (movingTags, or any
+// environment's pointer tag), which is never written into an immutable
+// environment as one of its tags.
 func (c *Config) IsMoving(tag string) bool {
-	return slices.Contains(c.MovingTags, tag)
+	if slices.Contains(c.MovingTags, tag) {
+		return true
+	}
+	for _, e := range c.Environments {
+		if e.PointerTag == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // Downstream returns the environments promoted from env, in file order.

@@ -2,11 +2,14 @@ package config
 
 import (
 	"regexp"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-var envFields = []string{"name", "from", "repository", "tags", "gates", "aws"}
+var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -65,6 +68,15 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 	case Mutable, Immutable:
 	default:
 		return nil, src, w.errf(tagsNode, join(path, "tags"), "unknown tag policy %q; expected mutable or immutable", tags)
+	}
+	if ent, ok := f["pointerTag"]; ok {
+		field := join(path, "pointerTag")
+		if e.PointerTag, err = w.str(ent.val, field); err != nil {
+			return nil, src, err
+		}
+		if !pointerTag.MatchString(e.PointerTag) || strings.HasPrefix(e.PointerTag, "sha256-") {
+			return nil, src, w.errf(ent.val, field, "%q is not a tag; expected one such as current", e.PointerTag)
+		}
 	}
 	if ent, ok := f["gates"]; ok {
 		if e.Gates, err = w.gates(ent.val, join(path, "gates")); err != nil {

@@ -75,7 +75,7 @@ func TestParseErrors(t *testing.T) {
 		// One environment.
 		{"environment not a mapping", lines("version: 1", "environments:", "  - dev"), 3, "environments[0]", `expected an environment (a mapping with name, repository and tags), found the string "dev"`},
 		{"unknown environment field", withDev("    tag: immutable"), 6, "environments[0].tag",
-			`unknown field "tag"; expected one of: name, from, repository, tags, gates, aws`},
+			`unknown field "tag"; expected one of: name, from, repository, tags, pointerTag, gates, aws`},
 		{"duplicate environment key", withDev("    tags: immutable"), 6, "environments[0].tags", "duplicate field (first set on line 5)"},
 		{"name missing", lines("version: 1", "environments:", "  - repository: 127.0.0.1:5001/dev/{app}", "    tags: mutable"), 3, "environments[0].name", "missing; expected a lowercase name"},
 		{"name invalid", lines("version: 1", "environments:", "  - name: Dev"), 3, "environments[0].name", `"Dev" is not a valid name; expected a lowercase name such as dev`},

@@ -159,3 +159,17 @@ func TestParseSchemaExample(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:5001/test/api", repo)
 }
+
+func TestPointerTag(t *testing.T) {
+	cfg, err := Parse("e.yaml", []byte("version: 1\nenvironments:\n  - name: dev\n    repository: r.example.com/dev/{app}\n    tags: mutable\n  - name: prod\n    from: dev\n    repository: r.example.com/prod/{app}\n    tags: immutable\n    pointerTag: current\n"))
+	require.NoError(t, err)
+	prod, err := cfg.Env("prod")
+	require.NoError(t, err)
+	assert.Equal(t, "current", prod.PointerTag)
+	assert.True(t, cfg.IsMoving("current"), "a pointer tag moves, so it is never one of an immutable environment's tags")
+	_, err = Parse("e.yaml", []byte("version: 1\nenvironments:\n  - name: dev\n    repository: r.example.com/dev/{app}\n    tags: mutable\n    pointerTag: 'bad tag'\n"))
+	var ce *errs.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 6, ce.Line)
+	assert.Equal(t, "environments[0].pointerTag", ce.Field)
+}
