@@ -172,3 +172,20 @@ func tagInvalid(srv *ecremu.Server) int {
 	}
 	return n
 }
+
+// promote to refuses an immutable environment whose ECR repository lets
+// tags move, before anything is written.
+func TestPromoteRefusesMutableECRRepositoryForImmutableEnvironment(t *testing.T) {
+	w := newECRWorld(t)
+	require.NoError(t, w.srv.Default().CreateRepository("dev/api", ecremu.RepositoryConfig{}))
+	require.NoError(t, w.srv.Default().CreateRepository("test/api", ecremu.RepositoryConfig{Mutability: "MUTABLE"}))
+	w.pushApp(t, "api", "1.0", ecremu.Scan{})
+	_, err := w.eng.Promote(context.Background(), Request{Env: "test", Ref: Ref{App: "api", Tag: "1.0"}})
+	require.ErrorIs(t, err, errs.ErrConflict)
+	assert.Contains(t, err.Error(), "envs apply --fix-mutability")
+	tags, err := w.srv.Default().Tags("test/api")
+	require.NoError(t, err)
+	assert.Empty(t, tags)
+	_, err = w.eng.Promote(context.Background(), Request{Env: "test", Ref: Ref{App: "nope", Tag: "1.0"}})
+	assert.ErrorIs(t, err, errs.ErrNotFound, "an app with no repositories is not found")
+}

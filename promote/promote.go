@@ -90,6 +90,9 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.CheckTarget(ctx, env, res.App); err != nil {
+		return res, err
+	}
 	cur, err := e.current(ctx, res.App, env.Name)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,7 @@ Flags may come before or after positional arguments.`,
 			historyCommand(st),
 			gatesCommand(st),
 			ledgerCommand(st),
+			envsCommand(st),
 		},
 	}
 	for _, c := range app.Commands {
