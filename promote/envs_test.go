@@ -35,14 +35,8 @@ func envsWorld(t *testing.T) (*ecremu.Server, *Engine, ledger.Ledger) {
 func envsWorldVia(t *testing.T, via func(*ecremu.Server) string) (*ecremu.Server, *Engine, ledger.Ledger) {
 	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1", Accounts: []string{ecremu.DefaultAccount, prodAccount}})
 	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_ECR": via(srv), "AWS_REGION": "eu-central-1",
-		"AWS_ACCESS_KEY_ID": ecremu.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": ecremu.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	srv.SetEnv(t)
+	t.Setenv("AWS_ENDPOINT_URL_ECR", via(srv))
 	cfg, err := config.Parse(filepath.Join(dir, "environments.yaml"), []byte(fmt.Sprintf(`version: 1
 ledger: ledger.db
 environments:

@@ -17,14 +17,7 @@ import (
 func newECRCLI(t *testing.T) (*harness, *ecremu.Server) {
 	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1"})
 	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_ECR": srv.URL, "AWS_REGION": "eu-central-1",
-		"AWS_ACCESS_KEY_ID": ecremu.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": ecremu.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
+	srv.SetEnv(t)
 	cfg := filepath.Join(dir, "environments.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
 ledger: ledger.db

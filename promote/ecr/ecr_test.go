@@ -2,7 +2,6 @@ package ecr
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,15 +21,7 @@ import (
 // the SDK's default chain at it through the environment, the AWS way.
 func emulated(t *testing.T) *ecremu.Server {
 	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1", Accounts: []string{"111111111111", "222222222222"}})
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_ECR": srv.URL, "AWS_ENDPOINT_URL_STS": srv.URL, "AWS_REGION": "eu-central-1",
-		"AWS_ACCESS_KEY_ID": ecremu.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": ecremu.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
-		"AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		t.Setenv(k, v)
-	}
+	srv.SetEnv(t)
 	return srv
 }
 
