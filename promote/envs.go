@@ -186,6 +186,14 @@ func (e *Engine) envs(ctx context.Context, apps []string, apply *ApplyOptions) (
 		} else {
 			row.Findings = repoFindings(t.env, info)
 		}
+		if err == nil && info != nil {
+			lf, lerr := e.lifecycleFindings(ctx, t.env, t.reg, row.App, row.Name)
+			if lerr != nil {
+				row.Error = lerr.Error()
+				failed = append(failed, fmt.Errorf("lifecycle policy of %s in %s: %w", row.Repository, row.Env, lerr))
+			}
+			row.Findings = append(row.Findings, lf...)
+		}
 		if info != nil {
 			row.Exists, row.TagMutability, row.ExclusionFilters = true, info.TagMutability, info.ExclusionFilters
 			row.ScanOnPush, row.Encryption = info.ScanOnPush, info.Encryption

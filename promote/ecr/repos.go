@@ -210,3 +210,27 @@ func optional(s string) *string {
 	}
 	return aws.String(s)
 }
+
+// Images lists every image of a repository: digest, tags and push time.
+func (c *Client) Images(ctx context.Context, registryID, name string) ([]Image, error) {
+	in := &ecr.DescribeImagesInput{RepositoryName: aws.String(name)}
+	if registryID != "" {
+		in.RegistryId = aws.String(registryID)
+	}
+	var out []Image
+	p := ecr.NewDescribeImagesPaginator(c.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, apiError("DescribeImages", name, err)
+		}
+		for _, d := range page.ImageDetails {
+			img := Image{Digest: aws.ToString(d.ImageDigest), Tags: d.ImageTags}
+			if d.ImagePushedAt != nil {
+				img.PushedAt = *d.ImagePushedAt
+			}
+			out = append(out, img)
+		}
+	}
+	return out, nil
+}
