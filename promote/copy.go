@@ -11,7 +11,11 @@ import (
 
 // CopyStats says what a copy moved.
 type CopyStats struct {
-	BlobsCopied      int   `json:"blobsCopied"`
+	BlobsCopied int `json:"blobsCopied"`
+	// BlobsMounted counts blobs copied within one registry by a
+	// cross-repository mount request; a registry that declines the mount
+	// (ECR unless BLOB_MOUNTING is on) receives them as uploads instead,
+	// whose bytes Bytes does not count.
 	BlobsMounted     int   `json:"blobsMounted"`
 	BlobsPresent     int   `json:"blobsPresent"`
 	Bytes            int64 `json:"bytes"`

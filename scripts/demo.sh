@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 work=$(mktemp -d)
-cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for pid in ${srv:-} ${ecr:-}; do kill "$pid" 2>/dev/null; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
@@ -42,7 +42,7 @@ echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod); pipeline: env
 
 say "CI builds web 1.0.0 (linux/amd64 + linux/arm64), signs it and scans it"
 build 1.0.0 1.0.0; signs; scans trivy-sl-micro-rancher5.4.json
-p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted (same registry)" to test web:1.0.0 --scan-report "$report" --reason "nightly"
+p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted within the registry" to test web:1.0.0 --scan-report "$report" --reason "nightly"
 p "promote to prod: APP alone takes test's current digest and the tags it carries there" to prod web
 p "what does prod run?" current prod web
 
@@ -74,3 +74,28 @@ p "the history, newest first" history web
 p "the ledger's hash chain checks out" ledger verify
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
+
+say "ACT 2: the same pipeline on Amazon ECR (the in-repo emulator: two accounts, prod reached by a role)"
+"$BIN/promote-demo" serve-ecr --addr-file "$work/ecr.env" & ecr=$!
+for _ in $(seq 100); do [ -s "$work/ecr.env" ] && break; sleep 0.05; done
+set -a
+# shellcheck disable=SC1091
+. "$work/ecr.env"
+set +a
+unset AWS_PROFILE
+export PROMOTE_CONFIG=environments.ecr.yaml
+rm -f .promote/demo-ecr-ledger.db .promote/demo-ecr-ledger.db-*
+dev=$ECR_A/dev/web
+echo "ECR: account 111111111111 at $ECR_A (dev, test), account 222222222222 at $ECR_B (prod); endpoint $AWS_ENDPOINT_URL_ECR"
+p "envs check: the repositories do not exist yet (exit 4)" envs check web
+p "envs apply: create them (immutable ones IMMUTABLE_WITH_EXCLUSION for signatures and the pointer tag; scan on push)" envs apply web
+say "CI builds web 1.0.0 and pushes it to ECR dev, signed"
+build 1.0.0 1.0.0; signs
+p "promote to test: an IMMUTABLE ECR repository; credentials from GetAuthorizationToken" to test web:1.0.0
+p "promote to prod in account 222222222222, through the promoter role; the pointer tag 'current' follows" to prod web
+p "the same command again: nothing to do, nothing written (ECR would refuse to re-push the tag even for the same digest)" to prod web
+say "someone rebuilds 1.0.0 in dev"
+build 1.0.0 1.0.0; signs
+p "test refuses the overwrite (exit 4): promote looks before it writes" to test web:1.0.0
+p "envs check: repositories as the environments need them" envs check web
+p "the ECR pipeline's history" history web

@@ -6,6 +6,9 @@
 //	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels]
 //	promote-demo sign REPO@DIGEST [--key testdata/demo/demo.key]
 //	promote-demo report REPO@DIGEST --from TRIVY.json --out FILE
+//	promote-demo serve-ecr --addr-file FILE    # the ECR emulator, two accounts
+//
+// push and sign use the emulated ECR's credentials when $ECR_A is set.
 package main
 
 import (
@@ -39,6 +42,8 @@ func main() {
 		err = sign(os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "serve-ecr":
+		err = serveECR(os.Args[2:])
 	default:
 		usage()
 	}
@@ -49,7 +54,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE] | report REPO@DIGEST --from FILE --out FILE")
+	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE] | report REPO@DIGEST --from FILE --out FILE | serve-ecr --addr-file FILE")
 	os.Exit(2)
 }
 

@@ -33,6 +33,10 @@ func push(args []string) error {
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
+	kc, err := ecrKeychain()
+	if err != nil {
+		return err
+	}
 	labels := map[string]string{
 		"org.opencontainers.image.source":   "https://example.com/acme/" + ref.Context().RepositoryStr(),
 		"org.opencontainers.image.revision": fmt.Sprintf("%040x", time.Now().UnixNano()),
@@ -63,7 +67,7 @@ func push(args []string) error {
 	}
 	var d v1.Hash
 	if len(imgs) == 1 {
-		if err := remote.Write(ref, imgs[0]); err != nil {
+		if err := remote.Write(ref, imgs[0], remote.WithAuthFromKeychain(kc)); err != nil {
 			return err
 		}
 		d, _ = imgs[0].Digest()
@@ -73,7 +77,7 @@ func push(args []string) error {
 			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
 				Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: archs[i]}}})
 		}
-		if err := remote.WriteIndex(ref, idx); err != nil {
+		if err := remote.WriteIndex(ref, idx, remote.WithAuthFromKeychain(kc)); err != nil {
 			return err
 		}
 		d, _ = idx.Digest()

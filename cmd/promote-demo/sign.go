@@ -39,6 +39,10 @@ func sign(args []string) error {
 	if err != nil {
 		return err
 	}
+	kc, err := ecrKeychain()
+	if err != nil {
+		return err
+	}
 	payload := fmt.Appendf(nil, `{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`,
 		ref.Context().Name(), ref.DigestStr())
 	sum := sha256.Sum256(payload)
@@ -54,7 +58,7 @@ func sign(args []string) error {
 	}
 	h := ref.DigestStr()
 	tag := ref.Context().Tag("sha256-" + h[len("sha256:"):] + ".sig")
-	if err := remote.Write(tag, img); err != nil {
+	if err := remote.Write(tag, img, remote.WithAuthFromKeychain(kc)); err != nil {
 		return fmt.Errorf("sign: writing %s: %w", tag, err)
 	}
 	fmt.Printf("signed %s (%s)\n", ref, tag.TagStr())

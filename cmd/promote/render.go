@@ -94,7 +94,7 @@ func printPromotion(w io.Writer, r *promote.Result) {
 			copyN, bytesHuman(r.Plan.Bytes()), mountN, presentN, writeN, len(r.Plan.Manifests))
 	}
 	if c := r.Copy; c != nil {
-		fmt.Fprintf(w, "  copied    %d blobs (%s), %d mounted, %d present; %d manifests written, %d present\n",
+		fmt.Fprintf(w, "  copied    %d blobs (%s), %d within the registry (mounted where it allows), %d present; %d manifests written, %d present\n",
 			c.BlobsCopied, bytesHuman(c.Bytes), c.BlobsMounted, c.BlobsPresent, c.ManifestsWritten, c.ManifestsPresent)
 	}
 	if r.Previous != "" && !r.NothingToDo {
