@@ -27,8 +27,8 @@ type repoPlan struct {
 }
 
 // wantFilters are the exclusion filters an immutable environment's
-// repository gets: the attachment tags, the environment's pointer tag, and
-// any further filters asked for.
+// repository gets: the attachment tags, the environment's pointer tag, the
+// filters its aws block names, and any further filters asked for.
 func wantFilters(env *config.Environment, o ApplyOptions) []string {
 	var out []string
 	if !o.NoExcludeAttachments {
@@ -36,6 +36,13 @@ func wantFilters(env *config.Environment, o ApplyOptions) []string {
 	}
 	if env.PointerTag != "" {
 		out = append(out, env.PointerTag)
+	}
+	if env.AWS != nil {
+		for _, f := range env.AWS.ImmutabilityExclusions {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
 	}
 	for _, f := range o.ExclusionFilters {
 		if !slices.Contains(out, f) {

@@ -91,3 +91,9 @@ func TestPointerTagNeedsAnExclusion(t *testing.T) {
 	}
 	assert.Empty(t, repoFindings(env, &ecr.RepoInfo{TagMutability: ecr.ImmutableWithExclusion, ExclusionFilters: []string{"sha256-*", "current"}, ScanOnPush: true}))
 }
+
+func TestConfiguredExclusionsAreApplied(t *testing.T) {
+	env := &config.Environment{Name: "prod", Tags: config.Immutable, AWS: &config.AWS{ImmutabilityExclusions: []string{"release-*", "sha256-*"}}}
+	p := planRepo(env, nil, ApplyOptions{})
+	assert.Equal(t, repoPlan{ActionCreated, ecr.ImmutableWithExclusion, []string{"sha256-*", "release-*"}}, p)
+}

@@ -69,6 +69,9 @@ type AWS struct {
 	// RegistryID is the account whose registry holds the repository; default:
 	// the account in the repository host (<account>.dkr.ecr.<region>.amazonaws.com).
 	RegistryID string
+	// ImmutabilityExclusions are further tag filters (ECR WILDCARD filters,
+	// such as release-*) that envs apply excludes from immutability.
+	ImmutabilityExclusions []string
 }
 
 // Gate is one configured gate of an environment.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -101,7 +102,8 @@ func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
 	if isNull(n) {
 		return nil, nil
 	}
-	f, err := w.fields(n, path, "a mapping with region, profile, roleArn and registryId", []string{"region", "profile", "roleArn", "registryId"})
+	f, err := w.fields(n, path, "a mapping with region, profile, roleArn, registryId and immutabilityExclusions",
+		[]string{"region", "profile", "roleArn", "registryId", "immutabilityExclusions"})
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +129,22 @@ func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
 			return nil, err
 		}
 	}
+	if ent, ok := f["immutabilityExclusions"]; ok {
+		field := join(path, "immutabilityExclusions")
+		if ent.val.Kind != yaml.SequenceNode {
+			return nil, w.errf(ent.val, field, "expected a list of tag filters such as [release-*]")
+		}
+		for i, item := range ent.val.Content {
+			v, err := w.str(item, fmt.Sprintf("%s[%d]", field, i))
+			if err != nil {
+				return nil, err
+			}
+			if !exclusionFilter.MatchString(v) {
+				return nil, w.errf(item, fmt.Sprintf("%s[%d]", field, i), "%q is not an ECR tag filter: 1 to 128 of a-z A-Z 0-9 . _ - and the wildcard *", v)
+			}
+			a.ImmutabilityExclusions = append(a.ImmutabilityExclusions, v)
+		}
+	}
 	if ent, ok := f["registryId"]; ok {
 		if a.RegistryID, err = w.str(ent.val, join(path, "registryId")); err != nil {
 			return nil, err
@@ -138,4 +156,7 @@ func (w *walker) aws(n *yaml.Node, path string) (*AWS, error) {
 	return a, nil
 }
 
-var awsAccount = regexp.MustCompile(`^[0-9]{12}$`)
+var (
+	awsAccount      = regexp.MustCompile(`^[0-9]{12}$`)
+	exclusionFilter = regexp.MustCompile(`^[A-Za-z0-9._*-]{1,128}$`)
+)

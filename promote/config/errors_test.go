@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"tags unknown", lines(append(dev[:4:4], "    tags: mutible")...), 5, "environments[0].tags", `unknown tag policy "mutible"; expected mutable or immutable`},
 		{"repository missing", lines("version: 1", "environments:", "  - name: dev", "    tags: mutable"), 3, "environments[0].repository", "missing; expected a pattern such as registry.example.com/team/{app}"},
 		{"aws bad region", withDev("    aws: {region: europe}"), 6, "environments[0].aws.region", `"europe" is not an AWS region`},
-		{"aws unknown field", withDev("    aws: {role: x}"), 6, "environments[0].aws.role", "expected one of: region, profile, roleArn, registryId"},
+		{"aws unknown field", withDev("    aws: {role: x}"), 6, "environments[0].aws.role", "expected one of: region, profile, roleArn, registryId, immutabilityExclusions"},
 
 		// Between environments.
 		{"duplicate name", withDev("  - name: dev", "    repository: 127.0.0.1:5001/other/{app}", "    tags: mutable"), 6, "environments[1].name",

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -172,4 +173,15 @@ func TestPointerTag(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 6, ce.Line)
 	assert.Equal(t, "environments[0].pointerTag", ce.Field)
+}
+
+func TestImmutabilityExclusions(t *testing.T) {
+	src := "version: 1\nenvironments:\n  - name: prod\n    repository: 111111111111.dkr.ecr.eu-central-1.amazonaws.com/{app}\n    tags: immutable\n    aws: {immutabilityExclusions: [release-*]}\n"
+	cfg, err := Parse("e.yaml", []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"release-*"}, cfg.Environments[0].AWS.ImmutabilityExclusions)
+	_, err = Parse("e.yaml", []byte(strings.Replace(src, "[release-*]", "[release/x]", 1)))
+	var ce *errs.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "environments[0].aws.immutabilityExclusions[0]", ce.Field)
 }
