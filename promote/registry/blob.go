@@ -46,7 +46,7 @@ func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1
 	}
 	known := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: ml.Reference}
 	if err := c.pusher.Upload(ctx, dst, known); err != nil {
-		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, err)
+		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), err))
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func New(o Options) (*Client, error) {
 		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
 			http.StatusInternalServerError, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout),
-		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 5}),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: retrySteps}),
 	}
 	var err error
 	if c.puller, err = remote.NewPuller(c.opts...); err != nil {
@@ -147,4 +147,18 @@ func IsNotFound(err error) bool {
 
 func ctxOpts(ctx context.Context, opts []remote.Option) []remote.Option {
 	return append(append([]remote.Option{}, opts...), remote.WithContext(ctx))
+}
+
+// retrySteps is how many attempts go-containerregistry makes (WithRetryBackoff Steps).
+const retrySteps = 5
+
+// explain names a rate limit when a registry kept answering 429 through
+// every retry, and otherwise returns err as it is.
+func explain(host string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusTooManyRequests {
+		return fmt.Errorf("registry %s still throttled the request (HTTP 429) after %d attempts with backoff: its request rate limit was exceeded (on ECR, the account's per-API rate quotas); retry later: %w",
+			host, retrySteps, err)
+	}
+	return err
 }

@@ -40,7 +40,7 @@ func (c *Client) Get(ctx context.Context, ref name.Reference) (*Manifest, error)
 		if IsNotFound(err) {
 			return nil, fmt.Errorf("%w: manifest %s", errs.ErrNotFound, ref)
 		}
-		return nil, fmt.Errorf("fetching manifest %s: %w", ref, err)
+		return nil, fmt.Errorf("fetching manifest %s: %w", ref, explain(ref.Context().RegistryStr(), err))
 	}
 	h, _, err := v1.SHA256(bytesReader(d.Manifest))
 	if err != nil {
@@ -63,7 +63,7 @@ func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, 
 		if IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("checking %s: %w", ref, err)
+		return nil, fmt.Errorf("checking %s: %w", ref, explain(ref.Context().RegistryStr(), err))
 	}
 	return d, nil
 }
@@ -76,7 +76,7 @@ func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) error
 		return fmt.Errorf("refusing to write manifest %s under digest %s", m.Digest, dg.DigestStr())
 	}
 	if err := c.pusher.Put(ctx, ref, m); err != nil {
-		return fmt.Errorf("writing manifest %s to %s: %w", m.Digest, ref, err)
+		return fmt.Errorf("writing manifest %s to %s: %w", m.Digest, ref, explain(ref.Context().RegistryStr(), err))
 	}
 	return nil
 }

@@ -101,3 +101,15 @@ func TestRepositoryValidation(t *testing.T) {
 	_, err = New(Options{Jobs: -1})
 	assert.Error(t, err)
 }
+
+func TestThrottlingThatOutlastsRetriesNamesTheLimit(t *testing.T) {
+	reg := regtest.New(t)
+	c := newClient(t)
+	reg.Fail(func(r *http.Request) int { return http.StatusTooManyRequests })
+	repo, err := c.Repository(reg.Host + "/a/app")
+	require.NoError(t, err)
+	_, err = c.Head(context.Background(), repo.Tag("1"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "request rate limit was exceeded")
+	assert.GreaterOrEqual(t, len(reg.Requests()), retrySteps, "retried before giving up")
+}
