@@ -17,9 +17,34 @@ type Query struct {
 	Env    string
 	Kinds  []Kind
 	Digest string
+	Actor  string    // the actor's identity, exactly
 	Since  time.Time // inclusive; zero = no bound
 	Until  time.Time // exclusive; zero = no bound
 	Limit  int       // 0 = no limit
+	Offset int       // records to skip (newest first) before Limit applies: paging
+}
+
+// Matches reports whether rec passes q's filters (not Limit or Offset), for
+// backends that filter in memory.
+func (q Query) Matches(rec Record) bool {
+	switch {
+	case q.App != "" && rec.App != q.App,
+		q.Env != "" && rec.Env != q.Env,
+		q.Digest != "" && rec.Digest != q.Digest,
+		q.Actor != "" && rec.Actor.Identity != q.Actor,
+		!q.Since.IsZero() && rec.Time.Before(q.Since),
+		!q.Until.IsZero() && !rec.Time.Before(q.Until):
+		return false
+	}
+	if len(q.Kinds) == 0 {
+		return true
+	}
+	for _, k := range q.Kinds {
+		if rec.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Problem is one record that does not check out.

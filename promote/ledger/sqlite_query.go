@@ -71,6 +71,9 @@ func recordsQuery(q Query) (string, []any) {
 		}
 		add("kind IN ("+marks+")", kinds...)
 	}
+	if q.Actor != "" {
+		add("json_extract(body, '$.actor.identity') = ?", q.Actor)
+	}
 	if q.Digest != "" {
 		add("digest = ?", q.Digest)
 	}
@@ -92,9 +95,13 @@ func recordsQuery(q Query) (string, []any) {
 	} else {
 		b.WriteString(" ORDER BY time DESC, seq DESC, app, env")
 	}
-	if q.Limit > 0 {
-		b.WriteString(" LIMIT ?")
-		args = append(args, q.Limit)
+	switch {
+	case q.Limit > 0:
+		b.WriteString(" LIMIT ? OFFSET ?")
+		args = append(args, q.Limit, q.Offset)
+	case q.Offset > 0:
+		b.WriteString(" LIMIT -1 OFFSET ?")
+		args = append(args, q.Offset)
 	}
 	return b.String(), args
 }

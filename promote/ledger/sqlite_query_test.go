@@ -141,3 +141,28 @@ func TestChainOrderFollowsSeqNotClock(t *testing.T) {
 	assert.Equal(t, int64(3), recs[0].Seq)
 	assert.Equal(t, digestN(3), recs[0].Digest)
 }
+
+func TestRecordsByActorAndPage(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openTestLedger(t)
+	for i := 0; i < 5; i++ {
+		rec := newRecord("web", "prod", digestN(i+1), t0.Add(time.Duration(i)*time.Minute))
+		rec.Actor.Identity = []string{"github:alice", "gitlab:bob"}[i%2]
+		appendAtHead(t, l, rec)
+	}
+	recs, err := l.Records(ctx, Query{Actor: "gitlab:bob"})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for _, r := range recs {
+		assert.Equal(t, "gitlab:bob", r.Actor.Identity)
+		assert.True(t, Query{Actor: "gitlab:bob"}.Matches(r))
+	}
+	page2, err := l.Records(ctx, Query{App: "web", Env: "prod", Limit: 2, Offset: 2})
+	require.NoError(t, err)
+	require.Len(t, page2, 2)
+	assert.Equal(t, []int64{3, 2}, []int64{page2[0].Seq, page2[1].Seq}, "newest first, second page")
+	rest, err := l.Records(ctx, Query{Offset: 4})
+	require.NoError(t, err)
+	assert.Len(t, rest, 1)
+	assert.False(t, Query{Kinds: []Kind{KindRollback}}.Matches(recs[0]))
+}
