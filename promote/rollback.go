@@ -119,36 +119,3 @@ func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *l
 	}
 	return rec, nil
 }
-
-// Current returns what env holds for app, per the ledger.
-func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, error) {
-	env, err := e.cfg.Env(envName)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := env.RepositoryFor(app)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := e.current(ctx, app, env.Name)
-	if err != nil {
-		return nil, err
-	}
-	if cur == nil {
-		return nil, fmt.Errorf("%w: nothing has been promoted to %s for %s", errs.ErrNotFound, env.Name, app)
-	}
-	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
-}
-
-// History returns ledger records newest first.
-func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Record, error) {
-	if q.Env != "" {
-		if _, err := e.cfg.Env(q.Env); err != nil {
-			return nil, err
-		}
-	}
-	return e.led.Records(ctx, q)
-}
-
-// VerifyLedger checks every chain of the ledger.
-func (e *Engine) VerifyLedger(ctx context.Context) (ledger.Report, error) { return e.led.Verify(ctx) }

@@ -98,17 +98,29 @@ func rollbackCommand(s *state) *cli.Command {
 }
 
 func currentCommand(s *state) *cli.Command {
-	const usage = "current ENV APP"
+	const usage = "current ENV APP [--at WHEN]"
 	return &cli.Command{
 		Name:      "current",
-		Usage:     "print REPOSITORY@DIGEST that ENV holds for APP",
+		Usage:     "print REPOSITORY@DIGEST that ENV holds for APP (or held at a moment)",
 		UsageText: "promote " + usage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "at", Usage: "what ENV held at `WHEN`: a time, a date or an age (7d)"},
+		},
 		Action: s.action("current", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
 			a, err := positional(c, usage, 2, 2)
 			if err != nil {
 				return nil, nil, err
 			}
-			cur, err := ss.engine.Current(c.Context, a[0], a[1])
+			var cur *promote.Current
+			if at := c.String("at"); at != "" {
+				when, werr := parseWhen("at", at, time.Now())
+				if werr != nil {
+					return nil, nil, werr
+				}
+				cur, err = ss.engine.CurrentAt(c.Context, a[0], a[1], when)
+			} else {
+				cur, err = ss.engine.Current(c.Context, a[0], a[1])
+			}
 			if err != nil {
 				return nil, nil, err
 			}
@@ -118,35 +130,26 @@ func currentCommand(s *state) *cli.Command {
 }
 
 func historyCommand(s *state) *cli.Command {
-	const usage = "history [APP] [--env ENV] [--kind KIND] [--limit N]"
+	const usage = "history [APP] [--env ENV] [--kind KIND]... [--actor ID] [--since WHEN] [--until WHEN] [--limit N] [--page P]"
 	return &cli.Command{
 		Name:      "history",
-		Usage:     "list ledger records, newest first",
+		Usage:     "list ledger records, newest first (--output csv for spreadsheets)",
 		UsageText: "promote " + usage,
+		Description: `WHEN is a time (2026-11-24T09:30:00Z), a date (2026-11-24, midnight UTC) or an age
+(36h, 7d). --since is inclusive, --until exclusive. Pages hold --limit records.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "env", Usage: "only records of environment `ENV`"},
 			&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback or rejected (repeatable)"},
-			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records (0: all)"},
+			&cli.StringFlag{Name: "actor", Usage: "only records by `ID` (as history shows it, e.g. github:alice)"},
+			&cli.StringFlag{Name: "since", Usage: "only records at or after `WHEN`"},
+			&cli.StringFlag{Name: "until", Usage: "only records before `WHEN`"},
+			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records a page (0: all)"},
+			&cli.IntFlag{Name: "page", Value: 1, Usage: "page `P` of the results, newest first"},
 		},
 		Action: s.action("history", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 0, 1)
+			q, err := historyQuery(c)
 			if err != nil {
 				return nil, nil, err
-			}
-			q := ledger.Query{Env: c.String("env"), Limit: c.Int("limit")}
-			if len(a) == 1 {
-				q.App = a[0]
-			}
-			if q.Limit < 0 {
-				return nil, nil, errs.Usagef("--limit %d: expected 0 or more", q.Limit)
-			}
-			for _, k := range c.StringSlice("kind") {
-				switch kind := ledger.Kind(strings.ToLower(k)); kind {
-				case ledger.KindPromotion, ledger.KindRollback, ledger.KindRejected:
-					q.Kinds = append(q.Kinds, kind)
-				default:
-					return nil, nil, errs.Usagef("--kind %q: expected promotion, rollback or rejected", k)
-				}
 			}
 			recs, err := ss.engine.History(c.Context, q)
 			if err != nil {
@@ -155,7 +158,77 @@ func historyCommand(s *state) *cli.Command {
 			if recs == nil {
 				recs = []ledger.Record{}
 			}
-			return map[string]any{"records": recs}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
+			return historyResult{Records: recs, Page: c.Int("page")}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
+		}),
+	}
+}
+
+// historyResult is history's JSON result; as a csvWriter it is also its CSV.
+type historyResult struct {
+	Records []ledger.Record `json:"records"`
+	Page    int             `json:"page"`
+}
+
+func (h historyResult) writeCSV(w io.Writer) error { return writeCSV(w, h.Records) }
+
+func historyQuery(c *cli.Context) (ledger.Query, error) {
+	a, err := positional(c, "history [APP] [flags]", 0, 1)
+	if err != nil {
+		return ledger.Query{}, err
+	}
+	q := ledger.Query{Env: c.String("env"), Actor: c.String("actor"), Limit: c.Int("limit")}
+	if len(a) == 1 {
+		q.App = a[0]
+	}
+	if q.Limit < 0 {
+		return q, errs.Usagef("--limit %d: expected 0 or more", q.Limit)
+	}
+	page := c.Int("page")
+	switch {
+	case page < 1:
+		return q, errs.Usagef("--page %d: pages start at 1", page)
+	case page > 1 && q.Limit == 0:
+		return q, errs.Usagef("--page needs --limit: a page holds --limit records")
+	}
+	q.Offset = (page - 1) * q.Limit
+	for _, k := range c.StringSlice("kind") {
+		switch kind := ledger.Kind(strings.ToLower(k)); kind {
+		case ledger.KindPromotion, ledger.KindRollback, ledger.KindRejected:
+			q.Kinds = append(q.Kinds, kind)
+		default:
+			return q, errs.Usagef("--kind %q: expected promotion, rollback or rejected", k)
+		}
+	}
+	now := time.Now()
+	if v := c.String("since"); v != "" {
+		if q.Since, err = parseWhen("since", v, now); err != nil {
+			return q, err
+		}
+	}
+	if v := c.String("until"); v != "" {
+		if q.Until, err = parseWhen("until", v, now); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+func showCommand(s *state) *cli.Command {
+	const usage = "show RECORD"
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "print one ledger record with its gate evidence",
+		UsageText: "promote " + usage,
+		Action: s.action("show", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			a, err := positional(c, usage, 1, 1)
+			if err != nil {
+				return nil, nil, err
+			}
+			rec, err := ss.engine.Show(c.Context, a[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			return rec, func(w io.Writer) { printRecord(w, rec) }, nil
 		}),
 	}
 }

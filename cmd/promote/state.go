@@ -19,7 +19,7 @@ import (
 // state is what one invocation shares between the app and its commands.
 type state struct {
 	stdout, stderr io.Writer
-	json           bool
+	json, csv      bool
 	log            *slog.Logger
 	configPath     string
 	insecure       []string
@@ -33,8 +33,10 @@ func (s *state) configure(c *cli.Context) error {
 	case "text":
 	case "json":
 		s.json = true
+	case "csv":
+		s.csv = true
 	default:
-		return errs.Usagef("--output %q: expected text or json", o)
+		return errs.Usagef("--output %q: expected text, json or csv", o)
 	}
 	if c.Int("jobs") < 1 || c.Int("jobs") > 64 {
 		return errs.Usagef("--jobs %d: expected 1 to 64", c.Int("jobs"))
@@ -95,6 +97,9 @@ type document struct {
 // render prints a command's result (and its error, if any) exactly once.
 func (s *state) render(command string, result any, text func(io.Writer), err error) error {
 	s.rendered = true
+	if s.csv {
+		return s.renderCSV(command, result, err)
+	}
 	if s.json {
 		doc := document{MediaType: promote.ResultMediaType, Command: command, OK: err == nil, ExitCode: exitCode(err), Result: result}
 		if err != nil {
@@ -118,9 +123,30 @@ func (s *state) render(command string, result any, text func(io.Writer), err err
 
 // fail reports an error that no command rendered (usage, config).
 func (s *state) fail(err error) {
-	if s.json {
+	if s.json && !s.csv {
 		_ = s.render(s.command, nil, nil, err)
 		return
 	}
 	fmt.Fprintf(s.stderr, "promote: %v\n", err)
+}
+
+// csvWriter is a result that has a CSV form (history).
+type csvWriter interface{ writeCSV(io.Writer) error }
+
+// renderCSV writes a result's CSV form to stdout; errors go to stderr.
+func (s *state) renderCSV(command string, result any, err error) error {
+	if err != nil {
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+		return err
+	}
+	cw, ok := result.(csvWriter)
+	if !ok {
+		err := errs.Usagef("--output csv: %s has no CSV form; history has", command)
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+		return err
+	}
+	if werr := cw.writeCSV(s.stdout); werr != nil {
+		return fmt.Errorf("writing CSV: %w", werr)
+	}
+	return nil
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// csvColumns are history's spreadsheet columns, one record a row.
+var csvColumns = []string{"time", "env", "app", "seq", "kind", "digest", "tags", "previous", "from", "source",
+	"actor", "ci_provider", "ci_pipeline", "ci_job", "ci_commit", "reason", "rejection", "gates", "id", "prev_hash", "hash"}
+
+// writeCSV writes records as CSV with a header row.
+func writeCSV(w io.Writer, recs []ledger.Record) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvColumns); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		var ci ledger.CI
+		if r.CI != nil {
+			ci = *r.CI
+		}
+		var gs []string
+		for _, g := range r.Gates {
+			gs = append(gs, g.Name+"="+g.Verdict)
+		}
+		row := []string{r.Time.UTC().Format(time.RFC3339Nano), r.Env, r.App, fmt.Sprint(r.Seq), string(r.Kind), r.Digest,
+			strings.Join(r.Tags, " "), r.Previous, r.From, r.Source.Resolved, r.Actor.Identity, ci.Provider, ci.Pipeline,
+			ci.Job, ci.Commit, r.Reason, r.Rejection, strings.Join(gs, " "), r.ID, r.PrevHash, r.Hash}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

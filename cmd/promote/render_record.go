@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// printRecord prints one ledger record for a person, gate evidence included.
+func printRecord(w io.Writer, r ledger.Record) {
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-10s %s\n", k, v)
+		}
+	}
+	line("record", fmt.Sprintf("%s (%s/%s #%d)", r.ID, r.Env, r.App, r.Seq))
+	line("kind", string(r.Kind))
+	line("time", r.Time.UTC().Format(time.RFC3339Nano))
+	line("digest", r.Digest)
+	line("from", r.From)
+	line("source", strings.TrimSpace(r.Source.Resolved+" (given "+r.Source.Given+")"))
+	line("targets", strings.Join(r.Targets, ", "))
+	line("previous", r.Previous)
+	line("actor", strings.TrimSpace(r.Actor.Identity+" (user "+r.Actor.User+" on "+r.Actor.Host+")"))
+	if r.CI != nil {
+		line("ci", strings.Join(nonEmpty(r.CI.Provider, r.CI.Pipeline, r.CI.Job, r.CI.Commit, r.CI.URL), " "))
+	}
+	line("reason", r.Reason)
+	line("rejection", r.Rejection)
+	for _, g := range r.Gates {
+		fmt.Fprintf(w, "gate       %-4s %s: %s\n", strings.ToUpper(g.Verdict), g.Name, g.Reason)
+		if len(g.Evidence) > 0 {
+			b, err := json.MarshalIndent(g.Evidence, "             ", "  ")
+			if err == nil {
+				fmt.Fprintf(w, "  evidence   %s\n", b)
+			}
+		}
+	}
+	line("prev_hash", r.PrevHash)
+	line("hash", r.Hash)
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

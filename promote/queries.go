@@ -1,0 +1,71 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// Current returns what env holds for app, per the ledger.
+func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, error) {
+	env, err := e.cfg.Env(envName)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := env.RepositoryFor(app)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.current(ctx, app, env.Name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, fmt.Errorf("%w: nothing has been promoted to %s for %s", errs.ErrNotFound, env.Name, app)
+	}
+	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
+}
+
+// CurrentAt returns what env held for app at time at: the subject of its
+// latest promotion or rollback recorded at or before then.
+func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Time) (*Current, error) {
+	env, err := e.cfg.Env(envName)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := env.RepositoryFor(app)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback},
+		Until: at.Add(time.Nanosecond), Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%w: %s held nothing for %s at %s", errs.ErrNotFound, env.Name, app, at.UTC().Format(time.RFC3339))
+	}
+	cur := recs[0]
+	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: &cur}, nil
+}
+
+// Show returns one record by id.
+func (e *Engine) Show(ctx context.Context, id string) (ledger.Record, error) {
+	return e.led.Get(ctx, id)
+}
+
+// History returns ledger records newest first.
+func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Record, error) {
+	if q.Env != "" {
+		if _, err := e.cfg.Env(q.Env); err != nil {
+			return nil, err
+		}
+	}
+	return e.led.Records(ctx, q)
+}
+
+// VerifyLedger checks every chain of the ledger.
+func (e *Engine) VerifyLedger(ctx context.Context) (ledger.Report, error) { return e.led.Verify(ctx) }
