@@ -110,6 +110,7 @@ func TestScanGateReadsECRFindings(t *testing.T) {
 	tags, err = w.srv.Default().Tags("test/web")
 	require.NoError(t, err)
 	assert.Equal(t, d, tags["1.2"], "the image landed in the IMMUTABLE ECR repository")
+	assert.Equal(t, "arn:aws:iam::111111111111:user/ecremu", res.Record.Actor.AWS, "the record names the AWS caller identity")
 
 	puts := w.srv.Count("PutImage")
 	res, err = promote("1.2")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -23,6 +24,28 @@ type ECR struct {
 	byHost   map[string]ecr.Registry
 	byEnv    map[string]ecr.Registry
 	interval time.Duration
+	ids      sync.Map // env name -> caller identity ARN
+}
+
+// identity returns the AWS caller identity env's credentials act as, once
+// per environment; "" when env is not in ECR or STS cannot say.
+func (x *ECR) identity(ctx context.Context, env string) string {
+	if x == nil {
+		return ""
+	}
+	if v, ok := x.ids.Load(env); ok {
+		return v.(string)
+	}
+	reg, ok := x.byEnv[env]
+	if !ok {
+		return ""
+	}
+	arn, err := reg.Client.CallerIdentity(ctx)
+	if err != nil {
+		return "" // best effort: the record still names the CI identity, user and host
+	}
+	x.ids.Store(env, arn)
+	return arn
 }
 
 // ECROptions tune ECR access.

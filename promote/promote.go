@@ -212,7 +212,11 @@ func (e *Engine) rejection(req Request, res *Result, tags []string, cause error)
 
 // appendLocked appends rec with the chain head read now; the caller holds
 // the lock. It returns cause (nil for a success) unless the append fails.
+// Where the environment is in ECR, the record names the AWS caller identity.
 func (e *Engine) appendLocked(ctx context.Context, rec *ledger.Record, cause error) error {
+	if rec.Actor.AWS == "" {
+		rec.Actor.AWS = e.ecr.identity(ctx, rec.Env)
+	}
 	for attempt := 0; ; attempt++ {
 		head, err := e.led.Head(ctx, rec.App, rec.Env)
 		if err != nil {

@@ -31,6 +31,7 @@ type Options struct {
 // Client calls ECR for one set of Options. It is safe for concurrent use.
 type Client struct {
 	api    *ecr.Client
+	sts    *sts.Client
 	region string
 }
 
@@ -54,7 +55,17 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.RoleArn,
 			func(a *stscreds.AssumeRoleOptions) { a.RoleSessionName = "promote" }))
 	}
-	return &Client{api: ecr.NewFromConfig(cfg), region: cfg.Region}, nil
+	return &Client{api: ecr.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), region: cfg.Region}, nil
+}
+
+// CallerIdentity returns the ARN the client's credentials act as (the
+// assumed role's session, with a roleArn), for the ledger's actor.
+func (c *Client) CallerIdentity(ctx context.Context) (string, error) {
+	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", apiError("GetCallerIdentity", "", err)
+	}
+	return aws.ToString(out.Arn), nil
 }
 
 // Region is the region the client calls.

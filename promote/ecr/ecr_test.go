@@ -80,6 +80,9 @@ func TestAssumedRoleReachesAnotherAccount(t *testing.T) {
 	tok, err := c.token(context.Background(), "222222222222")
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", tok.user)
+	arn, err := c.CallerIdentity(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, arn, "222222222222", "the identity is the assumed role's: %s", arn)
 }
 
 func TestScanFindingsPollsAndSettles(t *testing.T) {

@@ -42,6 +42,7 @@ type Actor struct {
 	Identity string `json:"identity,omitempty"`
 	User     string `json:"user,omitempty"`
 	Host     string `json:"host,omitempty"`
+	AWS      string `json:"aws,omitempty"` // the AWS caller identity (ARN) that wrote, where AWS is used
 }
 
 // CI holds what the CI system exposes about the run.
