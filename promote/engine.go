@@ -28,6 +28,7 @@ type Engine struct {
 	hooks   hooks
 	retries int
 	ecr     *ECR // nil when no environment is in ECR
+	signers signers
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.

@@ -41,6 +41,7 @@ type Result struct {
 	Plan        *Plan          `json:"plan,omitempty"`
 	Copy        *CopyStats     `json:"copy,omitempty"`
 	Record      *ledger.Record `json:"record,omitempty"`
+	Attestation string         `json:"attestation,omitempty"` // digest of the signed promotion attestation attached
 	DryRun      bool           `json:"dryRun"`
 	NothingToDo bool           `json:"nothingToDo"`
 	Seconds     float64        `json:"seconds"`
@@ -108,7 +109,10 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	res.Plan = plan
 	if plan.Complete() && cur != nil && cur.Digest == res.Digest {
 		res.NothingToDo = true
-		return res, nil
+		if cur.Kind == ledger.KindPromotion {
+			res.Attestation, err = e.ensureAttested(ctx, env, dst, cur)
+		}
+		return res, err
 	}
 	res.Gates, err = runGates(ctx, env, subj)
 	if isGateRejection(err) {
@@ -123,7 +127,11 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if req.DryRun {
 		return res, nil
 	}
-	return res, e.execute(ctx, req, res, env, src.repo, dst, root, st, tags)
+	if err := e.execute(ctx, req, res, env, src.repo, dst, root, st, tags); err != nil {
+		return res, err
+	}
+	res.Attestation, err = e.attestRecord(ctx, env, dst, res.Record)
+	return res, err
 }
 
 // execute performs a planned promotion under the ledger lock of app in env:

@@ -103,6 +103,9 @@ func printPromotion(w io.Writer, r *promote.Result) {
 	if rec := r.Record; rec != nil {
 		fmt.Fprintf(w, "  record    %s (%s/%s #%d) in %.2fs\n", rec.ID, rec.Env, rec.App, rec.Seq, r.Seconds)
 	}
+	if r.Attestation != "" {
+		fmt.Fprintf(w, "  attested  %s (signed promotion attestation, an OCI referrer of the digest)\n", short(r.Attestation))
+	}
 }
 
 func printRollback(w io.Writer, c *promote.Current) {

@@ -58,7 +58,10 @@ type Environment struct {
 	PointerTag string
 	Gates      []Gate
 	AWS        *AWS // nil unless the environment has an aws block
-	Line       int  // line of the environment in File
+	// Attest, if set, signs a promotion attestation for every promotion
+	// into the environment and attaches it to the promoted digest.
+	Attest *Attest
+	Line   int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.
@@ -72,6 +75,12 @@ type AWS struct {
 	// ImmutabilityExclusions are further tag filters (ECR WILDCARD filters,
 	// such as release-*) that envs apply excludes from immutability.
 	ImmutabilityExclusions []string
+}
+
+// Attest is an environment's promotion-attestation signing key.
+type Attest struct {
+	Key         string // cosign's key format or PKCS#8 PEM; resolved against the config file's directory
+	PasswordEnv string // variable holding the key's password (default PROMOTE_ATTEST_KEY_PASSWORD, then COSIGN_PASSWORD)
 }
 
 // Gate is one configured gate of an environment.

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -10,7 +12,7 @@ import (
 
 var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws"}
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -89,6 +91,11 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 			return nil, src, err
 		}
 	}
+	if ent, ok := f["attest"]; ok {
+		if e.Attest, err = w.attest(ent.val, join(path, "attest")); err != nil {
+			return nil, src, err
+		}
+	}
 	return e, src, nil
 }
 
@@ -160,3 +167,36 @@ var (
 	awsAccount      = regexp.MustCompile(`^[0-9]{12}$`)
 	exclusionFilter = regexp.MustCompile(`^[A-Za-z0-9._*-]{1,128}$`)
 )
+
+// attest reads an environment's attest block: the key that signs its
+// promotion attestations (relative to the config file) and the variable
+// holding the key's password.
+func (w *walker) attest(n *yaml.Node, path string) (*Attest, error) {
+	f, err := w.fields(n, path, "a mapping with key and passwordEnv", []string{"key", "passwordEnv"})
+	if err != nil {
+		return nil, err
+	}
+	ent, ok := f["key"]
+	if !ok {
+		return nil, w.errf(deref(n), join(path, "key"), "missing; expected the signing key file, such as keys/promote.key (cosign's format)")
+	}
+	a := &Attest{}
+	if a.Key, err = w.str(ent.val, join(path, "key")); err != nil {
+		return nil, err
+	}
+	if a.Key == "" {
+		return nil, w.errf(ent.val, join(path, "key"), "empty; expected the signing key file")
+	}
+	if !filepath.IsAbs(a.Key) {
+		a.Key = filepath.Join(filepath.Dir(w.file), a.Key)
+	}
+	if _, err := os.Stat(a.Key); err != nil {
+		return nil, w.errf(ent.val, join(path, "key"), "%v", err)
+	}
+	if pe, ok := f["passwordEnv"]; ok {
+		if a.PasswordEnv, err = w.str(pe.val, join(path, "passwordEnv")); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -86,3 +87,18 @@ type describedLayer struct {
 func (l describedLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
 func (l describedLayer) Size() (int64, error)                { return l.desc.Size, nil }
 func (l describedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
+
+// PutBlob uploads a small in-memory blob (an attestation bundle, the OCI
+// empty config) to repo and returns its descriptor; a blob repo already
+// holds is not uploaded again.
+func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.MediaType, data []byte) (v1.Descriptor, error) {
+	l := static.NewLayer(data, mt)
+	d, err := l.Digest()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	if err := c.pusher.Upload(ctx, repo, l); err != nil {
+		return v1.Descriptor{}, fmt.Errorf("uploading blob %s to %s: %w", d, repo, explain(repo.RegistryStr(), err))
+	}
+	return v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}, nil
+}

@@ -1,0 +1,169 @@
+package attest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// PredicateType names (and versions) the promotion predicate. A change that
+// removes or renames a field needs a new version; adding fields does not.
+const PredicateType = "https://promote.dev/attestation/promotion/v1"
+
+// StatementType is the in-toto statement version the attestation uses.
+const StatementType = "https://in-toto.io/Statement/v1"
+
+// Statement is an in-toto v1 statement about one promoted digest.
+type Statement struct {
+	Type          string    `json:"_type"`
+	Subject       []Subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+	Predicate     Predicate `json:"predicate"`
+}
+
+// Subject is the target repository's name and the promoted digest.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Predicate is the promotion as the ledger recorded it. Admission policies
+// match on its top-level fields (environment, app, digest).
+type Predicate struct {
+	Environment string    `json:"environment"`
+	From        string    `json:"from,omitempty"`
+	App         string    `json:"app"`
+	Source      Source    `json:"source"`
+	Target      Target    `json:"target"`
+	Digest      string    `json:"digest"`
+	Previous    string    `json:"previousDigest,omitempty"`
+	Gates       []Gate    `json:"gates"`
+	Record      RecordRef `json:"record"`
+	Actor       Actor     `json:"actor"`
+	Time        time.Time `json:"time"`
+}
+
+// Source is the source reference as given on the command line and as
+// resolved (repository@digest).
+type Source struct {
+	Given    string `json:"given"`
+	Resolved string `json:"resolved"`
+}
+
+// Target is where the digest was promoted: repository@digest and the tags
+// written there.
+type Target struct {
+	Repository string   `json:"repository"`
+	Reference  string   `json:"reference"`
+	Tags       []string `json:"tags,omitempty"`
+}
+
+// Gate is one gate's verdict with a short evidence summary (see Summarize);
+// the ledger record keeps the full evidence.
+type Gate struct {
+	Name     string         `json:"name"`
+	Verdict  string         `json:"verdict"`
+	Reason   string         `json:"reason,omitempty"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+}
+
+// RecordRef names the ledger record of the promotion; Hash covers it and,
+// through its chain, every record before it.
+type RecordRef struct {
+	ID   string `json:"id"`
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// Actor says who promoted.
+type Actor struct {
+	Identity string `json:"identity,omitempty"`
+	User     string `json:"user,omitempty"`
+	Host     string `json:"host,omitempty"`
+}
+
+// Promotion is what BuildStatement needs, as plain values: the caller maps
+// the engine's result and ledger record onto it. Gate evidence is passed
+// whole and summarised here.
+type Promotion struct {
+	Environment, From, App string
+	SourceGiven            string
+	SourceResolved         string
+	Repository             string // the target repository, e.g. registry.example/prod/app
+	Tags                   []string
+	Digest                 string // sha256:<hex>
+	Previous               string
+	Gates                  []Gate
+	Record                 RecordRef
+	Actor                  Actor
+	Time                   time.Time
+}
+
+// BuildStatement makes the statement for p. It is pure: the same promotion
+// always gives the same statement. It refuses a promotion that lacks what
+// an auditor needs (environment, app, repository, a sha256 digest, the
+// ledger record's ID and hash, a time).
+func BuildStatement(p Promotion) (Statement, error) {
+	d, err := v1.NewHash(p.Digest)
+	if err != nil || d.Algorithm != "sha256" {
+		return Statement{}, fmt.Errorf("attestation: digest %q is not a sha256 digest", p.Digest)
+	}
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"environment", p.Environment}, {"app", p.App}, {"repository", p.Repository},
+		{"record id", p.Record.ID}, {"record hash", p.Record.Hash},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if p.Time.IsZero() {
+		missing = append(missing, "time")
+	}
+	if len(missing) > 0 {
+		return Statement{}, errors.New("attestation: the promotion lacks " + strings.Join(missing, ", "))
+	}
+	gates := make([]Gate, len(p.Gates))
+	for i, g := range p.Gates {
+		gates[i] = Gate{Name: g.Name, Verdict: g.Verdict, Reason: clip(g.Reason, maxReason), Evidence: Summarize(g.Evidence)}
+	}
+	return Statement{
+		Type:          StatementType,
+		Subject:       []Subject{{Name: p.Repository, Digest: map[string]string{d.Algorithm: d.Hex}}},
+		PredicateType: PredicateType,
+		Predicate: Predicate{
+			Environment: p.Environment, From: p.From, App: p.App,
+			Source:   Source{Given: p.SourceGiven, Resolved: p.SourceResolved},
+			Target:   Target{Repository: p.Repository, Reference: p.Repository + "@" + d.String(), Tags: append([]string(nil), p.Tags...)},
+			Digest:   d.String(),
+			Previous: p.Previous,
+			Gates:    gates,
+			Record:   p.Record,
+			Actor:    p.Actor,
+			Time:     p.Time.UTC(),
+		},
+	}, nil
+}
+
+// Digest is the hash the statement's subject names.
+func (s Statement) Digest() (v1.Hash, error) {
+	if len(s.Subject) != 1 || s.Subject[0].Digest["sha256"] == "" {
+		return v1.Hash{}, errors.New("attestation: the statement must name exactly one sha256 subject")
+	}
+	return v1.Hash{Algorithm: "sha256", Hex: s.Subject[0].Digest["sha256"]}, nil
+}
+
+// Payload is the statement as signed: its JSON encoding.
+func (s Statement) Payload() ([]byte, error) {
+	if s.Type != StatementType || s.PredicateType != PredicateType {
+		return nil, fmt.Errorf("attestation: not a promotion statement (%q, %q); build it with BuildStatement", s.Type, s.PredicateType)
+	}
+	if _, err := s.Digest(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(s)
+}
