@@ -49,6 +49,14 @@ $(TOOLS)/cosign3:
 	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
 	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/cosign-v3/cosign $@ && rmdir $(CURDIR)/.tools/cosign-v3
 
+## --- S3 ledger tests: versitygw, a real S3 server, pinned (v1.8.0) in
+## tools/go.mod, a module of its own so its dependencies stay out of go.mod.
+tools: $(TOOLS)/versitygw
+
+$(TOOLS)/versitygw: tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
+## --- end S3 ledger tests
+
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 

@@ -19,9 +19,19 @@ const (
 // A plain file path, or the same path behind "sqlite://", selects the embedded
 // SQLite backend: the parent directories are created (mode 0700) and the
 // database file is created with mode 0600. "s3://bucket/prefix" names the
-// shared S3 backend, which is not available yet. Any other "scheme://", and an
-// empty location, is a configuration error wrapping errs.ErrConfig.
+// shared S3 backend (see openS3: the AWS SDK's default credential chain and
+// region, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible
+// server); the prefix may be empty. Any other "scheme://", an S3 location
+// without a bucket, and an empty location are configuration errors wrapping
+// errs.ErrConfig.
 func Open(ctx context.Context, location string) (Ledger, error) {
+	if strings.HasPrefix(strings.TrimSpace(location), schemeS3) {
+		l, err := openS3(ctx, location)
+		if err != nil {
+			return nil, err // not a nil *s3Ledger in a non-nil Ledger
+		}
+		return l, nil
+	}
 	path, err := sqlitePath(location)
 	if err != nil {
 		return nil, err
@@ -36,9 +46,6 @@ func sqlitePath(location string) (string, error) {
 	switch {
 	case loc == "":
 		return "", fmt.Errorf("%w: ledger location is empty: give a file path or sqlite://PATH", errs.ErrConfig)
-	case strings.HasPrefix(loc, schemeS3):
-		return "", fmt.Errorf("%w: ledger %q: the S3 ledger backend is not available yet; use a file path (SQLite)",
-			errs.ErrConfig, location)
 	case strings.HasPrefix(loc, schemeSQLite):
 		path := strings.TrimPrefix(loc, schemeSQLite)
 		if path == "" {

@@ -1,0 +1,155 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestS3LockExcludesSameChain(t *testing.T) {
+	ctx := context.Background()
+	l, f := openTestS3(t)
+	release, err := l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+
+	other := f.ledger("audit") // another runner
+	for name, lg := range map[string]*s3Ledger{"same ledger": l, "other ledger": other} {
+		short, cancel := context.WithTimeout(ctx, blockedFor)
+		start := time.Now()
+		_, err := lg.Lock(short, "web", "prod")
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, name)
+		assert.GreaterOrEqual(t, time.Since(start), blockedFor, "%s: Lock waited for the holder", name)
+		assert.ErrorContains(t, err, "web in prod", name)
+	}
+
+	got := make(chan error, 1)
+	go func() {
+		rel, err := other.Lock(ctx, "web", "prod")
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("Lock returned (%v) while the lease was held", err)
+	case <-time.After(blockedFor):
+	}
+	release()
+	release() // a second release is harmless
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Lock did not return after release")
+	}
+	assert.True(t, leaseFree(f.object("audit/locks/web/prod")), "release marks the lease released")
+}
+
+func TestS3LockOtherChainsDoNotBlock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	l, _ := openTestS3(t)
+	release, err := l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	defer release()
+	for _, chain := range [][2]string{{"web", "test"}, {"api", "prod"}, {"webp", "rod"}, {"we", "bprod"}, {"web/prod", "x"}} {
+		rel, err := l.Lock(ctx, chain[0], chain[1])
+		require.NoError(t, err, "%s in %s", chain[0], chain[1])
+		rel()
+	}
+}
+
+func TestS3LockCancelled(t *testing.T) {
+	l, _ := openTestS3(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := l.Lock(ctx, "api", "test")
+	require.ErrorIs(t, err, context.Canceled, "a done context fails at once, even on a free lease")
+	_, err = l.Lock(context.Background(), "", "prod")
+	assert.Error(t, err)
+}
+
+// writeLease writes a lease object directly, as a runner that then died would.
+func writeLease(f *fakeS3, key, holder string, expires time.Time) {
+	data, _ := json.Marshal(lease{Holder: holder, Expires: expires})
+	f.put(key, data)
+}
+
+func TestS3LockTakesOverStaleLease(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, f := openTestS3(t)
+	const key = "audit/locks/web/prod"
+
+	// A holder that died long ago.
+	writeLease(f, key, "dead-runner", time.Now().Add(-time.Minute))
+	start := time.Now()
+	release, err := l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), time.Second, "an expired lease is taken over at once")
+	var cur lease
+	require.NoError(t, json.Unmarshal(f.object(key), &cur))
+	assert.NotEqual(t, "dead-runner", cur.Holder)
+	release()
+
+	// A holder that died a moment ago: its lease is taken when it expires.
+	writeLease(f, key, "just-died", time.Now().Add(300*time.Millisecond))
+	start = time.Now()
+	release, err = l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "a live lease is respected until it expires")
+	release()
+
+	// Garbage in the lease object is treated as expired.
+	f.put(key, []byte("not a lease"))
+	release, err = l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	release()
+}
+
+// A holder that outlived its lease must not free its successor's lease:
+// release is a PUT with If-Match on the holder's own ETag.
+func TestS3LockReleaseKeepsSuccessorsLease(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l, f := openTestS3(t)
+	const key = "audit/locks/web/prod"
+	staleRelease, err := l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	// The holder stalls past its expiry (written here directly, which also
+	// changes the lease's ETag as a renewal by anyone else would).
+	writeLease(f, key, "stalled", time.Now().Add(-time.Second))
+
+	successor := f.ledger("audit")
+	release, err := successor.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	staleRelease()
+	assert.False(t, leaseFree(f.object(key)), "the stale holder's release left the successor's lease")
+	short, cancelShort := context.WithTimeout(ctx, blockedFor)
+	defer cancelShort()
+	_, err = f.ledger("audit").Lock(short, "web", "prod")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the successor still holds the lease")
+	release()
+	assert.True(t, leaseFree(f.object(key)))
+}
+
+// A lease is renewed while held, so a long promotion keeps it.
+func TestS3LockRenewsLease(t *testing.T) {
+	ctx := context.Background()
+	l, f := openTestS3(t)
+	l.leaseTTL = 300 * time.Millisecond
+	release, err := l.Lock(ctx, "web", "prod")
+	require.NoError(t, err)
+	time.Sleep(3 * l.leaseTTL)
+	short, cancel := context.WithTimeout(ctx, blockedFor)
+	defer cancel()
+	_, err = f.ledger("audit").Lock(short, "web", "prod")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the renewed lease is still held")
+	release()
+}

@@ -1,0 +1,193 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Verify walks every chain of the bucket and reports, like the SQLite
+// backend, each record that does not check out: a seq that does not continue
+// 1, 2, 3… (a record was deleted), an object whose body does not hash to its
+// stored hash (edited), a record whose seq, app or env is not the one its key
+// says (moved: reordered or displaced by an insertion), a prev_hash that is
+// not the hash of the record before (a record before it was changed, removed
+// or inserted), and an object that is not a record at all. It also compares
+// each chain with its head hint: a hint beyond the last record means records
+// were deleted from the end; a hint whose hash differs from that record's
+// means the record was replaced. On a bucket with versioning, every delete
+// marker and every overwritten version under records/ is a problem too (see
+// s3_bucket.go). Problems are ordered by app, env and seq.
+//
+// Cost: one LIST per 1000 records and one GET per record, l.workers at a
+// time. What Verify cannot see is the same as for SQLite: a tail rewritten
+// and re-hashed, hint included, by someone with write access; Object Lock
+// retention (see Check) is what makes records immutable.
+func (l *s3Ledger) Verify(ctx context.Context) (Report, error) {
+	rep := Report{Problems: []Problem{}}
+	chains := map[chainKey][]int64{}
+	err := l.list(ctx, l.recordsPrefix("", ""), func(key string) error {
+		app, env, seq, ok := l.recordKeyParts(key)
+		if !ok {
+			rep.Problems = append(rep.Problems, Problem{Msg: fmt.Sprintf("object %s is not a record key", key)})
+			return nil
+		}
+		chains[chainKey{app, env}] = append(chains[chainKey{app, env}], seq)
+		return nil
+	})
+	if err != nil {
+		return Report{}, fmt.Errorf("verifying ledger %s: %w", l, err)
+	}
+	hinted, err := l.hintedChains(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("verifying ledger %s: %w", l, err)
+	}
+	for k := range hinted {
+		if _, ok := chains[k]; !ok {
+			chains[k] = nil
+		}
+	}
+	order := make([]chainKey, 0, len(chains))
+	for k := range chains {
+		order = append(order, k)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		return order[i].app < order[j].app || order[i].app == order[j].app && order[i].env < order[j].env
+	})
+	for _, k := range order {
+		seqs := chains[k]
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		probs, hashes, last, err := l.verifyChain(ctx, k, seqs)
+		if err != nil {
+			return Report{}, fmt.Errorf("verifying ledger %s: %w", l, err)
+		}
+		if len(seqs) > 0 {
+			rep.Chains++
+			rep.Records += len(seqs)
+		}
+		rep.Problems = append(rep.Problems, probs...)
+		if p := l.checkHint(ctx, k, hashes, last); p != nil {
+			rep.Problems = append(rep.Problems, *p)
+		}
+	}
+	vprobs, err := l.versionProblems(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("verifying ledger %s: %w", l, err)
+	}
+	rep.Problems = append(rep.Problems, vprobs...)
+	sort.SliceStable(rep.Problems, func(i, j int) bool {
+		a, b := rep.Problems[i], rep.Problems[j]
+		if a.App != b.App {
+			return a.App < b.App
+		}
+		if a.Env != b.Env {
+			return a.Env < b.Env
+		}
+		return a.Seq < b.Seq
+	})
+	return rep, nil
+}
+
+// verifyChain checks the records of one chain (their key seqs ascending) and
+// returns the problems, the stored hash of each seq (from its key), and the
+// last record.
+func (l *s3Ledger) verifyChain(ctx context.Context, k chainKey, seqs []int64) ([]Problem, map[int64]string, Head, error) {
+	keys := make([]string, len(seqs))
+	for i, s := range seqs {
+		keys[i] = l.recordKey(k.app, k.env, s)
+	}
+	objs, err := l.getMany(ctx, keys)
+	if err != nil {
+		return nil, nil, Head{}, err
+	}
+	var probs []Problem
+	var prev Head
+	hashes := map[int64]string{}
+	for i, seq := range seqs {
+		if objs[i] == nil {
+			continue // deleted during the walk; a versioned bucket reports it
+		}
+		id, hash, msgs := checkRecordObject(objs[i], k, seq, prev.Seq+1, prev.Hash)
+		if len(msgs) > 0 {
+			probs = append(probs, Problem{App: k.app, Env: k.env, Seq: seq, RecordID: id, Msg: strings.Join(msgs, "; ")})
+		}
+		prev = Head{Seq: seq, Hash: hash}
+		hashes[seq] = hash
+	}
+	return probs, hashes, prev, nil
+}
+
+// checkRecordObject returns the record id, its stored hash and what is wrong
+// with the object at key seq of chain k, given the seq it should have and the
+// hash of the record before it ("" for the first of a chain).
+func checkRecordObject(obj []byte, k chainKey, seq, wantSeq int64, wantPrev string) (string, string, []string) {
+	var msgs []string
+	switch {
+	case seq == wantSeq+1:
+		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: record %d is missing", seq, wantSeq, wantSeq))
+	case seq > wantSeq:
+		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: records %d..%d are missing", seq, wantSeq, wantSeq, seq-1))
+	}
+	body, hash, err := decodeObject(obj)
+	if err != nil {
+		return "", "", append(msgs, fmt.Sprintf("object is not a stored record: %v", err))
+	}
+	if got := HashBody(body); got != hash {
+		msgs = append(msgs, fmt.Sprintf("body hashes to %s, not to its hash %s: the record was edited", got, hash))
+	}
+	var rec Record
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return "", hash, append(msgs, fmt.Sprintf("body is not a valid JSON record: %v", err))
+	}
+	if rec.Seq != seq || rec.App != k.app || rec.Env != k.env {
+		msgs = append(msgs, fmt.Sprintf("key says %s in %s seq %d but the record says %s in %s seq %d: "+
+			"the record was moved (reordered, or displaced by an insertion)", k.app, k.env, seq, rec.App, rec.Env, rec.Seq))
+	}
+	if rec.PrevHash != wantPrev {
+		if wantPrev == "" {
+			msgs = append(msgs, fmt.Sprintf("first record of its chain has prev_hash %s, expected none", rec.PrevHash))
+		} else {
+			msgs = append(msgs, fmt.Sprintf("prev_hash %s is not the hash %s of the record before: "+
+				"a record before it was changed, removed or inserted", rec.PrevHash, wantPrev))
+		}
+	}
+	return rec.ID, hash, msgs
+}
+
+// hintedChains lists the chains that have a head hint.
+func (l *s3Ledger) hintedChains(ctx context.Context) (map[chainKey]bool, error) {
+	out := map[chainKey]bool{}
+	prefix := l.key("heads") + "/"
+	err := l.list(ctx, prefix, func(key string) error {
+		parts := strings.Split(strings.TrimPrefix(key, prefix), "/")
+		if len(parts) != 2 || !strings.HasSuffix(parts[1], ".json") {
+			return nil
+		}
+		app, env := unescapeSegment(parts[0]), unescapeSegment(strings.TrimSuffix(parts[1], ".json"))
+		if app != "" && env != "" {
+			out[chainKey{app, env}] = true
+		}
+		return nil
+	})
+	return out, err
+}
+
+// checkHint compares a chain's head hint with its records as stored. A hint
+// behind the last record is normal (a writer died before moving it).
+func (l *s3Ledger) checkHint(ctx context.Context, k chainKey, hashes map[int64]string, last Head) *Problem {
+	h, err := l.readHint(ctx, k.app, k.env)
+	if err != nil || h.Seq == 0 {
+		return nil // a missing hint is healed by Head, not a sign of tampering
+	}
+	switch {
+	case h.Seq > last.Seq:
+		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
+			"head hint names seq %d but the chain ends at seq %d: records were deleted from its end", h.Seq, last.Seq)}
+	case hashes[h.Seq] != "" && hashes[h.Seq] != h.Hash:
+		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
+			"head hint says seq %d has hash %s, but it has %s: the record was replaced", h.Seq, h.Hash, hashes[h.Seq])}
+	}
+	return nil
+}
