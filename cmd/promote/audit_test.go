@@ -79,3 +79,23 @@ func TestCLIAuditorsView(t *testing.T) {
 	assert.Equal(t, ExitError, code)
 	assert.Contains(t, errOut, "r-nosuchrecord")
 }
+
+func TestCLILedgerCopyAndCheck(t *testing.T) {
+	c := newCLI(t)
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	code, _, errOut := c.run("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, errOut)
+	src := strings.TrimSuffix(c.config, "environments.yaml") + "ledger.db"
+	dst := t.TempDir() + "/copy.db"
+	code, out, errOut := c.run("ledger", "copy", "--from", src, "--to", dst)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "copied 1 records")
+	code, _, errOut = c.run("ledger", "copy", "--from", src, "--to", dst)
+	assert.NotEqual(t, ExitOK, code, "a destination whose chains are not empty is refused")
+	assert.NotEmpty(t, errOut)
+	code, _, errOut = c.run("ledger", "copy", "--from", src)
+	assert.Equal(t, ExitUsage, code, errOut)
+	code, _, errOut = c.run("ledger", "check")
+	assert.Equal(t, ExitError, code, "SQLite has no bucket settings to check")
+	assert.Contains(t, errOut, "use an S3 ledger with Object Lock")
+}

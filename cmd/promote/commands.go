@@ -262,7 +262,7 @@ func ledgerCommand(s *state) *cli.Command {
 	return &cli.Command{
 		Name:  "ledger",
 		Usage: "inspect the ledger",
-		Subcommands: []*cli.Command{{
+		Subcommands: []*cli.Command{ledgerCopyCommand(s), ledgerCheckCommand(s), {
 			Name:      "verify",
 			Usage:     "check every record's hash and chain link; name the first that does not check out",
 			UsageText: "promote ledger verify",

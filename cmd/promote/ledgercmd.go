@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// ledgerCopyCommand moves a history between backends, hashes intact. It
+// needs no configuration: both ledgers are named on the command line.
+func ledgerCopyCommand(s *state) *cli.Command {
+	const usage = "ledger copy --from LOCATION --to LOCATION"
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy every record to another ledger (a file path or s3://bucket/prefix), hashes and chains intact",
+		UsageText: "promote " + usage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "source ledger `LOCATION`"},
+			&cli.StringFlag{Name: "to", Usage: "destination ledger `LOCATION` (its chains must be empty)"},
+		},
+		Action: func(c *cli.Context) error {
+			s.command = "ledger copy"
+			if _, err := positional(c, usage, 0, 0); err != nil {
+				return s.render(s.command, nil, nil, err)
+			}
+			from, to := c.String("from"), c.String("to")
+			if from == "" || to == "" {
+				return s.render(s.command, nil, nil, errs.Usagef("ledger copy: --from and --to are both required"))
+			}
+			src, err := ledger.Open(c.Context, from)
+			if err != nil {
+				return s.render(s.command, nil, nil, fmt.Errorf("opening %s: %w", from, err))
+			}
+			defer src.Close()
+			dst, err := ledger.Open(c.Context, to)
+			if err != nil {
+				return s.render(s.command, nil, nil, fmt.Errorf("opening %s: %w", to, err))
+			}
+			defer dst.Close()
+			n, err := ledger.Copy(c.Context, src, dst)
+			res := map[string]any{"from": from, "to": to, "records": n}
+			return s.render(s.command, res, func(w io.Writer) {
+				fmt.Fprintf(w, "copied %d records from %s to %s; the destination verifies\n", n, from, to)
+			}, err)
+		},
+	}
+}
+
+// ledgerCheckCommand reports whether the configured ledger keeps records WORM.
+func ledgerCheckCommand(s *state) *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "report whether the ledger's bucket has versioning and Object Lock (WORM records for auditors)",
+		UsageText: "promote ledger check",
+		Action: s.action("ledger check", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			if _, err := positional(c, "ledger check", 0, 0); err != nil {
+				return nil, nil, err
+			}
+			rep, err := ledger.Check(c.Context, ss.led)
+			if err != nil {
+				return nil, nil, err
+			}
+			return rep, func(w io.Writer) { printCheck(w, rep) }, nil
+		}),
+	}
+}
+
+func printCheck(w io.Writer, r ledger.CheckReport) {
+	state := "NOT WORM"
+	if r.WORM() {
+		state = "WORM"
+	}
+	fmt.Fprintf(w, "ledger %s: %s (versioning %q, object lock %v, retention %s %dd %dy)\n",
+		r.Location, state, r.Versioning, r.ObjectLock, r.RetentionMode, r.RetentionDays, r.RetentionYears)
+	for _, a := range r.Advice {
+		fmt.Fprintf(w, "  - %s\n", a)
+	}
+}
