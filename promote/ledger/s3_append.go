@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Append stores rec as the record after expected in the chain of (rec.App,
@@ -18,24 +17,10 @@ import (
 // head hint moved (best effort: Head heals a stale hint). Fields are filled
 // as the SQLite backend fills them; on any error rec is left as it was.
 func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error {
-	if rec == nil {
-		return errors.New("appending to ledger: record is nil")
-	}
-	if err := validate(rec); err != nil {
+	r, err := prepare(rec)
+	if err != nil {
 		return err
 	}
-	r := *rec
-	if r.MediaType == "" {
-		r.MediaType = MediaType
-	}
-	if r.ID == "" {
-		r.ID = newID()
-	}
-	if r.Time.IsZero() {
-		r.Time = time.Now()
-	}
-	r.Time = r.Time.UTC()
-	r.Hash = ""
 	if err := l.checkExpected(ctx, r.App, r.Env, expected); err != nil {
 		return err
 	}

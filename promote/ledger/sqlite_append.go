@@ -23,24 +23,10 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // rec.Time (now) when they are empty; rec.Time is stored in UTC. On any
 // error rec is left as it was.
 func (l *sqliteLedger) Append(ctx context.Context, rec *Record, expected Head) (err error) {
-	if rec == nil {
-		return errors.New("appending to ledger: record is nil")
-	}
-	if err := validate(rec); err != nil {
+	r, err := prepare(rec)
+	if err != nil {
 		return err
 	}
-	r := *rec
-	if r.MediaType == "" {
-		r.MediaType = MediaType
-	}
-	if r.ID == "" {
-		r.ID = newID()
-	}
-	if r.Time.IsZero() {
-		r.Time = time.Now()
-	}
-	r.Time = r.Time.UTC()
-	r.Hash = ""
 
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
@@ -103,6 +89,31 @@ func insertError(r *Record, err error) error {
 		}
 	}
 	return fmt.Errorf("appending record %s (%s in %s, seq %d): %w", r.ID, r.App, r.Env, r.Seq, err)
+}
+
+// prepare validates rec and returns the copy an Append stores: media type,
+// id and time (UTC) filled when empty, hash cleared. Both backends append
+// what it returns, and leave rec as it was on any error.
+func prepare(rec *Record) (Record, error) {
+	if rec == nil {
+		return Record{}, errors.New("appending to ledger: record is nil")
+	}
+	if err := validate(rec); err != nil {
+		return Record{}, err
+	}
+	r := *rec
+	if r.MediaType == "" {
+		r.MediaType = MediaType
+	}
+	if r.ID == "" {
+		r.ID = newID()
+	}
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	r.Time = r.Time.UTC()
+	r.Hash = ""
+	return r, nil
 }
 
 // validate reports the first field of rec that Append cannot store.
