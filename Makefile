@@ -34,9 +34,10 @@ integration: tools build
 
 ## tools: the real clients the integration tests drive (pinned).
 tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3
-	@command -v docker-registry >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry; \
-	  else echo "docker-registry (Debian package) is required: sudo apt-get install docker-registry"; exit 1; fi; }
+	@need=""; for p in docker-registry sqlite3; do command -v $$p >/dev/null || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
+	  else echo "Debian packages required:$$need (sudo apt-get install$$need)"; exit 1; fi; fi
 
 $(TOOLS)/crane:
 	GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
