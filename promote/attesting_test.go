@@ -25,7 +25,7 @@ func TestPromotionAttestation(t *testing.T) {
 	key := &config.Attest{Key: filepath.Join("..", "testdata", "attest", "cosign.key"), PasswordEnv: "PROMOTE_TEST_KEY_PASSWORD"}
 	ctx := context.Background()
 	e := w.engine()
-	reg, err := registry.New(registry.Options{})
+	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
 	require.NoError(t, err)
 	repo, err := name.NewRepository(w.test("web"))
 	require.NoError(t, err)

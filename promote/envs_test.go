@@ -63,7 +63,7 @@ environments:
 	ctx := context.Background()
 	x, err := NewECR(ctx, cfg, ECROptions{})
 	require.NoError(t, err)
-	reg, err := registry.New(registry.Options{Keychain: x.Keychain()})
+	reg, err := registry.New(registry.Options{Keychain: x.Keychain(), Insecure: []string{"127.0.0.1"}})
 	require.NoError(t, err)
 	led, err := ledger.Open(ctx, cfg.Ledger)
 	require.NoError(t, err)

@@ -63,7 +63,7 @@ func (w *world) engine() *Engine {
 	led, err := ledger.Open(context.Background(), w.ledger)
 	require.NoError(w.t, err)
 	w.t.Cleanup(func() { led.Close() })
-	reg, err := registry.New(registry.Options{})
+	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
 	require.NoError(w.t, err)
 	e, err := New(w.cfg, reg, led, WithActor(ledger.Actor{Identity: "test"}, nil))
 	require.NoError(w.t, err)

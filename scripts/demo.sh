@@ -36,9 +36,12 @@ for _ in $(seq 100); do [ -s "$work/addrs" ] && break; sleep 0.05; done
 . "$work/addrs"
 export DEMO_REGISTRY_A=$REGISTRY_A DEMO_REGISTRY_B=$REGISTRY_B
 export PROMOTE_CONFIG=environments.yaml
+# The demo registries speak plain HTTP on loopback; promote uses verified TLS
+# for every host not named this way.
+export PROMOTE_INSECURE_REGISTRY=$REGISTRY_A,$REGISTRY_B
 rm -f .promote/demo-ledger.db .promote/demo-ledger.db-*   # the demo's own ledger, fresh each run
 dev=$REGISTRY_A/dev/web
-echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod); pipeline: environments.yaml"
+echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod), plain HTTP (PROMOTE_INSECURE_REGISTRY); pipeline: environments.yaml"
 
 say "CI builds web 1.0.0 (linux/amd64 + linux/arm64), signs it and scans it"
 build 1.0.0 1.0.0; signs; scans trivy-sl-micro-rancher5.4.json
@@ -84,6 +87,7 @@ set -a
 set +a
 unset AWS_PROFILE
 export PROMOTE_CONFIG=environments.ecr.yaml
+export PROMOTE_INSECURE_REGISTRY=$ECR_A,$ECR_B
 rm -f .promote/demo-ecr-ledger.db .promote/demo-ecr-ledger.db-*
 dev=$ECR_A/dev/web
 echo "ECR: account 111111111111 at $ECR_A (dev, test), account 222222222222 at $ECR_B (prod); endpoint $AWS_ENDPOINT_URL_ECR"

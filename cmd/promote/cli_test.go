@@ -45,7 +45,7 @@ environments:
 // run invokes the real command line in-process.
 func (c *harness) run(args ...string) (code int, stdout, stderr string) {
 	var out, errw bytes.Buffer
-	argv := append([]string{"promote", "--config", c.config}, args...)
+	argv := append([]string{"promote", "--config", c.config, "--insecure-registry", "127.0.0.1"}, args...)
 	code = run(context.Background(), argv, &out, &errw)
 	return code, out.String(), errw.String()
 }

@@ -95,7 +95,7 @@ func (r blobRegistry) PutBlob(ctx context.Context, repo name.Repository, mt type
 
 func newClient(t *testing.T) blobRegistry {
 	t.Helper()
-	c, err := registry.New(registry.Options{})
+	c, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
 	require.NoError(t, err)
 	return blobRegistry{c}
 }

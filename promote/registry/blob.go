@@ -36,17 +36,21 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 // CopyBlob streams the blob desc names from src to dst: a cross-repository
 // mount when both are on one registry, otherwise a streamed upload that
 // never holds the blob in memory. A blob dst already has is skipped.
+// A failed upload starts a new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
-	l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
+	err := restart(ctx, func() error {
+		l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
+		if err != nil {
+			return err
+		}
+		ml, ok := l.(*remote.MountableLayer)
+		if !ok {
+			return fmt.Errorf("unexpected layer type %T", l)
+		}
+		known := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: ml.Reference}
+		return c.pusher.Upload(ctx, dst, known)
+	})
 	if err != nil {
-		return fmt.Errorf("opening blob %s in %s: %w", desc.Digest, src, err)
-	}
-	ml, ok := l.(*remote.MountableLayer)
-	if !ok {
-		return fmt.Errorf("opening blob %s in %s: unexpected layer type %T", desc.Digest, src, l)
-	}
-	known := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: ml.Reference}
-	if err := c.pusher.Upload(ctx, dst, known); err != nil {
 		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), err))
 	}
 	return nil
@@ -97,7 +101,7 @@ func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.Med
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	if err := c.pusher.Upload(ctx, repo, l); err != nil {
+	if err := restart(ctx, func() error { return c.pusher.Upload(ctx, repo, l) }); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("uploading blob %s to %s: %w", d, repo, explain(repo.RegistryStr(), err))
 	}
 	return v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}, nil

@@ -8,9 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,8 +22,9 @@ import (
 
 // Options configure a Client.
 type Options struct {
-	// Insecure lists registry hosts (host[:port]) reached over plain HTTP.
-	// Loopback hosts (localhost, 127.0.0.1) fall back to HTTP without it.
+	// Insecure lists registry hosts that may be reached over plain HTTP:
+	// host:port for one port, or a host alone for every port of it. Every
+	// other host is reached over verified TLS only, loopback included.
 	Insecure []string
 	// Keychain resolves credentials per registry; nil means the docker
 	// config and its credential helpers (authn.DefaultKeychain).
@@ -34,6 +35,8 @@ type Options struct {
 	Jobs int
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Retry tunes the retries of GET and HEAD requests.
+	Retry Retry
 }
 
 // Client reads and writes registries. It is safe for concurrent use and
@@ -46,8 +49,8 @@ type Client struct {
 	pusher   *remote.Pusher
 }
 
-// New builds a Client. Retries live here, once per request: go-containerregistry
-// retries transient failures (network errors, 408, 429, 5xx) with backoff.
+// New builds a Client. Retries live in its transport, once per request
+// (see transport.go); go-containerregistry's own retries are off.
 func New(o Options) (*Client, error) {
 	if o.Jobs < 0 {
 		return nil, fmt.Errorf("registry: jobs must be positive, got %d", o.Jobs)
@@ -72,15 +75,15 @@ func New(o Options) (*Client, error) {
 	for _, h := range o.Insecure {
 		c.insecure[strings.ToLower(h)] = true
 	}
+	tr = newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry)
 	c.opts = []remote.Option{
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(tr),
 		remote.WithUserAgent(ua),
 		remote.WithJobs(jobs),
-		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
-			http.StatusInternalServerError, http.StatusBadGateway,
-			http.StatusServiceUnavailable, http.StatusGatewayTimeout),
-		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: retrySteps}),
+		// One attempt: the transport retries GET and HEAD, restart.go the rest.
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithRetryPredicate(func(error) bool { return false }),
 	}
 	var err error
 	if c.puller, err = remote.NewPuller(c.opts...); err != nil {
@@ -97,10 +100,23 @@ func (c *Client) Jobs() int { return c.jobs }
 
 func (c *Client) nameOpts(host string) []name.Option {
 	o := []name.Option{name.StrictValidation}
-	if c.insecure[strings.ToLower(host)] {
+	if c.isInsecure(host) {
 		o = append(o, name.Insecure)
 	}
 	return o
+}
+
+// isInsecure reports whether host (host[:port]) was named insecure, by
+// itself or by its host name alone.
+func (c *Client) isInsecure(host string) bool {
+	host = strings.ToLower(host)
+	if c.insecure[host] {
+		return true
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return c.insecure[h] || c.insecure["["+h+"]"]
+	}
+	return false
 }
 
 func hostOf(s string) string {
@@ -149,16 +165,13 @@ func ctxOpts(ctx context.Context, opts []remote.Option) []remote.Option {
 	return append(append([]remote.Option{}, opts...), remote.WithContext(ctx))
 }
 
-// retrySteps is how many attempts go-containerregistry makes (WithRetryBackoff Steps).
-const retrySteps = 5
-
 // explain names a rate limit when a registry kept answering 429 through
 // every retry, and otherwise returns err as it is.
 func explain(host string, err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) && te.StatusCode == http.StatusTooManyRequests {
-		return fmt.Errorf("registry %s still throttled the request (HTTP 429) after %d attempts with backoff: its request rate limit was exceeded (on ECR, the account's per-API rate quotas); retry later: %w",
-			host, retrySteps, err)
+		return fmt.Errorf("registry %s still throttled the request (HTTP 429) after retries with backoff: its request rate limit was exceeded (on ECR, the account's per-API rate quotas); retry later: %w",
+			host, err)
 	}
 	return err
 }

@@ -1,0 +1,70 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// restartAttempts bounds how often an operation whose requests carry a
+// body (a blob upload session, a manifest PUT) is started again after a
+// transient failure. The requests inside it are not retried themselves.
+const restartAttempts = 3
+
+// restartWait is the pause before the n-th restart (n from 1).
+func restartWait(n int) time.Duration { return time.Duration(n) * 250 * time.Millisecond }
+
+// restart runs op until it succeeds, fails for good, or restartAttempts
+// runs are spent. It waits between runs and stops when ctx ends.
+func restart(ctx context.Context, op func() error) error {
+	var err error
+	for n := 1; ; n++ {
+		if err = op(); err == nil || n >= restartAttempts || !restartable(err) {
+			return err
+		}
+		t := time.NewTimer(restartWait(n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// restartable reports whether a failed operation is worth starting again:
+// a connection broken mid-request, or a transient status (408, 429, 5xx
+// but 501) answered to a request with a body, which no layer below retried.
+// GET and HEAD failures were already retried by the transport, and a
+// refused request or cancelled context stays failed.
+func restartable(err error) bool {
+	var pe *PolicyError
+	var ee *ExhaustedError
+	switch {
+	case errors.As(err, &pe), errors.As(err, &ee),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		if te.Request != nil && (te.Request.Method == http.MethodGet || te.Request.Method == http.MethodHead) {
+			return false
+		}
+		switch s := te.StatusCode; {
+		case s == http.StatusRequestTimeout, s == http.StatusTooManyRequests:
+			return true
+		case s >= 500 && s != http.StatusNotImplemented:
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
