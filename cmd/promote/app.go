@@ -86,7 +86,7 @@ func globalFlags() []cli.Flag {
 			Usage: "output format: text, json (exactly one document on stdout, logs on stderr) or csv (history)"},
 		&cli.StringSliceFlag{Name: "insecure-registry", EnvVars: []string{"PROMOTE_INSECURE_REGISTRY"},
 			Usage: "registry `HOST[:PORT]` that may be reached over plain HTTP (repeatable; a host alone covers every port; comma-separated in the env var); every other registry, loopback included, over verified TLS"},
-		&cli.IntFlag{Name: "jobs", Value: 4, EnvVars: []string{"PROMOTE_JOBS"}, Usage: "parallel transfers"},
+		&cli.IntFlag{Name: "jobs", Value: 4, EnvVars: []string{"PROMOTE_JOBS"}, Usage: "parallel transfers, and with several APPs, promotions at a time"},
 		&cli.BoolFlag{Name: "verbose", EnvVars: []string{"PROMOTE_VERBOSE"}, Usage: "log progress to stderr"},
 	}
 }

@@ -38,7 +38,7 @@ func envAndRef(c *cli.Context, usage string) (string, promote.Ref, error) {
 }
 
 func toCommand(s *state) *cli.Command {
-	const usage = "to ENV APP[:TAG|@DIGEST] [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]..."
+	const usage = "to ENV APP[:TAG|@DIGEST]... [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]..."
 	return &cli.Command{
 		Name:      "to",
 		Usage:     "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
@@ -47,7 +47,12 @@ func toCommand(s *state) *cli.Command {
 that tag in the from repository (resolved once); with @DIGEST, that digest, which must
 have been promoted to the from environment. Tags written: the given tag, or the tags the
 digest carries in the from environment, plus every --tag. A moving tag (latest) is never
-written into an immutable environment: the tags derived from the image's labels are.`,
+written into an immutable environment: the tags derived from the image's labels are.
+
+Several APPs promote in one run, --jobs at a time, sharing connections and the
+ledger; each stands alone (one failing changes nothing for the others). The exit
+code is the most serious failure's: 1 over 4 over 3. --tag and --scan-report
+take one APP.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
@@ -55,6 +60,9 @@ written into an immutable environment: the tags derived from the image's labels 
 			scanReportFlag,
 		},
 		Action: s.action("to", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			if a := c.Args().Slice(); len(a) > 2 {
+				return toMany(c, ss, a[0], a[1:], s.jobs)
+			}
 			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
