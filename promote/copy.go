@@ -44,6 +44,14 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 			st.Bytes += b.Size
 		}
 		desc := v1.Descriptor{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType}
+		if b.From != "" {
+			from, err := e.reg.Repository(b.From)
+			if err != nil {
+				return st, err
+			}
+			g.Go(func() error { return e.reg.MountBlob(gctx, src, from, dst, desc) })
+			continue
+		}
 		g.Go(func() error { return e.reg.CopyBlob(gctx, src, dst, desc) })
 	}
 	if err := g.Wait(); err != nil {
@@ -92,4 +100,24 @@ func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tag
 		}
 	}
 	return nil
+}
+
+// rememberBlobs notes, for later promotions of other apps, that src and
+// dst both hold every blob of the tree. Best effort: a cache that cannot
+// be written is logged, never an error.
+func (e *Engine) rememberBlobs(src, dst name.Repository, root *node) {
+	if e.blobs == nil {
+		return
+	}
+	var ds []v1.Hash
+	for _, n := range root.order() {
+		for _, b := range n.blobs {
+			ds = append(ds, b.Digest)
+		}
+	}
+	for _, r := range []name.Repository{dst, src} {
+		if err := e.blobs.Remember(r.RegistryStr(), r.RepositoryStr(), ds); err != nil {
+			e.log.Debug("blob cache not updated", "repository", r.Name(), "error", err)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/promote-dev/promote/promote/blobcache"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
@@ -29,6 +30,7 @@ type Engine struct {
 	retries int
 	ecr     *ECR // nil when no environment is in ECR
 	signers signers
+	blobs   *blobcache.Cache // where blobs were last seen; nil: no memory
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.
@@ -48,6 +50,12 @@ func WithLogger(l *slog.Logger) Option {
 		e.log = l
 		return nil
 	}
+}
+
+// WithBlobCache lets promotions mount blobs from repositories where earlier
+// copies saw them (nil: none).
+func WithBlobCache(c *blobcache.Cache) Option {
+	return func(e *Engine) error { e.blobs = c; return nil }
 }
 
 // WithClock sets the clock used for record times.

@@ -27,6 +27,8 @@ type BlobStep struct {
 	Size      int64           `json:"size"`
 	MediaType types.MediaType `json:"mediaType,omitempty"`
 	Action    string          `json:"action"`
+	// From is the repository a mount comes from, when not the source's.
+	From string `json:"from,omitempty"`
 }
 
 // ManifestStep is one manifest, in write order.
@@ -99,6 +101,7 @@ type targetState struct {
 	manifests map[v1.Hash]bool   // present by digest
 	attach    map[string]v1.Hash // legacy attachment tag -> digest it names
 	blobs     map[v1.Hash]bool
+	mountFrom map[v1.Hash]string // missing blob -> repository on the target registry that held it
 	tags      map[string]v1.Hash // environment tag -> digest it names (absent = missing)
 }
 
@@ -162,6 +165,12 @@ func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, ta
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("surveying %s: %w", dst, err)
 	}
+	st.mountFrom = map[v1.Hash]string{}
+	for d := range asked {
+		if from := e.blobs.Where(dst.RegistryStr(), d); !st.blobs[d] && from != "" && from != dst.RepositoryStr() {
+			st.mountFrom[d] = from
+		}
+	}
 	return st, nil
 }
 
@@ -222,14 +231,16 @@ func decide(src, dst name.Repository, root *node, st *targetState, tags []string
 				continue
 			}
 			blobSeen[b.Digest] = true
-			a := ActCopy
+			step := BlobStep{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType, Action: ActCopy}
 			switch {
 			case st.blobs[b.Digest]:
-				a = ActPresent
+				step.Action = ActPresent
 			case sameRegistry:
-				a = ActMount
+				step.Action = ActMount
+			case st.mountFrom[b.Digest] != "":
+				step.Action, step.From = ActMount, dst.Registry.RegistryStr()+"/"+st.mountFrom[b.Digest]
 			}
-			p.Blobs = append(p.Blobs, BlobStep{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType, Action: a})
+			p.Blobs = append(p.Blobs, step)
 		}
 	}
 	for _, t := range tags {

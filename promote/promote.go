@@ -181,6 +181,7 @@ func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *con
 	if err := e.verify(ctx, dst, root.m.Digest, withPointer(tags, env)); err != nil {
 		return err
 	}
+	e.rememberBlobs(src, dst, root)
 	rec := e.record(ledger.KindPromotion, req, res, tags)
 	if env.PointerTag != "" {
 		rec.Targets = append(rec.Targets, res.Repository+":"+env.PointerTag)

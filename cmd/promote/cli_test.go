@@ -39,6 +39,7 @@ environments:
     gates:
       - nonroot: {}
 `, reg.Host)), 0o600))
+	t.Setenv("PROMOTE_CACHE_DIR", filepath.Join(dir, "cache"))
 	return &harness{t: t, config: cfg, reg: reg}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote"
+	"github.com/promote-dev/promote/promote/blobcache"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
@@ -74,7 +75,12 @@ func (s *state) open(ctx context.Context) (*session, error) {
 		led.Close()
 		return nil, err
 	}
-	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log), promote.WithECR(aws))
+	blobs, err := blobcache.Default()
+	if err != nil { // a cache is an optimisation: go on without it
+		s.log.Debug("blob cache unavailable", "error", err)
+		blobs = nil
+	}
+	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log), promote.WithECR(aws), promote.WithBlobCache(blobs))
 	if err != nil {
 		led.Close()
 		return nil, err

@@ -38,7 +38,7 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 // never holds the blob in memory. A blob dst already has is skipped.
 // A failed upload starts a new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
-	err := restart(ctx, func() error {
+	err := c.restart(ctx, func() error {
 		l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
 		if err != nil {
 			return err
@@ -51,7 +51,7 @@ func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1
 		return c.pusher.Upload(ctx, dst, known)
 	})
 	if err != nil {
-		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), err))
+		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.Med
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	if err := restart(ctx, func() error { return c.pusher.Upload(ctx, repo, l) }); err != nil {
+	if err := c.restart(ctx, func() error { return c.pusher.Upload(ctx, repo, l) }); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("uploading blob %s to %s: %w", d, repo, explain(repo.RegistryStr(), err))
 	}
 	return v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}, nil

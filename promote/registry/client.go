@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -42,11 +43,12 @@ type Options struct {
 // Client reads and writes registries. It is safe for concurrent use and
 // reuses authentication across calls.
 type Client struct {
-	insecure map[string]bool
-	jobs     int
-	opts     []remote.Option
-	puller   *remote.Puller
-	pusher   *remote.Pusher
+	insecure    map[string]bool
+	jobs        int
+	restartWait time.Duration
+	opts        []remote.Option
+	puller      *remote.Puller
+	pusher      *remote.Pusher
 }
 
 // New builds a Client. Retries live in its transport, once per request
@@ -75,6 +77,7 @@ func New(o Options) (*Client, error) {
 	for _, h := range o.Insecure {
 		c.insecure[strings.ToLower(h)] = true
 	}
+	c.restartWait = o.Retry.withDefaults().RestartWait
 	tr = newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry)
 	c.opts = []remote.Option{
 		remote.WithAuthFromKeychain(kc),

@@ -75,7 +75,7 @@ func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) error
 	if dg, ok := ref.(name.Digest); ok && dg.DigestStr() != m.Digest.String() {
 		return fmt.Errorf("refusing to write manifest %s under digest %s", m.Digest, dg.DigestStr())
 	}
-	if err := restart(ctx, func() error { return c.pusher.Put(ctx, ref, m) }); err != nil {
+	if err := c.restart(ctx, func() error { return c.pusher.Put(ctx, ref, m) }); err != nil {
 		return fmt.Errorf("writing manifest %s to %s: %w", m.Digest, ref, explain(ref.Context().RegistryStr(), err))
 	}
 	return nil

@@ -17,18 +17,16 @@ import (
 // transient failure. The requests inside it are not retried themselves.
 const restartAttempts = 3
 
-// restartWait is the pause before the n-th restart (n from 1).
-func restartWait(n int) time.Duration { return time.Duration(n) * 250 * time.Millisecond }
-
 // restart runs op until it succeeds, fails for good, or restartAttempts
-// runs are spent. It waits between runs and stops when ctx ends.
-func restart(ctx context.Context, op func() error) error {
+// runs are spent. It waits n × RestartWait before the n-th restart and
+// stops when ctx ends.
+func (c *Client) restart(ctx context.Context, op func() error) error {
 	var err error
 	for n := 1; ; n++ {
 		if err = op(); err == nil || n >= restartAttempts || !restartable(err) {
 			return err
 		}
-		t := time.NewTimer(restartWait(n))
+		t := time.NewTimer(time.Duration(n) * c.restartWait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -38,6 +38,9 @@ type Retry struct {
 	Attempts         int           // per request, the first included; default 8
 	WaitMin, WaitMax time.Duration // backoff bounds; default 200 ms and 10 s
 	Budget           time.Duration // default 60 s
+	// RestartWait is the pause before an operation's first restart (it
+	// grows linearly); default 250 ms.
+	RestartWait time.Duration
 }
 
 func (r Retry) withDefaults() Retry {
@@ -52,6 +55,9 @@ func (r Retry) withDefaults() Retry {
 	}
 	if r.Budget <= 0 {
 		r.Budget = 60 * time.Second
+	}
+	if r.RestartWait <= 0 {
+		r.RestartWait = 250 * time.Millisecond
 	}
 	return r
 }
@@ -139,8 +145,8 @@ func checkRetry(budget time.Duration) retryablehttp.CheckRetry {
 		}
 		var pe *PolicyError
 		var re tls.RecordHeaderError
-		if errors.As(err, &pe) || errors.As(err, &re) {
-			return false, err // refused, or TLS spoken to a plain HTTP server
+		if errors.As(err, &pe) || errors.As(err, &re) || (err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")) {
+			return false, err // refused, or TLS spoken to a plain HTTP server (go-containerregistry then tries HTTP, where allowed)
 		}
 		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 		if err == nil && resp.StatusCode == http.StatusRequestTimeout {

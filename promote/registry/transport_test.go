@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net"
@@ -238,4 +239,13 @@ func layersOf(t *testing.T, m *Manifest) []v1.Descriptor {
 	mf, err := v1.ParseManifest(bytes.NewReader(m.Raw))
 	require.NoError(t, err)
 	return mf.Layers
+}
+
+func TestTLSSpokenToAPlainHTTPServerIsNotRetried(t *testing.T) {
+	check := checkRetry(time.Minute)
+	ctx := context.WithValue(context.Background(), startKey{}, time.Now())
+	retry, _ := check(ctx, nil, errors.New("http: server gave HTTP response to HTTPS client"))
+	assert.False(t, retry, "go-containerregistry falls back to HTTP at once, where allowed")
+	retry, _ = check(ctx, nil, &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
+	assert.True(t, retry, "a network error is retried")
 }
