@@ -51,7 +51,7 @@ func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1
 		return c.pusher.Upload(ctx, dst, known)
 	})
 	if err != nil {
-		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))
+		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), err))
 	}
 	return nil
 }
