@@ -29,7 +29,7 @@ func Load(path string) (*Config, error) {
 // errors, and relative ledger paths are resolved against its directory.
 // ${VAR} in repository patterns is expanded from the process environment.
 func Parse(file string, data []byte) (*Config, error) {
-	w := &walker{file: file}
+	w := &walker{file: file, lines: lineCount(data)}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

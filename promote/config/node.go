@@ -16,13 +16,14 @@ import (
 // walker turns yaml.Node trees into values and every problem into an
 // *errs.ConfigError naming the file, the node's line and the field path.
 type walker struct {
-	file string
+	file  string
+	lines int // lineCount of the file's data
 }
 
 func (w *walker) errf(n *yaml.Node, field, format string, a ...any) error {
 	line := 0
 	if n != nil {
-		line = n.Line
+		line = w.clamp(n.Line)
 	}
 	return &errs.ConfigError{File: w.file, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
 }
@@ -123,7 +124,14 @@ func (w *walker) syntax(err error, data []byte) error {
 	if anchor, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 		line = lineOf(data, "*"+strings.TrimSuffix(anchor, "' referenced"))
 	}
-	return &errs.ConfigError{File: w.file, Line: line, Msg: "invalid YAML: " + msg}
+	return &errs.ConfigError{File: w.file, Line: w.clamp(line), Msg: "invalid YAML: " + msg}
+}
+
+// clamp keeps a line number within the file: at the end of input yaml.v3
+// counts a line that the file does not have (after "---", or after "{"
+// without a newline).
+func (w *walker) clamp(line int) int {
+	return min(line, w.lines)
 }
 
 // parserProblems are the messages of yaml.v3's parser, as opposed to its
@@ -144,6 +152,31 @@ func lineOf(data []byte, s string) int {
 		return 0
 	}
 	return bytes.Count(data[:i], []byte("\n")) + 1
+}
+
+// lineCount returns the number of lines in data as YAML counts them (line
+// breaks are \n, \r\n, \r, NEL, LS and PS); a last line without a break
+// counts, an empty file has none.
+func lineCount(data []byte) int {
+	n, open := 0, false
+	for i := 0; i < len(data); {
+		switch {
+		case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			n, open, i = n+1, false, i+2
+		case data[i] == '\n' || data[i] == '\r':
+			n, open, i = n+1, false, i+1
+		case bytes.HasPrefix(data[i:], []byte("\u0085")):
+			n, open, i = n+1, false, i+2
+		case bytes.HasPrefix(data[i:], []byte("\u2028")) || bytes.HasPrefix(data[i:], []byte("\u2029")):
+			n, open, i = n+1, false, i+3
+		default:
+			open, i = true, i+1
+		}
+	}
+	if open {
+		n++
+	}
+	return n
 }
 
 // lineMsg splits "line N: message", as yaml.v3 words its errors.
