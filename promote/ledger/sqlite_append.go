@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -113,7 +114,26 @@ func prepare(rec *Record) (Record, error) {
 	}
 	r.Time = r.Time.UTC()
 	r.Hash = ""
-	return r, nil
+	return canonical(r)
+}
+
+// canonical returns r as a reader of the ledger will decode it: encoded and
+// decoded once. Gate evidence holds what the gates give: structs, whose
+// fields encode in declaration order but decode into maps that encode in key
+// order, and integers beyond 2^53, which decode as float64; and text may not
+// be valid UTF-8 (encoded as \ufffd escapes, decoded as U+FFFD). Without this
+// a record read back would re-encode to another body than the one its hash
+// covers, and ledger copy (Import) would refuse it.
+func canonical(r Record) (Record, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return Record{}, fmt.Errorf("encoding record %s: %w", r.ID, err)
+	}
+	var out Record
+	if err := json.Unmarshal(b, &out); err != nil {
+		return Record{}, fmt.Errorf("decoding record %s: %w", r.ID, err)
+	}
+	return out, nil
 }
 
 // validate reports the first field of rec that Append cannot store.
