@@ -24,6 +24,10 @@ func TestDemoRuns(t *testing.T) {
 	env := append(os.Environ(), "BIN="+bin)
 	out, errOut, code := run(ctx, root, env, filepath.Join(root, "scripts", "demo.sh"))
 	all := out + errOut
+	for _, db := range []string{"demo-ledger.db", "demo-ecr-ledger.db"} {
+		collectFile("ledger", filepath.Join(root, ".promote", db))
+		collectFile("ledger", filepath.Join(root, ".promote", db+"-wal"))
+	}
 	if code != 0 {
 		t.Fatalf("make demo failed with exit %d:\n%s", code, all)
 	}

@@ -25,6 +25,7 @@ type pipeline struct {
 	home   string
 	config string
 	ledger string
+	env    []string // added to every promote run's environment
 }
 
 // newPipeline starts two registries and writes the config:
@@ -32,9 +33,17 @@ type pipeline struct {
 // -> prod (immutable, B/prod/{app}, labels incl. version).
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	p := &pipeline{t: t, tools: requireTools(t), dir: t.TempDir()}
-	p.A = startRegistry(t, "A")
-	p.B = startRegistry(t, "B")
+	dir := t.TempDir()
+	return newPipelineOn(t, dir, startRegistry(t, "A"), startRegistry(t, "B"))
+}
+
+// newPipelineOn is newPipeline on registries the test started, in dir (a
+// t.TempDir of the test); the SQLite ledgers under dir go to the secret
+// scan when the test ends.
+func newPipelineOn(t *testing.T, dir string, a, b *registry) *pipeline {
+	t.Helper()
+	p := &pipeline{t: t, tools: requireTools(t), dir: dir, A: a, B: b}
+	collectLedgerFiles(t, dir)
 	p.home = filepath.Join(p.dir, "home")
 	if err := os.MkdirAll(filepath.Join(p.home, ".docker"), 0o700); err != nil {
 		t.Fatalf("creating tool home: %v", err)
@@ -114,8 +123,17 @@ func (p *pipeline) promoteCtx(ctx context.Context, args ...string) cmdResult {
 	if len(args) == 0 || args[0] != "--config" {
 		full = append([]string{"--config", p.config}, args...)
 	}
-	out, errOut, code := run(ctx, p.dir, toolEnv(p.home), p.tools.promote, full...)
+	out, errOut, code := run(ctx, p.dir, append(toolEnv(p.home), p.env...), p.tools.promote, full...)
 	return cmdResult{Args: full, Stdout: out, Stderr: errOut, Code: code}
+}
+
+// promoteEnv runs promote with env added to the pipeline's own for this
+// one run.
+func (p *pipeline) promoteEnv(env []string, args ...string) cmdResult {
+	saved := p.env
+	p.env = append(append([]string(nil), saved...), env...)
+	defer func() { p.env = saved }()
+	return p.promote(args...)
 }
 
 // mustPromote runs promote and fails unless it exits with want.

@@ -78,15 +78,36 @@ type registry struct {
 	Dir  string // its storage root
 }
 
-// startRegistry starts `docker-registry serve` on a free loopback port with a
-// config of its own, waits until it answers, and stops it on cleanup.
+// registryOptions vary how a registry is started; the zero value is a plain
+// HTTP registry without auth that every promote run names insecure.
+type registryOptions struct {
+	TLS       *tlsFiles // serve HTTPS with this certificate
+	Htpasswd  string    // path of an htpasswd file: Basic auth required
+	AccessLog bool      // log every request (info level), for the secret scan
+	// NotInsecure keeps the registry out of PROMOTE_INSECURE_REGISTRY.
+	NotInsecure bool
+}
+
+// startRegistry starts a plain HTTP docker-registry on a free loopback port
+// and names it in the PROMOTE_INSECURE_REGISTRY of every later promote run.
 func startRegistry(t *testing.T, name string) *registry {
+	t.Helper()
+	return startRegistryWith(t, name, registryOptions{})
+}
+
+// startRegistryWith starts `docker-registry serve` on a free loopback port
+// with a config of its own, waits until it answers, and stops it on
+// cleanup; its log and storage go to the secret scan when it stops.
+func startRegistryWith(t *testing.T, name string, o registryOptions) *registry {
 	t.Helper()
 	tl := requireTools(t)
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := tryStartRegistry(t, tl.registry, name)
+		r, err := tryStartRegistry(t, tl.registry, name, o)
 		if err == nil {
+			if o.TLS == nil && !o.NotInsecure {
+				markInsecure(t, r.Host)
+			}
 			return r
 		}
 		lastErr = err
@@ -95,7 +116,7 @@ func startRegistry(t *testing.T, name string) *registry {
 	return nil
 }
 
-func tryStartRegistry(t *testing.T, bin, name string) (*registry, error) {
+func tryStartRegistry(t *testing.T, bin, name string, o registryOptions) (*registry, error) {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
@@ -103,11 +124,12 @@ func tryStartRegistry(t *testing.T, bin, name string) (*registry, error) {
 	}
 	dir := t.TempDir()
 	host := fmt.Sprintf("127.0.0.1:%d", port)
+	level := map[bool]string{false: "error", true: "info"}[o.AccessLog]
 	cfg := fmt.Sprintf(`version: 0.1
 log:
-  level: error
+  level: %s
   accesslog:
-    disabled: true
+    disabled: %t
 storage:
   filesystem:
     rootdirectory: %s
@@ -115,12 +137,20 @@ storage:
     enabled: true
 http:
   addr: %s
-`, filepath.Join(dir, "data"), host)
+`, level, !o.AccessLog, filepath.Join(dir, "data"), host)
+	scheme, client := "http", &http.Client{Timeout: time.Second}
+	if o.TLS != nil {
+		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", o.TLS.Cert, o.TLS.Key)
+		scheme, client = "https", o.TLS.client()
+	}
+	if o.Htpasswd != "" {
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: promote-test\n    path: %s\n", o.Htpasswd)
+	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("writing registry config: %v", err)
 	}
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -132,7 +162,6 @@ http:
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(registryStartTimeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -142,18 +171,22 @@ http:
 			return nil, fmt.Errorf("registry %s on %s exited (%v): %s", name, host, err, out.String())
 		default:
 		}
-		resp, err := client.Get("http://" + host + "/v2/")
+		resp, err := client.Get(scheme + "://" + host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
+			if resp.StatusCode == http.StatusOK || (o.Htpasswd != "" && resp.StatusCode == http.StatusUnauthorized) {
+				t.Cleanup(func() {
+					stop()
+					collect("log", "registry "+name+" "+host, []byte(out.String()))
+					collectTree("registry-data", filepath.Join(dir, "data"))
+				})
 				return &registry{Host: host, Dir: dir}, nil
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	return nil, fmt.Errorf("registry %s on %s did not answer GET /v2/ with 200 within %s: %s", name, host, registryStartTimeout, out.String())
+	return nil, fmt.Errorf("registry %s on %s did not answer GET /v2/ within %s: %s", name, host, registryStartTimeout, out.String())
 }
 
 // freePort asks the kernel for a free loopback port; the caller retries if
@@ -174,7 +207,8 @@ func toolEnv(home string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "HOME", "DOCKER_CONFIG", "COSIGN_PASSWORD", "PROMOTE_CONFIG", "PROMOTE_OUTPUT", "XDG_CONFIG_HOME", "XDG_CACHE_HOME":
+		case "HOME", "DOCKER_CONFIG", "COSIGN_PASSWORD", "PROMOTE_CONFIG", "PROMOTE_OUTPUT", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+			"PROMOTE_INSECURE_REGISTRY", "PROMOTE_VERBOSE", "SSL_CERT_FILE", "SSL_CERT_DIR":
 			continue
 		}
 		env = append(env, kv)
@@ -185,10 +219,15 @@ func toolEnv(home string) []string {
 }
 
 // run executes a tool with a timeout and returns stdout, stderr and its exit
-// code (-1 if it could not run or was killed).
+// code (-1 if it could not run or was killed). Unless env sets
+// PROMOTE_INSECURE_REGISTRY itself, it names every plain HTTP registry the
+// suite runs (insecureRegistryEnv); both outputs go to the secret scan.
 func run(ctx context.Context, dir string, env []string, bin string, args ...string) (stdout, stderr string, code int) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
+	if !hasEnv(env, "PROMOTE_INSECURE_REGISTRY") {
+		env = append(env[:len(env):len(env)], insecureRegistryEnv())
+	}
 	var o, e bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, &o, &e
@@ -202,5 +241,6 @@ func run(ctx context.Context, dir string, env []string, bin string, args ...stri
 			e.WriteString("\n(run error: " + err.Error() + ")")
 		}
 	}
+	collectCommand(bin, args, o.String(), e.String())
 	return o.String(), e.String(), code
 }

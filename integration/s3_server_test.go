@@ -47,8 +47,15 @@ func versityGW(t *testing.T) string {
 
 // startS3 starts versitygw on a free loopback port with a posix backend in a
 // temporary directory (and a versioning directory when versioned), waits
-// until it answers, and stops it on cleanup.
+// until it answers, and stops it on cleanup; its log and every object it
+// stored (with their versions) go to the secret scan then.
 func startS3(t *testing.T, versioned bool) *s3Server {
+	t.Helper()
+	return startS3With(t, versioned, "promote-test", "promote-test-secret")
+}
+
+// startS3With is startS3 with the root credentials given.
+func startS3With(t *testing.T, versioned bool, access, secret string) *s3Server {
 	t.Helper()
 	bin := versityGW(t)
 	var lastErr error
@@ -59,7 +66,7 @@ func startS3(t *testing.T, versioned bool) *s3Server {
 			continue
 		}
 		dir := t.TempDir()
-		s := &s3Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), Access: "promote-test", Secret: "promote-test-secret"}
+		s := &s3Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), Access: access, Secret: secret}
 		args := []string{"--access", s.Access, "--secret", s.Secret, "--port", fmt.Sprintf("127.0.0.1:%d", port), "--quiet", "posix"}
 		if versioned {
 			args = append(args, "--versioning-dir", filepath.Join(dir, "versions"))
@@ -71,7 +78,7 @@ func startS3(t *testing.T, versioned bool) *s3Server {
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			t.Fatalf("creating data dir: %v", err)
 		}
-		var out bytes.Buffer
+		var out syncBuffer
 		cmd := exec.Command(bin, append(args, data)...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -80,7 +87,12 @@ func startS3(t *testing.T, versioned bool) *s3Server {
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		if lastErr = waitForHTTP(s.Endpoint, exited); lastErr == nil {
-			t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				<-exited
+				collect("log", "versitygw "+s.Endpoint, []byte(out.String()))
+				collectTree("s3-object", dir)
+			})
 			return s
 		}
 		_ = cmd.Process.Kill()
@@ -144,14 +156,19 @@ func (s *s3Server) createBucket(t *testing.T, name string, locked bool) {
 // the AWS way: AWS_ENDPOINT_URL_S3 and credentials in the environment, no
 // configuration file of the machine. t.Setenv: the test must not be parallel.
 func (s *s3Server) useS3(t *testing.T) {
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_S3": s.Endpoint, "AWS_ENDPOINT_URL": "", "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": s.Access, "AWS_SECRET_ACCESS_KEY": s.Secret, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-	} {
+	for _, kv := range s.awsEnv(t) {
+		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
+}
+
+// awsEnv is the environment that points a process at s, for a test that
+// passes it to its processes (pipeline.env) instead of setting its own.
+func (s *s3Server) awsEnv(t *testing.T) []string {
+	none := filepath.Join(t.TempDir(), "none")
+	return []string{"AWS_ENDPOINT_URL_S3=" + s.Endpoint, "AWS_ENDPOINT_URL=", "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + s.Access, "AWS_SECRET_ACCESS_KEY=" + s.Secret, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+		"AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
 }
 
 // s3Object reads one object of the bucket, as an auditor would.

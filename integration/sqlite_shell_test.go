@@ -35,7 +35,7 @@ func TestAuditorReadsLedgerWithSQLiteShell(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, led.Append(ctx, rec, head))
 	}
-	out, err := exec.Command(shell, "-json", path, "select * from history").CombinedOutput()
+	out, err := sqliteJSON(shell, path, "select * from history")
 	require.NoError(t, err, string(out))
 	var rows []map[string]any
 	require.NoError(t, json.Unmarshal(out, &rows), string(out))
@@ -46,12 +46,20 @@ func TestAuditorReadsLedgerWithSQLiteShell(t *testing.T) {
 	assert.Equal(t, "release", rows[0]["reason"])
 	assert.EqualValues(t, 1, rows[0]["seq"])
 
-	out, err = exec.Command(shell, "-json", path, "select seq, prev_hash, hash, body from records order by seq").CombinedOutput()
+	out, err = sqliteJSON(shell, path, "select seq, prev_hash, hash, body from records order by seq")
 	require.NoError(t, err, string(out))
 	require.NoError(t, json.Unmarshal(out, &rows), string(out))
 	require.Len(t, rows, 2)
 	assert.Equal(t, rows[0]["hash"], rows[1]["prev_hash"], "the chain is visible to the auditor")
 	assert.Equal(t, ledger.HashBody([]byte(rows[1]["body"].(string))), rows[1]["hash"], "the hash is the SHA-256 of the stored body")
+}
+
+// sqliteJSON runs the sqlite3 shell's query in JSON mode; its output goes
+// to the secret scan like every command's.
+func sqliteJSON(shell, path, query string) ([]byte, error) {
+	out, err := exec.Command(shell, "-json", path, query).CombinedOutput()
+	collectCommand(shell, []string{"-json", path, query}, string(out), "")
+	return out, err
 }
 
 func repeatHex(c byte) string {
