@@ -9,8 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/attest"
 	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
@@ -59,4 +61,20 @@ func TestPromotionAttestation(t *testing.T) {
 	found, err = attest.Attached(ctx, reg, repo, d2, res2.Record.Hash)
 	require.NoError(t, err)
 	assert.Len(t, found, 1)
+}
+
+func TestAnAttestationKeyThatCannotSignFailsBeforeAnythingIsWritten(t *testing.T) {
+	w := newWorld(t)
+	test, err := w.cfg.Env("test")
+	require.NoError(t, err)
+	t.Setenv("PROMOTE_TEST_KEY_PASSWORD", "not-the-password")
+	test.Attest = &config.Attest{Key: filepath.Join("..", "testdata", "attest", "cosign.key"), PasswordEnv: "PROMOTE_TEST_KEY_PASSWORD"}
+	w.push("web", "1.0", "1.0")
+	w.a.Requests()
+	_, err = w.promote(w.engine(), "test", "web:1.0")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "attestation key")
+	assert.Empty(t, regtest.Writes(w.a.Requests()), "nothing written")
+	assert.Empty(t, w.tags(w.test("web")))
+	assert.Empty(t, w.records(ledger.Query{App: "web", Env: "test"}), "no record")
 }

@@ -57,6 +57,11 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.Attest != nil && !req.DryRun { // a key that cannot sign fails before anything is written
+		if _, err := e.signer(env); err != nil {
+			return nil, err
+		}
+	}
 	dstStr, err := env.RepositoryFor(req.Ref.App)
 	if err != nil {
 		return nil, err

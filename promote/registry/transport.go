@@ -145,7 +145,7 @@ func checkRetry(budget time.Duration) retryablehttp.CheckRetry {
 		}
 		var pe *PolicyError
 		var re tls.RecordHeaderError
-		if errors.As(err, &pe) || errors.As(err, &re) || (err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")) {
+		if errors.As(err, &pe) || errors.As(err, &re) || errors.Is(err, http.ErrSchemeMismatch) {
 			return false, err // refused, or TLS spoken to a plain HTTP server (go-containerregistry then tries HTTP, where allowed)
 		}
 		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)

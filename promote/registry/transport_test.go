@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -244,7 +245,7 @@ func layersOf(t *testing.T, m *Manifest) []v1.Descriptor {
 func TestTLSSpokenToAPlainHTTPServerIsNotRetried(t *testing.T) {
 	check := checkRetry(time.Minute)
 	ctx := context.WithValue(context.Background(), startKey{}, time.Now())
-	retry, _ := check(ctx, nil, errors.New("http: server gave HTTP response to HTTPS client"))
+	retry, _ := check(ctx, nil, fmt.Errorf("Get \"https://x/v2/\": %w", http.ErrSchemeMismatch))
 	assert.False(t, retry, "go-containerregistry falls back to HTTP at once, where allowed")
 	retry, _ = check(ctx, nil, &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
 	assert.True(t, retry, "a network error is retried")
