@@ -57,7 +57,7 @@ func TestWarmRegistryMountsFromEarlierPromotions(t *testing.T) {
 	if mounted != 1 || res.Copy.BlobsMounted != 1 || res.Copy.BlobsCopied != 1 {
 		t.Fatalf("expected the shared layer mounted and only the config copied; plan %+v copy %+v", res.Plan.Blobs, res.Copy)
 	}
-	if layer := p.layerOf(p.repo("prod", "api")+":2.0.0"); !p.blobInRepo(p.B, "prod/api", layer) {
+	if layer := p.layerOf(p.repo("prod", "api") + ":2.0.0"); !p.blobInRepo(p.B, "prod/api", layer) {
 		t.Fatalf("layer %s is not linked into prod/api", layer)
 	}
 
