@@ -1,0 +1,287 @@
+// Command compare measures `promote to` beside crane, skopeo and regctl on
+// the same images and the same real registries, in one run (issue 6,
+// "Benchmarks"). It starts CNCF distribution registries (Debian's
+// docker-registry) behind counting proxies, pushes a ~1 GiB two-platform
+// image and a fleet of 200 small ones, and times each tool in each case:
+//
+//	cold           the big image into an empty target registry
+//	warm-target    the big image into a repository that holds every layer
+//	warm-registry  the big image into a registry that holds the layers in
+//	               another repository, put there by the same tool
+//	fleet          200 small images, as a fleet promotes
+//
+// Every timed run gets a fresh target registry and a private HOME and
+// XDG_CACHE_HOME (a warm-registry seed and its timed copy share them).
+// It writes results.json and results.md to -out.
+//
+//	go run ./bench/compare -out bench/out [-reps 3] [-size 1GiB] [-cases cold,fleet] [-tools promote,crane]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var allCases = []string{"cold", "warm-target", "warm-registry", "fleet"}
+var allTools = []string{"promote", "crane", "skopeo", "regctl"}
+
+type options struct {
+	reps, fleet, parallel, jobs, uid int
+	size                             int64
+	cases, tools                     []string
+	out, work                        string
+}
+
+type harness struct {
+	opt     options
+	root    string
+	tools   *toolset
+	work    string
+	src     *registry
+	imgs    images
+	reports map[string]string // big tag -> scan report bound to its digest
+	runs    []runResult
+	started time.Time
+
+	mu   sync.Mutex
+	live map[*registry]bool // stopped on exit, even on SIGINT
+}
+
+func main() {
+	opt, err := parseFlags()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "compare: %v\n", err)
+		os.Exit(2)
+	}
+	h := &harness{opt: opt, live: map[*registry]bool{}, reports: map[string]string{}, started: time.Now().UTC()}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(os.Stderr, "compare: interrupted, cleaning up")
+		h.cleanup()
+		os.Exit(130)
+	}()
+	err = h.main()
+	h.cleanup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "compare: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags() (options, error) {
+	var o options
+	var size, cases, tools string
+	flag.IntVar(&o.reps, "reps", 3, "timed repetitions per tool and case (median and min reported)")
+	flag.StringVar(&size, "size", "1GiB", "total layer bytes of the big image (e.g. 64MiB for a quick check)")
+	flag.StringVar(&cases, "cases", strings.Join(allCases, ","), "cases to run: "+strings.Join(allCases, ","))
+	flag.StringVar(&tools, "tools", strings.Join(allTools, ","), "tools to measure: "+strings.Join(allTools, ","))
+	flag.IntVar(&o.fleet, "fleet", 200, "images in the fleet case")
+	flag.IntVar(&o.parallel, "parallel", 4, "worker pool size for one-command-per-image fleet runs")
+	flag.IntVar(&o.jobs, "jobs", 4, "promote --jobs N for the fleet batch (when promote has batch mode)")
+	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
+	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
+	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+	var err error
+	if o.size, err = parseSize(size); err != nil {
+		return o, err
+	}
+	if o.cases, err = parseList(cases, allCases, "case"); err != nil {
+		return o, err
+	}
+	if o.tools, err = parseList(tools, allTools, "tool"); err != nil {
+		return o, err
+	}
+	if o.reps < 1 || o.fleet < 1 || o.parallel < 1 {
+		return o, errors.New("-reps, -fleet and -parallel must be at least 1")
+	}
+	if o.uid == -2 {
+		o.uid = -1
+		if os.Geteuid() == 0 {
+			o.uid = 65534
+		}
+	}
+	return o, nil
+}
+
+func parseList(s string, valid []string, what string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !slices.Contains(valid, f) {
+			return nil, fmt.Errorf("unknown %s %q (valid: %s)", what, f, strings.Join(valid, ", "))
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s selected", what)
+	}
+	return out, nil
+}
+
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("-size: want a size such as 1GiB or 64MiB")
+	}
+	return int64(n * float64(mult)), nil
+}
+
+func (h *harness) main() error {
+	var err error
+	if h.root, err = repoRoot(); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, t := range h.opt.tools {
+		want[t] = true
+	}
+	if h.tools, err = findTools(h.root, want); err != nil {
+		return err
+	}
+	if h.work, err = os.MkdirTemp(h.opt.work, "promote-bench-"); err != nil {
+		return err
+	}
+	if err := os.Chmod(h.work, 0o755); err != nil { // the tools' uid reads reports here
+		return err
+	}
+	if h.src, err = h.startRegistry("source"); err != nil {
+		return err
+	}
+	if err := h.setup(); err != nil {
+		return err
+	}
+	for _, c := range h.opt.cases {
+		if err := h.runCase(c); err != nil {
+			return err
+		}
+	}
+	return h.writeResults()
+}
+
+// setup pushes the images and, for promote's gated runs, signs them and
+// binds a scan report to each.
+func (h *harness) setup() error {
+	tr := &http.Transport{MaxIdleConnsPerHost: 8}
+	defer tr.CloseIdleConnections() // no idle connection may hold a proxy open
+	start := time.Now()
+	if h.needBig() {
+		if err := pushBig(h.src.Host, h.opt.size, 10, tr, &h.imgs); err != nil {
+			return err
+		}
+		logf("pushed dev/big:v1 and v0 (2 platforms, 20 layers, %s) in %s", human(h.imgs.bigBytes), since(start))
+		if want := h.opt.tools; slices.Contains(want, "promote") && (slices.Contains(h.opt.cases, "cold") || slices.Contains(h.opt.cases, "warm-target")) {
+			for _, tag := range []string{"v0", "v1"} {
+				ref := fmt.Sprintf("%s/dev/big@%s", h.src.Host, h.imgs.big[tag])
+				report := filepath.Join(h.work, "scan-big-"+tag+".json")
+				for _, argv := range [][]string{
+					{h.tools.promoteDemo, "sign", ref, "--key", filepath.Join(h.root, "testdata/demo/demo.key")},
+					{h.tools.promoteDemo, "report", ref, "--from", filepath.Join(h.root, "testdata/scan/trivy-sl-micro-rancher5.4.json"), "--out", report},
+				} {
+					if _, err := run([][]string{argv}, os.Environ(), h.root, -1, 1); err != nil {
+						return err
+					}
+				}
+				h.reports[tag] = report
+			}
+		}
+	}
+	if slices.Contains(h.opt.cases, "fleet") {
+		start = time.Now()
+		if err := pushFleet(h.src.Host, h.opt.fleet, tr, &h.imgs); err != nil {
+			return err
+		}
+		logf("pushed %d fleet images (%s of layers) in %s", h.opt.fleet, human(h.imgs.fleetBytes), since(start))
+	}
+	return nil
+}
+
+func (h *harness) needBig() bool {
+	return slices.ContainsFunc(h.opt.cases, func(c string) bool { return c != "fleet" })
+}
+
+func (h *harness) startRegistry(name string) (*registry, error) {
+	r, err := startRegistry(h.tools.registry, h.work, name)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.live[r] = true
+	h.mu.Unlock()
+	return r, nil
+}
+
+func (h *harness) stopRegistry(r *registry) {
+	h.mu.Lock()
+	delete(h.live, r)
+	h.mu.Unlock()
+	r.stop()
+}
+
+func (h *harness) cleanup() {
+	h.mu.Lock()
+	live := h.live
+	h.live = map[*registry]bool{}
+	h.mu.Unlock()
+	for r := range live {
+		r.stop()
+	}
+	if h.work != "" {
+		os.RemoveAll(h.work)
+	}
+}
+
+// repoRoot is the nearest directory up from here holding go.mod and cmd/promote.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cmd", "promote")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the promote repository (no go.mod with cmd/promote above here)")
+		}
+		dir = parent
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func since(t time.Time) string { return time.Since(t).Round(10 * time.Millisecond).String() }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+)
+
+var caseTitles = map[string]string{
+	"cold":          "cold — the big image into an empty target registry",
+	"warm-target":   "warm target — the big image into a repository that already holds every layer (v0, same layers, other configs, copied first, untimed)",
+	"warm-registry": "warm registry — the big image into test/big of a registry whose seed/big holds it, copied there first by the same tool (untimed), caches kept",
+	"fleet":         "fleet — %d small images, each its own repository",
+}
+
+func (h *harness) markdown(sums []summary) string {
+	var b strings.Builder
+	m := describeMachine(h.started)
+	fmt.Fprintf(&b, "# promote beside crane, skopeo and regctl\n\n")
+	fmt.Fprintf(&b, "Command: `%s`  \n", commandLine())
+	fmt.Fprintf(&b, "Started %s. Machine: %d CPUs (%s), %s, Linux %s, %s; load average %s.  \n", m.Started, m.CPUs, m.CPU, m.Memory, m.Kernel, m.Go, m.Load)
+	fmt.Fprintf(&b, "Tools:\n")
+	keys := make([]string, 0, len(h.tools.versions))
+	for k := range h.tools.versions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "- %s: %s\n", k, h.tools.versions[k])
+	}
+	fmt.Fprintf(&b, "\nImages: big = OCI index, linux/amd64 + linux/arm64, 10 layers each of incompressible data, %s of layers",
+		human(h.imgs.bigBytes))
+	if len(h.imgs.fleet) > 0 {
+		fmt.Fprintf(&b, "; fleet = %d single-platform images of %s each", len(h.imgs.fleet), human(h.imgs.fleetBytes/int64(len(h.imgs.fleet))))
+	}
+	fmt.Fprintf(&b, ".  \nEach timed run: a fresh target registry (docker-registry, own storage, deleted after), a private HOME/XDG_CACHE_HOME"+
+		" (uid %d), every tool through a counting TCP proxy in front of each registry. Wall time: median and min of %d runs; bytes and requests: the median run;"+
+		" peak RSS: the largest maxrss of any process of any run. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
+		h.opt.uid, h.opt.reps)
+	if slices.Contains(h.opt.cases, "fleet") {
+		mode := "one command per image, like the peers"
+		if h.tools.batch {
+			mode = fmt.Sprintf("one batch command (`promote to test app001:v1 … --jobs %d`)", h.opt.jobs)
+		}
+		fmt.Fprintf(&b, "Fleet: peers run one command per image, sequentially and %d at once; promote runs %s.\n", h.opt.parallel, mode)
+	}
+	for _, c := range h.opt.cases {
+		h.caseTable(&b, c, sums)
+	}
+	h.targets(&b, sums)
+	var fails []string
+	for _, r := range h.runs {
+		if r.Err != "" {
+			fails = append(fails, fmt.Sprintf("- %s rep %d %s %s:\n\n```\n%s\n```\n", r.Case, r.Rep, r.Contender, r.Mode, r.Err))
+		}
+	}
+	if len(fails) > 0 {
+		fmt.Fprintf(&b, "\n## Failures\n\n%s", strings.Join(fails, "\n"))
+	}
+	return b.String()
+}
+
+func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
+	title := caseTitles[c]
+	if c == "fleet" {
+		title = fmt.Sprintf(title, len(h.imgs.fleet))
+	}
+	fmt.Fprintf(b, "\n## %s\n\n", title)
+	fmt.Fprintf(b, "| tool | mode | wall median | min | CPU | read from source | written to target | peak RSS | target requests | promote/this | promote+gates/this |\n")
+	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
+	rows := caseRows(sums, c)
+	ref, gated := bestOf(rows, "promote"), bestOf(rows, "promote+gates")
+	var bestPeer *summary
+	for i, s := range rows {
+		if !s.ok() {
+			fmt.Fprintf(b, "| %s | %s | failed (%d/%d) | | | | | %s | | | |\n", s.Contender, s.Mode, s.Failed, s.Runs, human(s.MaxRSSKiB<<10))
+			continue
+		}
+		if !strings.HasPrefix(s.Contender, "promote") && (bestPeer == nil || s.MedianSec < bestPeer.MedianSec) {
+			bestPeer = &rows[i]
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s |\n", s.Contender, s.Mode, s.MedianSec, s.MinSec, s.CPUSec,
+			human(s.Source.Down), human(s.Target.Up), human(s.MaxRSSKiB<<10), reqSummary(s.TargetReqs), ratio(ref, s), ratio(gated, s))
+	}
+	lo, hi, seen := 0.0, 0.0, false
+	for _, s := range rows {
+		if s.ok() {
+			if !seen {
+				lo, hi, seen = s.LoadMin, s.LoadMax, true
+			}
+			lo, hi = min(lo, s.LoadMin), max(hi, s.LoadMax)
+		}
+	}
+	fmt.Fprintf(b, "\nLoad average (1 min) as runs started: %.1f–%.1f on %d CPUs.\n", lo, hi, runtime.NumCPU())
+	if ref != nil && bestPeer != nil {
+		fmt.Fprintf(b, "Best peer: %s %s (%.2f s); promote/best peer = %.2fx.\n", bestPeer.Contender, bestPeer.Mode, bestPeer.MedianSec, ref.MedianSec/bestPeer.MedianSec)
+	}
+	if ref != nil && gated != nil {
+		fmt.Fprintf(b, "Gates add %+.1f%% to promote's median here (%.2f s → %.2f s).\n", 100*(gated.MedianSec/ref.MedianSec-1), ref.MedianSec, gated.MedianSec)
+	}
+}
+
+func caseRows(sums []summary, c string) []summary {
+	var rows []summary
+	for _, s := range sums {
+		if s.Case == c {
+			rows = append(rows, s)
+		}
+	}
+	return rows
+}
+
+// bestOf is the contender's fastest mode in a case (the fleet may have two).
+func bestOf(rows []summary, contender string) *summary {
+	var best *summary
+	for i, s := range rows {
+		if s.Contender == contender && s.ok() && (best == nil || s.MedianSec < best.MedianSec) {
+			best = &rows[i]
+		}
+	}
+	return best
+}
+
+func ratio(num *summary, den summary) string {
+	if num == nil || !den.ok() || den.MedianSec == 0 || (num.Contender == den.Contender && num.Mode == den.Mode) {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", num.MedianSec/den.MedianSec)
+}
+
+func reqSummary(r requests) string {
+	methods := make([]string, 0, len(r.ByMethod))
+	for m := range r.ByMethod {
+		methods = append(methods, m)
+	}
+	sort.Slice(methods, func(i, j int) bool { return r.ByMethod[methods[i]] > r.ByMethod[methods[j]] })
+	parts := make([]string, len(methods))
+	for i, m := range methods {
+		parts[i] = fmt.Sprintf("%d %s", r.ByMethod[m], m)
+	}
+	s := fmt.Sprintf("%d: %s; %d uploads, %d mounts", r.Total, strings.Join(parts, ", "), r.BlobPuts, r.Mounts)
+	if r.Errors > 0 {
+		s += fmt.Sprintf(", %d errors", r.Errors)
+	}
+	return s
+}
+
+// targets checks the figures against issue 6's targets.
+func (h *harness) targets(b *strings.Builder, sums []summary) {
+	type check struct{ what, got string }
+	var checks []check
+	get := func(c, contender string) *summary { return bestOf(caseRows(sums, c), contender) }
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "missed"
+	}
+	vsCrane := func(c string, limit float64) {
+		p, cr := get(c, "promote"), get(c, "crane")
+		if p != nil && cr != nil {
+			r := p.MedianSec / cr.MedianSec
+			checks = append(checks, check{fmt.Sprintf("%s: at most %.1fx crane", c, limit), fmt.Sprintf("%.2fx — %s", r, verdict(r <= limit))})
+		}
+	}
+	vsCrane("cold", 0.8)
+	vsCrane("warm-registry", 0.2)
+	if g := get("warm-target", "promote+gates"); g != nil {
+		perLayer := h.imgs.bigBytes / 20
+		ok := g.MedianSec < 1 && g.Target.Up < perLayer/2
+		checks = append(checks, check{"warm target: no layer bytes, under 1 s with all gates",
+			fmt.Sprintf("%.2f s, %s written — %s", g.MedianSec, human(g.Target.Up), verdict(ok))})
+	}
+	if p := get("fleet", "promote"); p != nil {
+		var best *summary
+		rows := caseRows(sums, "fleet")
+		for i, s := range rows {
+			if s.Contender != "promote" && s.ok() && (best == nil || s.MedianSec < best.MedianSec) {
+				best = &rows[i]
+			}
+		}
+		if best != nil {
+			r := p.MedianSec / best.MedianSec
+			checks = append(checks, check{"fleet: at most 0.5x the best peer", fmt.Sprintf("%.2fx (%s %s) — %s", r, best.Contender, best.Mode, verdict(r <= 0.5))})
+		}
+	}
+	var rss int64
+	for _, s := range sums {
+		if strings.HasPrefix(s.Contender, "promote") {
+			rss = max(rss, s.MaxRSSKiB)
+		}
+	}
+	if rss > 0 {
+		checks = append(checks, check{"peak memory under 100 MiB", fmt.Sprintf("%s — %s", human(rss<<10), verdict(rss < 100<<10))})
+	}
+	if p, g := get("cold", "promote"), get("cold", "promote+gates"); p != nil && g != nil {
+		r := g.MedianSec/p.MedianSec - 1
+		checks = append(checks, check{"gates add under 10% to a cold copy", fmt.Sprintf("%+.1f%% — %s", 100*r, verdict(r < 0.10))})
+	}
+	if len(checks) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Issue 6 targets\n\n| target | this run |\n|---|---|\n")
+	for _, c := range checks {
+		fmt.Fprintf(b, "| %s | %s |\n", c.what, c.got)
+	}
+	if h.opt.size < 1<<30 {
+		fmt.Fprintf(b, "\n(The big image is %s here, not the 1 GiB of the targets.)\n", human(h.opt.size))
+	}
+}
