@@ -27,8 +27,12 @@ type runResult struct {
 	Mode       string   `json:"mode,omitempty"` // fleet: sequential, parallel N, batch --jobs N
 	Rep        int      `json:"rep"`
 	WallSec    float64  `json:"wall_seconds"`
-	CPUSec     float64  `json:"cpu_seconds"` // user+system of the tool's processes
-	Load1      float64  `json:"load1"`       // the machine's 1-minute load average as the run started
+	CPUSec     float64  `json:"cpu_seconds"`            // user+system of the tool's processes
+	RegCPUSec  float64  `json:"registries_cpu_seconds"` // both registries, during the run
+	OtherCPU   float64  `json:"others_cpu_seconds"`     // the machine's busy time neither the tools nor the registries spent
+	Idle       float64  `json:"idle_before"`            // idle fraction of the machine in the second before the run
+	TgtDiskW   int64    `json:"target_disk_write_bytes"`
+	Load1      float64  `json:"load1"` // the machine's 1-minute load average as the run started
 	MaxRSSKiB  int64    `json:"max_rss_kib"`
 	Procs      int      `json:"processes"`
 	Source     traffic  `json:"source_bytes"` // Down: read from the source registry
@@ -82,8 +86,8 @@ func (h *harness) runCase(c string) error {
 					logf("%s rep %d %s %s: FAILED: %s", c, rep, ct.label, mode, r.Err)
 					continue
 				}
-				logf("%-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs  src read %-10s tgt written %-10s rss %-9s tgt reqs %d (mounts %d)",
-					c, rep, ct.label, mode, r.WallSec, r.CPUSec, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10), r.TargetReqs.Total, r.TargetReqs.Mounts)
+				logf("%-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs reg %5.2fs others %6.2fs  src read %-10s tgt written %-10s rss %-9s tgt reqs %d (mounts %d)",
+					c, rep, ct.label, mode, r.WallSec, r.CPUSec, r.RegCPUSec, r.OtherCPU, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10), r.TargetReqs.Total, r.TargetReqs.Mounts)
 			}
 		}
 	}
@@ -136,9 +140,14 @@ func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResul
 	}
 	s0, t0 := h.src.proxy.snapshot(), rc.tgt.proxy.snapshot()
 	sl, tl := h.src.logSize(), rc.tgt.logSize()
-	res.Load1 = load1()
+	res.Idle, res.Load1 = h.settle(), load1()
+	sys0 := h.sysSnapshot(rc)
 	p, runErr := run(cmds, rc.env, rc.dir, h.opt.uid, parallel)
 	drainErr := h.drain(rc)
+	sys1 := h.sysSnapshot(rc)
+	reg := (sys1.srcCPU - sys0.srcCPU) + (sys1.tgtCPU - sys0.tgtCPU)
+	res.RegCPUSec, res.TgtDiskW = reg.Seconds(), sys1.tgtWrites-sys0.tgtWrites
+	res.OtherCPU = max(0, (sys1.busy - sys0.busy - reg - p.cpu).Seconds())
 	time.Sleep(20 * time.Millisecond) // the registry logs a request just after answering it
 	res.WallSec, res.CPUSec, res.MaxRSSKiB, res.Procs = p.wall.Seconds(), p.cpu.Seconds(), p.maxRSS, p.n
 	res.Source, res.Target = h.src.proxy.snapshot().sub(s0), rc.tgt.proxy.snapshot().sub(t0)

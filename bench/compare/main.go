@@ -39,6 +39,8 @@ var allTools = []string{"promote", "crane", "skopeo", "regctl"}
 type options struct {
 	reps, fleet, parallel, jobs, uid int
 	size                             int64
+	idle                             float64
+	idleWait                         time.Duration
 	cases, tools                     []string
 	out, work                        string
 }
@@ -92,6 +94,8 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.parallel, "parallel", 4, "worker pool size for one-command-per-image fleet runs")
 	flag.IntVar(&o.jobs, "jobs", 4, "promote --jobs N for the fleet batch (when promote has batch mode)")
 	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
+	flag.Float64Var(&o.idle, "idle", 0.5, "before each timed run wait until this fraction of the machine's CPU is idle (0: do not wait)")
+	flag.DurationVar(&o.idleWait, "idle-wait", time.Minute, "wait at most this long for -idle, then run anyway (the report shows others' CPU per run)")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
 	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
 	flag.Parse()

@@ -37,8 +37,10 @@ func (h *harness) markdown(sums []summary) string {
 	}
 	fmt.Fprintf(&b, ".  \nEach timed run: a fresh target registry (docker-registry, own storage, deleted after), a private HOME/XDG_CACHE_HOME"+
 		" (uid %d), every tool through a counting TCP proxy in front of each registry. Wall time: median and min of %d runs; bytes and requests: the median run;"+
-		" peak RSS: the largest maxrss of any process of any run. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
-		h.opt.uid, h.opt.reps)
+		" peak RSS: the largest maxrss of any process of any run. CPU: user+system of the tool's processes; registries' CPU: both docker-registry processes;"+
+		" others' CPU: the machine's busy time that neither spent (other work on the machine, and the harness's proxies) — a shared machine makes wall times noisy;"+
+		" each run waited up to %s for %.0f%% of the CPU to be idle. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
+		h.opt.uid, h.opt.reps, h.opt.idleWait, 100*h.opt.idle)
 	if slices.Contains(h.opt.cases, "fleet") {
 		mode := "one command per image, like the peers"
 		if h.tools.batch {
@@ -68,21 +70,22 @@ func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
 		title = fmt.Sprintf(title, len(h.imgs.fleet))
 	}
 	fmt.Fprintf(b, "\n## %s\n\n", title)
-	fmt.Fprintf(b, "| tool | mode | wall median | min | CPU | read from source | written to target | peak RSS | target requests | promote/this | promote+gates/this |\n")
-	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
+	fmt.Fprintf(b, "| tool | mode | wall median | min | CPU | registries' CPU | others' CPU | read from source | written to target | target disk writes | peak RSS | target requests | promote/this | promote+gates/this |\n")
+	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
 	rows := caseRows(sums, c)
 	ref, gated := bestOf(rows, "promote"), bestOf(rows, "promote+gates")
 	var bestPeer *summary
 	for i, s := range rows {
 		if !s.ok() {
-			fmt.Fprintf(b, "| %s | %s | failed (%d/%d) | | | | | %s | | | |\n", s.Contender, s.Mode, s.Failed, s.Runs, human(s.MaxRSSKiB<<10))
+			fmt.Fprintf(b, "| %s | %s | failed (%d/%d) | | | | | | | | %s | | | |\n", s.Contender, s.Mode, s.Failed, s.Runs, human(s.MaxRSSKiB<<10))
 			continue
 		}
 		if !strings.HasPrefix(s.Contender, "promote") && (bestPeer == nil || s.MedianSec < bestPeer.MedianSec) {
 			bestPeer = &rows[i]
 		}
-		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s |\n", s.Contender, s.Mode, s.MedianSec, s.MinSec, s.CPUSec,
-			human(s.Source.Down), human(s.Target.Up), human(s.MaxRSSKiB<<10), reqSummary(s.TargetReqs), ratio(ref, s), ratio(gated, s))
+		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n",
+			s.Contender, s.Mode, s.MedianSec, s.MinSec, s.CPUSec, s.RegCPUSec, s.OtherCPU,
+			human(s.Source.Down), human(s.Target.Up), human(s.TgtDiskW), human(s.MaxRSSKiB<<10), reqSummary(s.TargetReqs), ratio(ref, s), ratio(gated, s))
 	}
 	lo, hi, seen := 0.0, 0.0, false
 	for _, s := range rows {

@@ -23,6 +23,9 @@ type summary struct {
 	MedianSec  float64  `json:"median_seconds"`
 	MinSec     float64  `json:"min_seconds"`
 	CPUSec     float64  `json:"median_cpu_seconds"`
+	RegCPUSec  float64  `json:"median_registries_cpu_seconds"`
+	OtherCPU   float64  `json:"median_others_cpu_seconds"`
+	TgtDiskW   int64    `json:"target_disk_write_bytes"` // of the median run
 	LoadMin    float64  `json:"load1_min"`
 	LoadMax    float64  `json:"load1_max"`
 	Source     traffic  `json:"source_bytes"` // of the median run
@@ -71,18 +74,27 @@ func summarise(runs []runResult) []summary {
 			s.MinSec = good[0].WallSec
 			s.Source, s.Target, s.Procs = mid.Source, mid.Target, mid.Procs
 			s.TargetReqs, s.SourceReqs, s.Command = mid.TargetReqs, mid.SourceReqs, mid.Command
-			cpus := make([]float64, n)
+			s.TgtDiskW = mid.TgtDiskW
 			s.LoadMin = good[0].Load1
-			for i, r := range good {
-				cpus[i] = r.CPUSec
+			for _, r := range good {
 				s.LoadMin, s.LoadMax = min(s.LoadMin, r.Load1), max(s.LoadMax, r.Load1)
 			}
-			slices.Sort(cpus)
-			s.CPUSec = (cpus[(n-1)/2] + cpus[n/2]) / 2
+			s.CPUSec = medianOf(good, func(r runResult) float64 { return r.CPUSec })
+			s.RegCPUSec = medianOf(good, func(r runResult) float64 { return r.RegCPUSec })
+			s.OtherCPU = medianOf(good, func(r runResult) float64 { return r.OtherCPU })
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+func medianOf(runs []runResult, f func(runResult) float64) float64 {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return (v[(len(v)-1)/2] + v[len(v)/2]) / 2
 }
 
 // machine describes where the figures were taken.
@@ -162,7 +174,7 @@ func (h *harness) writeResults() error {
 		"options": map[string]any{
 			"reps": h.opt.reps, "size_bytes": h.opt.size, "cases": h.opt.cases, "tools": h.opt.tools,
 			"fleet": h.opt.fleet, "parallel": h.opt.parallel, "jobs": h.opt.jobs, "uid": h.opt.uid,
-			"promote_batch": h.tools.batch,
+			"promote_batch": h.tools.batch, "idle": h.opt.idle, "idle_wait": h.opt.idleWait.String(),
 		},
 		"images": map[string]any{
 			"big_layer_bytes": h.imgs.bigBytes, "big_digests": h.imgs.big,
