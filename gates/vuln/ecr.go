@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,8 +141,12 @@ func ParseECR(data []byte) (*Report, error) {
 		r.Findings = append(r.Findings, fds...)
 	}
 	total := 0
-	for _, n := range sf.FindingSeverityCounts {
-		total += n
+	for _, sev := range slices.Sorted(maps.Keys(sf.FindingSeverityCounts)) {
+		n := sf.FindingSeverityCounts[sev]
+		if n < 0 {
+			return nil, fmt.Errorf("ecr scan findings: findingSeverityCounts.%s is %d; a count is never negative", sev, n)
+		}
+		total = min(total, math.MaxInt-n) + n // saturates: a wrapped sum would hide findings
 	}
 	if listed := len(sf.Findings) + len(sf.EnhancedFindings); total > listed {
 		return nil, fmt.Errorf("ecr scan findings: findingSeverityCounts sums to %d but %d findings are listed; the findings are incomplete", total, listed)
