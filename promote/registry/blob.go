@@ -51,7 +51,7 @@ func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1
 		return c.pusher.Upload(ctx, dst, known)
 	})
 	if err != nil {
-		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), err))
+		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))
 	}
 	return nil
 }
@@ -77,6 +77,9 @@ func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.De
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("blob %s in %s is larger than the %d bytes allowed", desc.Digest, repo, max)
+	}
+	if int64(len(b)) != desc.Size {
+		return nil, refuse("blob %s in %s is %d bytes, not the %d its descriptor declares: refused", desc.Digest, repo, len(b), desc.Size)
 	}
 	return b, nil
 }

@@ -46,6 +46,9 @@ type Client struct {
 	insecure    map[string]bool
 	jobs        int
 	restartWait time.Duration
+	keychain    authn.Keychain
+	transport   http.RoundTripper // the chain every request takes
+	pulls       pullers
 	opts        []remote.Option
 	puller      *remote.Puller
 	pusher      *remote.Pusher
@@ -78,7 +81,8 @@ func New(o Options) (*Client, error) {
 		c.insecure[strings.ToLower(h)] = true
 	}
 	c.restartWait = o.Retry.withDefaults().RestartWait
-	tr = newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry)
+	tr = Guard(newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry))
+	c.keychain, c.transport = kc, tr
 	c.opts = []remote.Option{
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(tr),

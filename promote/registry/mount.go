@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,16 +20,8 @@ func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, 
 		return fmt.Errorf("mounting blob %s: %s is not on %s's registry", desc.Digest, from, dst)
 	}
 	err := c.restart(ctx, func() error {
-		l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
-		if err != nil {
-			return err
-		}
-		ml, ok := l.(*remote.MountableLayer)
-		if !ok {
-			return fmt.Errorf("unexpected layer type %T", l)
-		}
-		via := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: from.Digest(desc.Digest.String())}
-		return c.pusher.Upload(ctx, dst, via)
+		blob := streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
+		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
 	})
 	if err != nil {
 		return fmt.Errorf("copying blob %s to %s (mounting from %s): %w", desc.Digest, dst, from, explain(dst.RegistryStr(), err))

@@ -25,6 +25,9 @@ func (c *Client) Referrers(ctx context.Context, repo name.Repository, d v1.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("reading referrers of %s in %s: %w", d, repo, err)
 	}
+	if len(im.Manifests) > maxReferrers {
+		return nil, tooManyReferrers(referrersWhat(repo, d), len(im.Manifests), false)
+	}
 	return im.Manifests, nil
 }
 

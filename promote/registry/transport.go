@@ -62,8 +62,9 @@ func (r Retry) withDefaults() Retry {
 	return r
 }
 
-// PolicyError is a request promote refused to send (plain HTTP to a host
-// not named insecure). It is never retried.
+// PolicyError is a request or answer promote refused: plain HTTP to a host
+// not named insecure, a hostile registry's redirect, oversized manifest,
+// endless referrers or lying size. It is never retried.
 type PolicyError struct{ Msg string }
 
 func (e *PolicyError) Error() string { return e.Msg }
