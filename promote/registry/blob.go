@@ -35,20 +35,13 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 
 // CopyBlob streams the blob desc names from src to dst: a cross-repository
 // mount when both are on one registry, otherwise a streamed upload that
-// never holds the blob in memory. A blob dst already has is skipped.
-// A failed upload starts a new session that reads the source again.
+// never holds the blob in memory and whose digest the target checks (see
+// stream.go). A blob dst already has is skipped. A failed upload starts a
+// new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
 	err := c.restart(ctx, func() error {
-		l, err := c.puller.Layer(ctx, src.Digest(desc.Digest.String()))
-		if err != nil {
-			return err
-		}
-		ml, ok := l.(*remote.MountableLayer)
-		if !ok {
-			return fmt.Errorf("unexpected layer type %T", l)
-		}
-		known := &remote.MountableLayer{Layer: describedLayer{Layer: ml.Layer, desc: desc}, Reference: ml.Reference}
-		return c.pusher.Upload(ctx, dst, known)
+		blob := streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
+		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: src.Digest(desc.Digest.String())})
 	})
 	if err != nil {
 		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))

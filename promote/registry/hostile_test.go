@@ -255,7 +255,7 @@ func TestBlobRedirectToStorageCarriesNoCredentials(t *testing.T) {
 	err = c.CopyBlob(ctx, repo, dstRepo, mf.Layers[1])
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), mf.Layers[1].Digest.String())
-	assert.Contains(t, err.Error(), "checksum")
+	assert.Contains(t, err.Error(), "DIGEST_INVALID", "the target refuses to commit what does not hash to the digest")
 	ok, err := c.BlobExists(ctx, dstRepo, mf.Layers[1].Digest)
 	require.NoError(t, err)
 	assert.False(t, ok, "nothing committed for the bad content")
@@ -574,8 +574,9 @@ func TestBlobsThatLieAreRefused(t *testing.T) {
 	lie(func(real []byte, w http.ResponseWriter) { _, _ = w.Write(bytes.Repeat([]byte{'x'}, len(real))) })
 	err = c.CopyBlob(ctx, repo, dstRepo, layer)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), fmt.Sprintf("blob %s: error verifying sha256 checksum", layer.Digest))
-	assert.True(t, isRefusal(err))
+	assert.Contains(t, err.Error(), fmt.Sprintf("copying blob %s", layer.Digest))
+	assert.Contains(t, err.Error(), "DIGEST_INVALID", "the target refuses to commit what does not hash to the digest")
+	assert.False(t, restartable(err), "a content lie is not worth a new upload session")
 	absent()
 
 	// A Content-Length shorter than the blob: the bytes read stop short.

@@ -69,8 +69,8 @@ func (c *Client) pullTransport(ctx context.Context, repo name.Repository) (http.
 	return rt, nil
 }
 
-// openBlob GETs the blob desc names from repo as a stream whose length
-// must be desc.Size.
+// openBlob GETs the blob desc names from repo as a stream that fails as
+// soon as it runs past desc.Size or ends short of it (sizedBlob).
 func (c *Client) openBlob(ctx context.Context, repo name.Repository, desc v1.Descriptor) (io.ReadCloser, error) {
 	rt, err := c.pullTransport(ctx, repo)
 	if err != nil {
@@ -89,33 +89,5 @@ func (c *Client) openBlob(ctx context.Context, repo name.Repository, desc v1.Des
 		_ = resp.Body.Close()
 		return nil, err
 	}
-	if resp.ContentLength >= 0 && resp.ContentLength != desc.Size {
-		_ = resp.Body.Close()
-		return nil, refuse("blob %s in %s: the registry sends %d bytes, its descriptor says %d: refused", desc.Digest, repo, resp.ContentLength, desc.Size)
-	}
-	return &exactReader{rc: resp.Body, left: desc.Size, what: fmt.Sprintf("blob %s in %s", desc.Digest, repo)}, nil
+	return &sizedBlob{rc: resp.Body, desc: desc}, nil
 }
-
-// exactReader fails a stream that is longer or shorter than declared.
-type exactReader struct {
-	rc   io.ReadCloser
-	left int64
-	what string
-}
-
-func (r *exactReader) Read(p []byte) (int, error) {
-	if int64(len(p)) > r.left+1 {
-		p = p[:r.left+1]
-	}
-	n, err := r.rc.Read(p)
-	r.left -= int64(n)
-	switch {
-	case r.left < 0:
-		return n, refuse("%s is longer than its descriptor's size: refused", r.what)
-	case err == io.EOF && r.left > 0:
-		return n, fmt.Errorf("%s ended %d bytes short of its size: %w", r.what, r.left, io.ErrUnexpectedEOF)
-	}
-	return n, err
-}
-
-func (r *exactReader) Close() error { return r.rc.Close() }
