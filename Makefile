@@ -7,7 +7,7 @@ COSIGN_VERSION := v2.6.5
 COSIGN3_VERSION := v3.1.3
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: all build demo test unit integration tools vet fmt bench clean
+.PHONY: all build demo test unit fuzz integration tools vet fmt bench bench-go bench-peers clean
 
 all: build
 
@@ -18,9 +18,11 @@ build:
 demo: build
 	./scripts/demo.sh
 
-## test: vet, unit tests with the race detector, then integration tests
-## against the real distribution registry with crane and cosign.
-test: vet unit integration
+## test: vet, unit tests with the race detector (the fault suite's 200
+## randomised promotions among them), the fuzz targets for a few seconds
+## each, then integration tests against the real distribution registry
+## with crane and cosign.
+test: vet unit fuzz integration
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -28,6 +30,12 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+## fuzz: every fuzz target for FUZZTIME each (seconds here; minutes by hand:
+## FUZZTIME=3m scripts/fuzz.sh).
+FUZZTIME ?= 5s
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 integration: tools build
 	PROMOTE_BIN=$(CURDIR)/$(BIN)/promote $(GO) test -count=1 -tags integration -timeout 20m ./integration/...
@@ -58,8 +66,16 @@ $(TOOLS)/versitygw: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
 ## --- end S3 ledger tests
 
-bench:
+## bench: the Go benchmarks, then promote beside crane, skopeo and regctl on
+## real registries (scripts/bench.sh; figures in docs/BENCHMARKS.md).
+bench: bench-go bench-peers
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+BENCH_ARGS ?=
+bench-peers:
+	./scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BIN) .promote
