@@ -29,8 +29,9 @@ type runResult struct {
 	WallSec    float64  `json:"wall_seconds"`
 	CPUSec     float64  `json:"cpu_seconds"`            // user+system of the tool's processes
 	RegCPUSec  float64  `json:"registries_cpu_seconds"` // both registries, during the run
-	OtherCPU   float64  `json:"others_cpu_seconds"`     // the machine's busy time neither the tools nor the registries spent
-	Idle       float64  `json:"idle_before"`            // idle fraction of the machine in the second before the run
+	SrcCPUSec  float64  `json:"source_registry_cpu_seconds"`
+	OtherCPU   float64  `json:"others_cpu_seconds"` // the machine's busy time neither the tools nor the registries spent
+	Idle       float64  `json:"idle_before"`        // idle fraction of the machine in the second before the run
 	TgtDiskW   int64    `json:"target_disk_write_bytes"`
 	Load1      float64  `json:"load1"` // the machine's 1-minute load average as the run started
 	MaxRSSKiB  int64    `json:"max_rss_kib"`
@@ -78,7 +79,12 @@ func (h *harness) modes(c string, ct contender) []string {
 
 func (h *harness) runCase(c string) error {
 	for rep := 1; rep <= h.opt.reps; rep++ {
-		for _, ct := range h.contenders(c) {
+		cts := h.contenders(c)
+		// each repetition starts with another contender, so none always
+		// runs first after the idle wait or right after the same neighbour
+		k := (rep - 1) % len(cts)
+		cts = append(cts[k:], cts[:k]...)
+		for _, ct := range cts {
 			for _, mode := range h.modes(c, ct) {
 				r := h.runOnce(c, ct, mode, rep)
 				h.runs = append(h.runs, r)
@@ -147,6 +153,8 @@ func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResul
 	sys1 := h.sysSnapshot(rc)
 	reg := (sys1.srcCPU - sys0.srcCPU) + (sys1.tgtCPU - sys0.tgtCPU)
 	res.RegCPUSec, res.TgtDiskW = reg.Seconds(), sys1.tgtWrites-sys0.tgtWrites
+	res.SrcCPUSec = (sys1.srcCPU - sys0.srcCPU).Seconds()
+	h.saveLogs(rc, &res, sl, tl)
 	res.OtherCPU = max(0, (sys1.busy - sys0.busy - reg - p.cpu).Seconds())
 	time.Sleep(20 * time.Millisecond) // the registry logs a request just after answering it
 	res.WallSec, res.CPUSec, res.MaxRSSKiB, res.Procs = p.wall.Seconds(), p.cpu.Seconds(), p.maxRSS, p.n

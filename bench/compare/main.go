@@ -42,7 +42,7 @@ type options struct {
 	idle                             float64
 	idleWait                         time.Duration
 	cases, tools                     []string
-	out, work                        string
+	out, work, logs                  string
 }
 
 type harness struct {
@@ -96,6 +96,7 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
 	flag.Float64Var(&o.idle, "idle", 0.5, "before each timed run wait until this fraction of the machine's CPU is idle (0: do not wait)")
 	flag.DurationVar(&o.idleWait, "idle-wait", time.Minute, "wait at most this long for -idle, then run anyway (the report shows others' CPU per run)")
+	flag.StringVar(&o.logs, "logs", "", "keep each timed run's registry access logs (source and target) in this directory")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
 	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
 	flag.Parse()
@@ -171,6 +172,11 @@ func (h *harness) main() error {
 	}
 	if h.tools, err = findTools(h.root, want); err != nil {
 		return err
+	}
+	if h.opt.logs != "" {
+		if err := os.MkdirAll(h.opt.logs, 0o755); err != nil {
+			return err
+		}
 	}
 	if h.work, err = os.MkdirTemp(h.opt.work, "promote-bench-"); err != nil {
 		return err

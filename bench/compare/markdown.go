@@ -41,6 +41,9 @@ func (h *harness) markdown(sums []summary) string {
 		" others' CPU: the machine's busy time that neither spent (other work on the machine, and the harness's proxies) — a shared machine makes wall times noisy;"+
 		" each run waited up to %s for %.0f%% of the CPU to be idle. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
 		h.opt.uid, h.opt.reps, h.opt.idleWait, 100*h.opt.idle)
+	if len(h.reports) > 0 {
+		fmt.Fprintf(&b, "dev/big:v1 and v0 carry a cosign signature (legacy `.sig` tag, for the signed gate): promote copies it with the image, as a promotion does; the peers copy the image only.  \n")
+	}
 	if slices.Contains(h.opt.cases, "fleet") {
 		mode := "one command per image, like the peers"
 		if h.tools.batch {
@@ -83,8 +86,12 @@ func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
 		if !strings.HasPrefix(s.Contender, "promote") && (bestPeer == nil || s.MedianSec < bestPeer.MedianSec) {
 			bestPeer = &rows[i]
 		}
+		mode := s.Mode
+		if mode == "" {
+			mode = "one copy"
+		}
 		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n",
-			s.Contender, s.Mode, s.MedianSec, s.MinSec, s.CPUSec, s.RegCPUSec, s.OtherCPU,
+			s.Contender, mode, s.MedianSec, s.MinSec, s.CPUSec, s.RegCPUSec, s.OtherCPU,
 			human(s.Source.Down), human(s.Target.Up), human(s.TgtDiskW), human(s.MaxRSSKiB<<10), reqSummary(s.TargetReqs), ratio(ref, s), ratio(gated, s))
 	}
 	lo, hi, seen := 0.0, 0.0, false
@@ -164,8 +171,9 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 	vsCrane := func(c string, limit float64) {
 		p, cr := get(c, "promote"), get(c, "crane")
 		if p != nil && cr != nil {
-			r := p.MedianSec / cr.MedianSec
-			checks = append(checks, check{fmt.Sprintf("%s: at most %.1fx crane", c, limit), fmt.Sprintf("%.2fx — %s", r, verdict(r <= limit))})
+			r, rmin := p.MedianSec/cr.MedianSec, p.MinSec/cr.MinSec
+			checks = append(checks, check{fmt.Sprintf("%s: at most %.1fx crane", c, limit),
+				fmt.Sprintf("%.2fx on medians, %.2fx on minima — %s", r, rmin, verdict(r <= limit && rmin <= limit))})
 		}
 	}
 	vsCrane("cold", 0.8)
@@ -185,8 +193,9 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 			}
 		}
 		if best != nil {
-			r := p.MedianSec / best.MedianSec
-			checks = append(checks, check{"fleet: at most 0.5x the best peer", fmt.Sprintf("%.2fx (%s %s) — %s", r, best.Contender, best.Mode, verdict(r <= 0.5))})
+			r, rmin := p.MedianSec/best.MedianSec, p.MinSec/best.MinSec
+			checks = append(checks, check{"fleet: at most 0.5x the best peer",
+				fmt.Sprintf("%.2fx on medians, %.2fx on minima (%s %s) — %s", r, rmin, best.Contender, best.Mode, verdict(r <= 0.5 && rmin <= 0.5))})
 		}
 	}
 	var rss int64
@@ -199,13 +208,14 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 		checks = append(checks, check{"peak memory under 100 MiB", fmt.Sprintf("%s — %s", human(rss<<10), verdict(rss < 100<<10))})
 	}
 	if p, g := get("cold", "promote"), get("cold", "promote+gates"); p != nil && g != nil {
-		r := g.MedianSec/p.MedianSec - 1
-		checks = append(checks, check{"gates add under 10% to a cold copy", fmt.Sprintf("%+.1f%% — %s", 100*r, verdict(r < 0.10))})
+		r, rmin := g.MedianSec/p.MedianSec-1, g.MinSec/p.MinSec-1
+		checks = append(checks, check{"gates add under 10% to a cold copy",
+			fmt.Sprintf("%+.1f%% on medians, %+.1f%% on minima — %s", 100*r, 100*rmin, verdict(r < 0.10 && rmin < 0.10))})
 	}
 	if len(checks) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n## Issue 6 targets\n\n| target | this run |\n|---|---|\n")
+	fmt.Fprintf(b, "\n## Issue 6 targets\n\nMet only if met on both the medians and the minima (the minima are the runs least disturbed by other work).\n\n| target | this run |\n|---|---|\n")
 	for _, c := range checks {
 		fmt.Fprintf(b, "| %s | %s |\n", c.what, c.got)
 	}

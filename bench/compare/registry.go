@@ -187,6 +187,25 @@ func (r *registry) requestsSince(offset int64) (requests, error) {
 	return rq, sc.Err()
 }
 
+// saveLogs keeps, with -logs DIR, the access-log lines of a timed run of
+// both registries, to see where a tool's requests went.
+func (h *harness) saveLogs(rc *runCtx, res *runResult, srcOffset, tgtOffset int64) {
+	if h.opt.logs == "" {
+		return
+	}
+	base := fmt.Sprintf("%s-%s-%s-rep%d", res.Case, res.Contender, strings.ReplaceAll(res.Mode, " ", ""), res.Rep)
+	for _, l := range []struct {
+		r    *registry
+		from int64
+		name string
+	}{{h.src, srcOffset, "source"}, {rc.tgt, tgtOffset, "target"}} {
+		b, err := os.ReadFile(l.r.log)
+		if err == nil && int64(len(b)) >= l.from {
+			_ = os.WriteFile(filepath.Join(h.opt.logs, base+"."+l.name+".log"), b[l.from:], 0o644)
+		}
+	}
+}
+
 // verify checks, on the registry directly (not through the proxy), that
 // every timed copy landed with the source's digest.
 func (h *harness) verify(rc *runCtx, copies []copySpec) error {
