@@ -208,7 +208,7 @@ func toolEnv(home string) []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "HOME", "DOCKER_CONFIG", "COSIGN_PASSWORD", "PROMOTE_CONFIG", "PROMOTE_OUTPUT", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
-			"PROMOTE_INSECURE_REGISTRY", "PROMOTE_VERBOSE", "SSL_CERT_FILE", "SSL_CERT_DIR":
+			"PROMOTE_INSECURE_REGISTRY", "PROMOTE_VERBOSE", "PROMOTE_CACHE_DIR", "PROMOTE_CPUPROFILE", "SSL_CERT_FILE", "SSL_CERT_DIR":
 			continue
 		}
 		env = append(env, kv)
