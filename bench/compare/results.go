@@ -156,7 +156,7 @@ func procField(path, key string) string {
 // commandLine is how this run was started, for the report.
 func commandLine() string {
 	cmd := "go run ./bench/compare " + strings.Join(os.Args[1:], " ")
-	if s := os.Getenv("BENCH_COMMAND"); s != "" {
+	if s := strings.TrimSpace(os.Getenv("BENCH_COMMAND")); s != "" {
 		cmd = s + "   # runs: " + cmd
 	}
 	return strings.TrimSpace(cmd)
