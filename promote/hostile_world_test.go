@@ -1,0 +1,262 @@
+package promote
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcr "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// hostileRegistry is an in-process registry behind a hook that may answer
+// in its place: it lies about digests and sizes, sends too much, or
+// redirects. It records every request with its Authorization header.
+type hostileRegistry struct {
+	Host  string
+	inner http.Handler
+	mu    sync.Mutex
+	hook  func(w http.ResponseWriter, r *http.Request) bool // true: answered
+	seen  []string                                          // "METHOD path Authorization"
+}
+
+func newHostileRegistry(t *testing.T) *hostileRegistry {
+	s := &hostileRegistry{inner: ggcr.New(ggcr.Logger(log.New(io.Discard, "", 0)), ggcr.WithReferrersSupport(true))}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.seen = append(s.seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		hook := s.hook
+		s.mu.Unlock()
+		if hook != nil && hook(w, r) {
+			return
+		}
+		s.inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s.Host = strings.TrimPrefix(srv.URL, "http://")
+	return s
+}
+
+func (s *hostileRegistry) set(hook func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook, s.seen = hook, nil
+}
+
+func (s *hostileRegistry) requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.seen...)
+}
+
+// honest serves r from the registry itself, as recorded bytes.
+func (s *hostileRegistry) honest(r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	s.inner.ServeHTTP(rec, r)
+	return rec
+}
+
+// hostileWorld promotes from a dev repository on a hostile registry into
+// an immutable test repository on an honest one.
+type hostileWorld struct {
+	t        *testing.T
+	src      *hostileRegistry
+	dst      *regtest.Registry
+	cfg      *config.Config
+	ledger   string
+	read     atomic.Int64 // response bytes promote read from any registry
+	keychain authn.Keychain
+
+	img    v1.Image
+	mf     *v1.Manifest
+	raw    []byte
+	digest v1.Hash // of web:1.0 in dev
+	sbom   v1.Hash // an OCI 1.1 referrer of it
+}
+
+func newHostileWorld(t *testing.T) *hostileWorld {
+	w := &hostileWorld{t: t, src: newHostileRegistry(t), dst: regtest.New(t), ledger: filepath.Join(t.TempDir(), "ledger.db")}
+	cfg, err := config.Parse("environments.yaml", []byte(fmt.Sprintf(`version: 1
+ledger: %s
+environments:
+  - name: dev
+    repository: %s/dev/{app}
+    tags: mutable
+  - name: test
+    from: dev
+    repository: %s/test/{app}
+    tags: immutable
+    gates:
+      - labels: {}
+      - nonroot: {}
+`, w.ledger, w.src.Host, w.dst.Host)))
+	require.NoError(t, err)
+	w.cfg = cfg
+	w.img = regtest.Image(t, 3, regtest.Labels("1.0"), "1000")
+	w.digest = regtest.Push(t, w.src.Host+"/dev/web:1.0", w.img)
+	w.mf, err = w.img.Manifest()
+	require.NoError(t, err)
+	w.raw, err = w.img.RawManifest()
+	require.NoError(t, err)
+	w.sbom = regtest.Referrer(t, w.src.Host+"/dev/web", v1.Descriptor{MediaType: types.DockerManifestSchema2, Digest: w.digest, Size: int64(len(w.raw))}, "application/spdx+json")
+	return w
+}
+
+// engine builds the engine as the CLI does (registry.New puts
+// registry.Guard on the transport), over a base transport that counts what
+// it reads.
+func (w *hostileWorld) engine() *Engine {
+	w.t.Helper()
+	led, err := ledger.Open(context.Background(), w.ledger)
+	require.NoError(w.t, err)
+	w.t.Cleanup(func() { led.Close() })
+	base := &readCounter{next: http.DefaultTransport.(*http.Transport).Clone(), n: &w.read}
+	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}, Keychain: w.keychain, Transport: base,
+		Retry: registry.Retry{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}})
+	require.NoError(w.t, err)
+	e, err := New(w.cfg, reg, led, WithActor(ledger.Actor{Identity: "test"}, nil))
+	require.NoError(w.t, err)
+	return e
+}
+
+func (w *hostileWorld) promote() (*Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return w.engine().Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "1.0"}})
+}
+
+// blobInTarget reports whether the target repository holds blob d.
+func (w *hostileWorld) blobInTarget(d v1.Hash) bool {
+	w.t.Helper()
+	ref, err := name.NewDigest(w.dst.Host+"/test/web@"+d.String(), name.Insecure)
+	require.NoError(w.t, err)
+	l, err := remote.Layer(ref)
+	require.NoError(w.t, err)
+	_, err = l.Size()
+	return err == nil
+}
+
+func (w *hostileWorld) tagsInTarget() []string {
+	repo, err := name.NewRepository(w.dst.Host+"/test/web", name.Insecure)
+	require.NoError(w.t, err)
+	tags, _ := remote.List(repo)
+	return tags
+}
+
+func (w *hostileWorld) records() []ledger.Record {
+	led, err := ledger.Open(context.Background(), w.ledger)
+	require.NoError(w.t, err)
+	defer led.Close()
+	recs, err := led.Records(context.Background(), ledger.Query{})
+	require.NoError(w.t, err)
+	return recs
+}
+
+// repushLying replaces dev/web:1.0 with its manifest changed by edit: the
+// registry now holds (and hashes correctly) a manifest that lies.
+func (w *hostileWorld) repushLying(edit func(m map[string]any)) {
+	var m map[string]any
+	require.NoError(w.t, json.Unmarshal(w.raw, &m))
+	edit(m)
+	b, err := json.Marshal(m)
+	require.NoError(w.t, err)
+	ref, err := name.ParseReference(w.src.Host + "/dev/web:1.0")
+	require.NoError(w.t, err)
+	require.NoError(w.t, remote.Put(ref, lyingManifest{b, types.DockerManifestSchema2}))
+}
+
+func (w *hostileWorld) layerSize(delta int64) func(m map[string]any) {
+	return func(m map[string]any) {
+		l := m["layers"].([]any)[0].(map[string]any)
+		l["size"] = l["size"].(float64) + float64(delta)
+	}
+}
+
+type lyingManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m lyingManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m lyingManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+type readCounter struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c *readCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil {
+		resp.Body = &countedBody{ReadCloser: resp.Body, n: c.n}
+	}
+	return resp, err
+}
+
+type countedBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// answerOn answers requests of method for path with f, and leaves the rest
+// to the registry.
+func answerOn(method, path string, f func(w http.ResponseWriter, r *http.Request)) func(http.ResponseWriter, *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != method || r.URL.Path != path {
+			return false
+		}
+		f(w, r)
+		return true
+	}
+}
+
+func resend(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+func fakeReferrers(n int, pad int) []byte {
+	descs := make([]string, n)
+	for i := range descs {
+		descs[i] = fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064x","size":512,"artifactType":"application/spdx+json","annotations":{"p":"%s"}}`, i, strings.Repeat("p", pad))
+	}
+	return []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(descs, ",") + `]}`)
+}
+
+// A hostile source registry: each lie is refused with an error that names
+// it, the exit class is a registry error (not a gate rejection or a
+// conflict), nothing reaches the target (no manifest, no tag, no blob for
+// the bad content; nothing at all when the lie is found before the copy)
+// and the ledger gets no record. Run again against the registry once it is
+// honest, the same promotion completes.
