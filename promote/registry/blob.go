@@ -40,7 +40,8 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 // new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
 	err := c.restart(ctx, func() error {
-		blob := streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
+		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) },
+			lazy: src.RegistryStr() != dst.RegistryStr()}
 		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: src.Digest(desc.Digest.String())})
 	})
 	if err != nil {

@@ -81,7 +81,7 @@ func New(o Options) (*Client, error) {
 		c.insecure[strings.ToLower(h)] = true
 	}
 	c.restartWait = o.Retry.withDefaults().RestartWait
-	tr = Guard(newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry))
+	tr = newPingCache(Guard(newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry)))
 	c.keychain, c.transport = kc, tr
 	c.opts = []remote.Option{
 		remote.WithAuthFromKeychain(kc),

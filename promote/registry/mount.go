@@ -20,7 +20,7 @@ func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, 
 		return fmt.Errorf("mounting blob %s: %s is not on %s's registry", desc.Digest, from, dst)
 	}
 	err := c.restart(ctx, func() error {
-		blob := streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
+		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
 		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
 	})
 	if err != nil {

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -26,19 +28,34 @@ import (
 
 // streamLayer is a blob of known digest, size and media type whose bytes
 // come from open, unverified (see above).
+//
+// With lazy set, the digest is withheld until the bytes are opened: go-
+// containerregistry then skips its existence HEAD before the upload (the
+// engine's survey of the target has just asked) and the mount attempt (none
+// is possible from another registry).
 type streamLayer struct {
-	desc v1.Descriptor
-	open func() (io.ReadCloser, error)
+	desc   v1.Descriptor
+	open   func() (io.ReadCloser, error)
+	lazy   bool
+	opened atomic.Bool
 }
 
-func (l streamLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
-func (l streamLayer) Size() (int64, error)                { return l.desc.Size, nil }
-func (l streamLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
-func (l streamLayer) Compressed() (io.ReadCloser, error)  { return l.open() }
-func (l streamLayer) DiffID() (v1.Hash, error) {
+func (l *streamLayer) Digest() (v1.Hash, error) {
+	if l.lazy && !l.opened.Load() {
+		return v1.Hash{}, stream.ErrNotComputed
+	}
+	return l.desc.Digest, nil
+}
+func (l *streamLayer) Size() (int64, error)                { return l.desc.Size, nil }
+func (l *streamLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
+func (l *streamLayer) Compressed() (io.ReadCloser, error) {
+	l.opened.Store(true)
+	return l.open()
+}
+func (l *streamLayer) DiffID() (v1.Hash, error) {
 	return v1.Hash{}, fmt.Errorf("blob %s: diff ID not known to a streamed copy", l.desc.Digest)
 }
-func (l streamLayer) Uncompressed() (io.ReadCloser, error) {
+func (l *streamLayer) Uncompressed() (io.ReadCloser, error) {
 	return nil, fmt.Errorf("blob %s: a streamed copy is never decompressed", l.desc.Digest)
 }
 

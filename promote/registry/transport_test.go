@@ -250,3 +250,21 @@ func TestTLSSpokenToAPlainHTTPServerIsNotRetried(t *testing.T) {
 	retry, _ = check(ctx, nil, &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
 	assert.True(t, retry, "a network error is retried")
 }
+
+func TestOnePingPerRegistryNotPerRepository(t *testing.T) {
+	f := newFaulty(t)
+	for _, app := range []string{"a", "b", "c"} {
+		pushRandom(t, f.Host+"/"+app+"/app:1")
+	}
+	f.set(nil)
+	c := fastClient(t)
+	for _, app := range []string{"a", "b", "c"} {
+		repo, err := c.Repository(f.Host + "/" + app + "/app")
+		require.NoError(t, err)
+		m, err := c.Get(context.Background(), repo.Tag("1"))
+		require.NoError(t, err)
+		require.NoError(t, c.CopyBlob(context.Background(), repo, repo, layersOf(t, m)[0]))
+	}
+	assert.Equal(t, 1, f.count("GET", "/v2/")-f.count("GET", "/v2/a")-f.count("GET", "/v2/b")-f.count("GET", "/v2/c"),
+		"three repositories, read and written, one ping")
+}
