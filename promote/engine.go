@@ -31,6 +31,9 @@ type Engine struct {
 	ecr     *ECR // nil when no environment is in ECR
 	signers signers
 	blobs   *blobcache.Cache // where blobs were last seen; nil: no memory
+	// searchMin is the fewest missing bytes worth a ledger search for
+	// mount sources (mountsource.go).
+	searchMin int64
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.
@@ -75,7 +78,7 @@ func New(cfg *config.Config, reg *registry.Client, led ledger.Ledger, opts ...Op
 		return nil, fmt.Errorf("promote: config, registry client and ledger are all required")
 	}
 	e := &Engine{
-		cfg: cfg, reg: reg, led: led,
+		cfg: cfg, reg: reg, led: led, searchMin: ledgerSearchMinBytes,
 		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:     time.Now,
 		retries: 3,

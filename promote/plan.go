@@ -108,7 +108,7 @@ type targetState struct {
 // survey asks the target what it holds. A manifest the target has implies
 // its blobs (registries refuse a manifest whose blobs are missing), so blobs
 // are checked only for missing manifests.
-func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, tags []string) (*targetState, error) {
+func (e *Engine) survey(ctx context.Context, src, dst name.Repository, root *node, tags []string) (*targetState, error) {
 	st := &targetState{manifests: map[v1.Hash]bool{}, attach: map[string]v1.Hash{}, blobs: map[v1.Hash]bool{}, tags: map[string]v1.Hash{}}
 	var mu sync.Mutex
 	var err error
@@ -166,8 +166,21 @@ func (e *Engine) survey(ctx context.Context, dst name.Repository, root *node, ta
 		return nil, fmt.Errorf("surveying %s: %w", dst, err)
 	}
 	st.mountFrom = map[v1.Hash]string{}
-	for d := range asked {
-		if from := e.blobs.Where(dst.RegistryStr(), d); !st.blobs[d] && from != "" && from != dst.RepositoryStr() {
+	unknown := map[v1.Hash]int64{} // missing, and no remembered location
+	for _, n := range nodes {
+		for _, b := range n.blobs {
+			if !asked[b.Digest] || st.blobs[b.Digest] {
+				continue
+			}
+			if from := e.blobs.Where(dst.RegistryStr(), b.Digest); from != "" && from != dst.RepositoryStr() {
+				st.mountFrom[b.Digest] = from
+			} else {
+				unknown[b.Digest] = b.Size
+			}
+		}
+	}
+	if src.RegistryStr() != dst.RegistryStr() { // on one registry, blobs mount from the source itself
+		for d, from := range e.ledgerMountSources(ctx, dst, unknown) {
 			st.mountFrom[d] = from
 		}
 	}

@@ -106,7 +106,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if cur != nil {
 		res.Previous = cur.Digest
 	}
-	st, err := e.survey(ctx, dst, root, tags)
+	st, err := e.survey(ctx, src.repo, dst, root, tags)
 	if err != nil {
 		return nil, err
 	}
