@@ -36,8 +36,8 @@ func TestHostileSourceRegistry(t *testing.T) {
 	cases := []hostileCase{{
 		name: "manifest bytes differ from its Docker-Content-Digest",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
-				rec := w.src.honest(r)
+			w.src.Set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
+				rec := w.src.Honest(r)
 				resend(rw, rec, append(rec.Body.Bytes(), '\n'))
 			}))
 			return []string{fmt.Sprintf("manifest %s/dev/web:1.0: registry %s sent bytes that hash to sha256:", w.src.Host, w.src.Host),
@@ -46,7 +46,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 	}, {
 		name: "manifest fetched by digest has other bytes",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/manifests/"+w.sbom.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/manifests/"+w.sbom.String(), func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", string(types.DockerManifestSchema2))
 				rw.Header().Set("Docker-Content-Digest", w.digest.String())
 				_, _ = rw.Write(w.raw)
@@ -56,7 +56,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 	}, {
 		name: "config blob content does not match its digest",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/blobs/"+w.mf.Config.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/blobs/"+w.mf.Config.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 				_, _ = rw.Write(bytes.Repeat([]byte("x"), int(w.mf.Config.Size)))
 			}))
 			return []string{"blob " + w.mf.Config.Digest.String(), "error verifying sha256 checksum"}, &w.mf.Config.Digest
@@ -65,7 +65,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 		name: "layer blob content does not match its digest",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			l := w.mf.Layers[1]
-			w.src.set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 				_, _ = rw.Write(bytes.Repeat([]byte("x"), int(l.Size)))
 			}))
 			return []string{fmt.Sprintf("copying blob %s from %s/dev/web to %s/test/web", l.Digest, w.src.Host, w.dst.Host),
@@ -94,8 +94,8 @@ func TestHostileSourceRegistry(t *testing.T) {
 		name: "Content-Length shorter than the blob",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			l := w.mf.Layers[2]
-			w.src.set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
-				rec := w.src.honest(r)
+			w.src.Set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+				rec := w.src.Honest(r)
 				rw.Header().Set("Content-Length", strconv.Itoa(rec.Body.Len()-100))
 				_, _ = rw.Write(rec.Body.Bytes()[:rec.Body.Len()-100])
 			}))
@@ -106,8 +106,8 @@ func TestHostileSourceRegistry(t *testing.T) {
 		name: "Content-Length longer than the blob",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			l := w.mf.Layers[2]
-			w.src.set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
-				rec := w.src.honest(r)
+			w.src.Set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+				rec := w.src.Honest(r)
 				rw.Header().Set("Content-Length", strconv.Itoa(rec.Body.Len()+100))
 				_, _ = rw.Write(rec.Body.Bytes())
 			}))
@@ -117,7 +117,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 	}, {
 		name: "manifest over 4 MiB by its Content-Length",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", string(types.OCIManifestSchema1))
 				rw.Header().Set("Content-Length", strconv.Itoa(5<<20))
 				chunk := bytes.Repeat([]byte(" "), 64<<10)
@@ -132,7 +132,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 	}, {
 		name: "manifest over 4 MiB streamed without end",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/manifests/1.0", func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", string(types.OCIManifestSchema1))
 				chunk := bytes.Repeat([]byte(" "), 64<<10)
 				for i := 0; i < 1024; i++ { // 64 MiB if nobody stops reading
@@ -152,9 +152,9 @@ func TestHostileSourceRegistry(t *testing.T) {
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			var pages atomic.Int32
 			path := "/v2/dev/web/referrers/" + w.digest.String()
-			w.src.set(answerOn("GET", path, func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", path, func(rw http.ResponseWriter, r *http.Request) {
 				n := pages.Add(1)
-				rec := w.src.honest(r)
+				rec := w.src.Honest(r)
 				rw.Header().Set("Link", fmt.Sprintf(`<%s?page=%d>; rel="next"`, path, n+1))
 				resend(rw, rec, rec.Body.Bytes())
 			}))
@@ -162,7 +162,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 		},
 		check: func(t *testing.T, w *hostileWorld) {
 			n := 0
-			for _, q := range w.src.requests() {
+			for _, q := range w.src.Requests() {
 				if strings.HasPrefix(q, "GET /v2/dev/web/referrers/"+w.digest.String()) {
 					n++
 				}
@@ -172,7 +172,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 	}, {
 		name: "referrers list of 5000 descriptors",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
-			w.src.set(answerOn("GET", "/v2/dev/web/referrers/"+w.digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/referrers/"+w.digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", string(types.OCIImageIndex))
 				_, _ = rw.Write(fakeReferrers(5000, 0))
 			}))
@@ -182,7 +182,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 		name: "referrers index over 4 MiB",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			body := fakeReferrers(1000, 5000)
-			w.src.set(answerOn("GET", "/v2/dev/web/referrers/"+w.digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/referrers/"+w.digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 				rw.Header().Set("Content-Type", string(types.OCIImageIndex))
 				rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
 				_, _ = rw.Write(body)
@@ -193,28 +193,28 @@ func TestHostileSourceRegistry(t *testing.T) {
 		name: "manifest redirected to another host",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			mirror := newHostileRegistry(w.t)
-			w.src.set(func(rw http.ResponseWriter, r *http.Request) bool {
+			w.src.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 				if !strings.Contains(r.URL.Path, "/manifests/") {
 					return false
 				}
 				http.Redirect(rw, r, "http://"+mirror.Host+r.URL.Path, http.StatusTemporaryRedirect)
 				return true
 			})
-			w.t.Cleanup(func() { assert.Empty(w.t, mirror.requests(), "nothing was sent to the other host") })
+			w.t.Cleanup(func() { assert.Empty(w.t, mirror.Requests(), "nothing was sent to the other host") })
 			return []string{fmt.Sprintf("registry %s redirected GET /v2/dev/web/manifests/1.0 to another host, %s: refused, only blob downloads may leave the registry's host", w.src.Host, mirror.Host)}, nil
 		},
 	}, {
 		name: "referrers redirected to another host",
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			mirror := newHostileRegistry(w.t)
-			w.src.set(func(rw http.ResponseWriter, r *http.Request) bool {
+			w.src.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 				if !strings.Contains(r.URL.Path, "/referrers/") {
 					return false
 				}
 				http.Redirect(rw, r, "http://"+mirror.Host+r.URL.Path, http.StatusFound)
 				return true
 			})
-			w.t.Cleanup(func() { assert.Empty(w.t, mirror.requests(), "nothing was sent to the other host") })
+			w.t.Cleanup(func() { assert.Empty(w.t, mirror.Requests(), "nothing was sent to the other host") })
 			return []string{fmt.Sprintf("registry %s redirected GET /v2/dev/web/referrers/%s to another host, %s: refused", w.src.Host, w.digest, mirror.Host)}, nil
 		},
 	}, {
@@ -222,11 +222,11 @@ func TestHostileSourceRegistry(t *testing.T) {
 		lie: func(w *hostileWorld) ([]string, *v1.Hash) {
 			l := w.mf.Layers[0]
 			storage := newHostileRegistry(w.t)
-			storage.set(func(rw http.ResponseWriter, r *http.Request) bool {
+			storage.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 				_, _ = rw.Write(bytes.Repeat([]byte("x"), int(l.Size)))
 				return true
 			})
-			w.src.set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
+			w.src.Set(answerOn("GET", "/v2/dev/web/blobs/"+l.Digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 				http.Redirect(rw, r, "http://"+storage.Host+"/bucket/"+l.Digest.Hex, http.StatusTemporaryRedirect)
 			}))
 			return []string{"copying blob " + l.Digest.String(), "DIGEST_INVALID"}, &l.Digest
@@ -264,7 +264,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 				tc.check(t, w)
 			}
 
-			w.src.set(nil)
+			w.src.Set(nil)
 			if tc.heal != nil {
 				tc.heal(w)
 			}
@@ -286,13 +286,13 @@ func TestHostileBlobRedirectToStorageIsFollowedWithoutCredentials(t *testing.T) 
 	w := newHostileWorld(t)
 	w.keychain = srcKeychain{host: w.src.Host}
 	storage := newHostileRegistry(t)
-	storage.set(func(rw http.ResponseWriter, r *http.Request) bool {
+	storage.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 		r2 := r.Clone(r.Context())
 		r2.URL.Path, r2.URL.RawQuery = "/v2/dev/web/blobs/sha256:"+strings.TrimPrefix(r.URL.Path, "/bucket/"), ""
-		w.src.inner.ServeHTTP(rw, r2)
+		w.src.Serve(rw, r2)
 		return true
 	})
-	w.src.set(func(rw http.ResponseWriter, r *http.Request) bool {
+	w.src.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 		i := strings.Index(r.URL.Path, "/blobs/sha256:")
 		if i < 0 || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 			return false
@@ -306,12 +306,12 @@ func TestHostileBlobRedirectToStorageIsFollowedWithoutCredentials(t *testing.T) 
 	assert.Equal(t, 6, res.Copy.BlobsCopied, "config and three layers, and the SBOM's two blobs, through storage")
 
 	sent := false
-	for _, q := range w.src.requests() {
+	for _, q := range w.src.Requests() {
 		sent = sent || strings.HasSuffix(q, " Basic "+srcBasic)
 	}
 	assert.True(t, sent, "the registry was sent its credentials")
-	require.NotEmpty(t, storage.requests())
-	for _, q := range storage.requests() {
+	require.NotEmpty(t, storage.Requests())
+	for _, q := range storage.Requests() {
 		assert.True(t, strings.HasSuffix(q, " "), "no Authorization sent to storage: %q", q)
 	}
 }

@@ -5,20 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -30,52 +27,11 @@ import (
 	"github.com/promote-dev/promote/promote/registry"
 )
 
-// hostileRegistry is an in-process registry behind a hook that may answer
-// in its place: it lies about digests and sizes, sends too much, or
-// redirects. It records every request with its Authorization header.
-type hostileRegistry struct {
-	Host  string
-	inner http.Handler
-	mu    sync.Mutex
-	hook  func(w http.ResponseWriter, r *http.Request) bool // true: answered
-	seen  []string                                          // "METHOD path Authorization"
-}
+// hostileRegistry is the source registry that lies: its hook may answer
+// in the registry's place (digests, sizes, redirects).
+type hostileRegistry = regtest.Hooked
 
-func newHostileRegistry(t *testing.T) *hostileRegistry {
-	s := &hostileRegistry{inner: ggcr.New(ggcr.Logger(log.New(io.Discard, "", 0)), ggcr.WithReferrersSupport(true))}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.seen = append(s.seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
-		hook := s.hook
-		s.mu.Unlock()
-		if hook != nil && hook(w, r) {
-			return
-		}
-		s.inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	s.Host = strings.TrimPrefix(srv.URL, "http://")
-	return s
-}
-
-func (s *hostileRegistry) set(hook func(w http.ResponseWriter, r *http.Request) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hook, s.seen = hook, nil
-}
-
-func (s *hostileRegistry) requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.seen...)
-}
-
-// honest serves r from the registry itself, as recorded bytes.
-func (s *hostileRegistry) honest(r *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	s.inner.ServeHTTP(rec, r)
-	return rec
-}
+func newHostileRegistry(t *testing.T) *hostileRegistry { return regtest.NewHooked(t) }
 
 // hostileWorld promotes from a dev repository on a hostile registry into
 // an immutable test repository on an honest one.

@@ -32,12 +32,12 @@ func TestBlobsThatLieAreRefused(t *testing.T) {
 	require.NoError(t, err)
 	layer := mf.Layers[0]
 	lie := func(body func(real []byte, w http.ResponseWriter)) {
-		reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+		reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+layer.Digest.String()) || body == nil {
 				return false
 			}
 			rec := httptest.NewRecorder()
-			reg.inner.ServeHTTP(rec, r)
+			reg.Serve(rec, r)
 			body(rec.Body.Bytes(), w)
 			return true
 		})

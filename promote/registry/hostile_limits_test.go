@@ -45,7 +45,7 @@ func TestManifestsOverFourMiBAreRefused(t *testing.T) {
 	repo, err := c.Repository(reg.Host + "/a/app")
 	require.NoError(t, err)
 	atLimit, overLimit := manifestOfSize(t, maxManifestBytes), manifestOfSize(t, maxManifestBytes+1)
-	reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		switch r.URL.Path {
 		case "/v2/a/app/manifests/at-limit":
 			serveManifest(w, types.OCIManifestSchema1, sha256Of(atLimit), atLimit)
@@ -106,7 +106,7 @@ func TestManifestBytesMustMatchTheirDigest(t *testing.T) {
 	require.NoError(t, err)
 
 	answer := func(dcd string, body []byte) {
-		reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+		reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") {
 				serveManifest(w, types.DockerManifestSchema2, dcd, body)
 				return true
@@ -158,7 +158,7 @@ func TestReferrersPagesAreFollowedWithinLimits(t *testing.T) {
 
 	var served atomic.Int32
 	run := func(pages, perPage int, nextHost string) ([]v1.Descriptor, error) {
-		reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+		reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Path != path {
 				return false
 			}
@@ -198,11 +198,11 @@ func TestReferrersPagesAreFollowedWithinLimits(t *testing.T) {
 	_, err = run(2, 1, "http://"+other.Host)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), fmt.Sprintf("registry %s links its next page on another host, %s: refused", reg.Host, other.Host))
-	assert.Empty(t, other.requests())
+	assert.Empty(t, other.Requests())
 
 	// Pages of 3000 descriptors (about 400 KB each) pass the 4096 cap only
 	// below it, so the 4 MiB byte budget across pages is tested with fat ones.
-	reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != path {
 			return false
 		}

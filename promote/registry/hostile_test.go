@@ -11,14 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
@@ -27,44 +25,10 @@ import (
 	"github.com/promote-dev/promote/internal/regtest"
 )
 
-// hostileSrv is an in-process registry behind a hook that may answer in
-// its place; it records the Authorization header of every request.
-type hostileSrv struct {
-	Host  string
-	inner http.Handler
-	mu    sync.Mutex
-	hook  func(w http.ResponseWriter, r *http.Request) bool // true: answered
-	seen  []string                                          // "METHOD path Authorization"
-}
+// hostileSrv is a registry whose hook may answer in its place.
+type hostileSrv = regtest.Hooked
 
-func newHostileSrv(t *testing.T) *hostileSrv {
-	s := &hostileSrv{inner: ggcr.New(ggcr.Logger(discardLog()), ggcr.WithReferrersSupport(true))}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.seen = append(s.seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
-		hook := s.hook
-		s.mu.Unlock()
-		if hook != nil && hook(w, r) {
-			return
-		}
-		s.inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	s.Host = strings.TrimPrefix(srv.URL, "http://")
-	return s
-}
-
-func (s *hostileSrv) set(hook func(w http.ResponseWriter, r *http.Request) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hook, s.seen = hook, nil
-}
-
-func (s *hostileSrv) requests() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.seen...)
-}
+func newHostileSrv(t *testing.T) *hostileSrv { return regtest.NewHooked(t) }
 
 // countingTransport counts the response body bytes read through it.
 type countingTransport struct {
@@ -153,39 +117,39 @@ func TestRedirectsToAnotherHostAreRefused(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			method, path, _ := strings.Cut(tc.path, " ")
-			reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+			reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method == method && r.URL.Path == path {
 					redirectTo(w, r, other.Host)
 					return true
 				}
 				return false
 			})
-			other.set(nil)
+			other.Set(nil)
 			err := tc.run()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), fmt.Sprintf("registry %s redirected %s to another host, %s: refused", reg.Host, tc.path, other.Host))
 			assert.True(t, isRefusal(err), "a refusal, not retried: %v", err)
-			assert.Empty(t, other.requests(), "nothing reaches the other host")
+			assert.Empty(t, other.Requests(), "nothing reaches the other host")
 		})
 	}
 
 	// A token endpoint that sends the client to another host is refused too
 	// (the realm the registry names is reached directly, not by redirect).
-	reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/token" {
 			redirectTo(w, r, other.Host)
 			return true
 		}
 		return false
 	})
-	other.set(nil)
+	other.Set(nil)
 	_, err = (&http.Client{Transport: Guard(baseTransport())}).Get("http://" + reg.Host + "/token?service=x&scope=repository:a/app:pull")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "redirected GET /token to another host, "+other.Host)
-	assert.Empty(t, other.requests())
+	assert.Empty(t, other.Requests())
 
 	// A redirect on the registry's own host is followed.
-	reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/v2/a/app/manifests/1" {
 			http.Redirect(w, r, "/v2/a/app/manifests/"+d.String(), http.StatusTemporaryRedirect)
 			return true
@@ -209,7 +173,7 @@ func TestBlobRedirectToStorageCarriesNoCredentials(t *testing.T) {
 	mf, err := img.Manifest()
 	require.NoError(t, err)
 
-	reg.set(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if i := strings.Index(r.URL.Path, "/blobs/sha256:"); i > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			http.Redirect(w, r, "http://"+storage.Host+"/bucket/"+r.URL.Path[i+len("/blobs/"):]+"?X-Amz-Signature=abc", http.StatusTemporaryRedirect)
 			return true
@@ -217,17 +181,17 @@ func TestBlobRedirectToStorageCarriesNoCredentials(t *testing.T) {
 		return false
 	})
 	var tamper atomic.Bool
-	storage.set(func(w http.ResponseWriter, r *http.Request) bool {
+	storage.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		d := strings.TrimPrefix(r.URL.Path, "/bucket/")
 		r2 := r.Clone(r.Context())
 		r2.URL.Path, r2.URL.RawQuery = "/v2/a/app/blobs/"+d, ""
 		if tamper.Load() {
 			rec := httptest.NewRecorder()
-			reg.inner.ServeHTTP(rec, r2)
+			reg.Serve(rec, r2)
 			_, _ = w.Write(bytes.Repeat([]byte{'x'}, rec.Body.Len()))
 			return true
 		}
-		reg.inner.ServeHTTP(w, r2)
+		reg.Serve(w, r2)
 		return true
 	})
 
@@ -239,12 +203,12 @@ func TestBlobRedirectToStorageCarriesNoCredentials(t *testing.T) {
 	require.NoError(t, c.CopyBlob(ctx, repo, dstRepo, mf.Layers[0]))
 
 	sawCreds := false
-	for _, q := range reg.requests() {
+	for _, q := range reg.Requests() {
 		sawCreds = sawCreds || strings.HasSuffix(q, " Basic "+basicOf("ci", "s3cret-registry-password"))
 	}
-	assert.True(t, sawCreds, "the registry itself was sent the credentials: %v", reg.requests())
-	require.NotEmpty(t, storage.requests())
-	for _, q := range storage.requests() {
+	assert.True(t, sawCreds, "the registry itself was sent the credentials: %v", reg.Requests())
+	require.NotEmpty(t, storage.Requests())
+	for _, q := range storage.Requests() {
 		assert.True(t, strings.HasSuffix(q, " "), "storage got no Authorization: %q", q)
 	}
 
@@ -282,22 +246,22 @@ func basicOf(user, pass string) string {
 // so they are not copied either way: the test above.)
 func TestAuthorizationAcrossRedirects(t *testing.T) {
 	target := newHostileSrv(t)
-	target.set(func(w http.ResponseWriter, r *http.Request) bool { w.WriteHeader(http.StatusOK); return true })
+	target.Set(func(w http.ResponseWriter, r *http.Request) bool { w.WriteHeader(http.StatusOK); return true })
 	from := newHostileSrv(t)
 	port := target.Host[strings.LastIndexByte(target.Host, ':'):]
 	get := func(rt http.RoundTripper, to string) string {
-		from.set(func(w http.ResponseWriter, r *http.Request) bool {
+		from.Set(func(w http.ResponseWriter, r *http.Request) bool {
 			http.Redirect(w, r, "http://"+to+r.URL.Path, http.StatusTemporaryRedirect)
 			return true
 		})
-		target.set(func(w http.ResponseWriter, r *http.Request) bool { w.WriteHeader(http.StatusOK); return true })
+		target.Set(func(w http.ResponseWriter, r *http.Request) bool { w.WriteHeader(http.StatusOK); return true })
 		req, err := http.NewRequest(http.MethodGet, "http://"+from.Host+"/v2/a/app/blobs/sha256:"+strings.Repeat("a", 64), nil)
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer registry-token")
 		resp, err := (&http.Client{Transport: rt}).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
-		seen := target.requests()
+		seen := target.Requests()
 		require.Len(t, seen, 1)
 		return strings.SplitN(seen[0], " ", 3)[2]
 	}
@@ -318,7 +282,7 @@ func TestRedirectMayNotDowngradeToPlainHTTP(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "from https to http://"+plain.Host+"/v2/a/app/blobs/")
 	assert.Contains(t, err.Error(), "must not downgrade to plain HTTP")
-	assert.Empty(t, plain.requests())
+	assert.Empty(t, plain.Requests())
 }
 
 // serveManifest answers with body under Docker-Content-Digest dcd ("" for none),

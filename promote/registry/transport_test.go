@@ -6,69 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/internal/regtest"
 )
 
-// faulty is an in-process registry whose answers a test can replace.
-type faulty struct {
-	Host string
-	mu   sync.Mutex
-	hook func(w http.ResponseWriter, r *http.Request) bool // true: answered
-	seen []string
-}
+// faulty is a registry whose answers a test can replace.
+type faulty = regtest.Hooked
 
-func newFaulty(t *testing.T) *faulty {
-	f := &faulty{}
-	h := registry.New(registry.Logger(discardLog()))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.seen = append(f.seen, r.Method+" "+r.URL.Path)
-		hook := f.hook
-		f.mu.Unlock()
-		if hook != nil && hook(w, r) {
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	f.Host = strings.TrimPrefix(srv.URL, "http://")
-	return f
-}
-
-func (f *faulty) set(hook func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hook, f.seen = hook, nil
-}
-
-// count returns how many requests of method had path containing part.
-func (f *faulty) count(method, part string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, s := range f.seen {
-		if strings.HasPrefix(s, method+" ") && strings.Contains(s, part) {
-			n++
-		}
-	}
-	return n
-}
+func newFaulty(t *testing.T) *faulty { return regtest.NewHooked(t) }
 
 // reset breaks the connection with a TCP reset.
 func reset(w http.ResponseWriter) {
@@ -103,7 +61,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	f := newFaulty(t)
 	pushRandom(t, f.Host+"/a/app:1")
 	throttled := false
-	f.set(func(w http.ResponseWriter, r *http.Request) bool {
+	f.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") && !throttled {
 			throttled = true
 			w.Header().Set("Retry-After", "1")
@@ -119,13 +77,13 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	_, err = c.Get(context.Background(), repo.Tag("1"))
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited as Retry-After said, not the 1 ms backoff")
-	assert.Equal(t, 2, f.count("GET", "/manifests/"))
+	assert.Equal(t, 2, f.Count("GET", "/manifests/"))
 }
 
 func TestRetryAfterBeyondTheBudgetGivesUpAtOnce(t *testing.T) {
 	f := newFaulty(t)
 	pushRandom(t, f.Host+"/a/app:1")
-	f.set(func(w http.ResponseWriter, r *http.Request) bool {
+	f.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			w.Header().Set("Retry-After", "3600")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -138,12 +96,12 @@ func TestRetryAfterBeyondTheBudgetGivesUpAtOnce(t *testing.T) {
 	_, err := c.Get(context.Background(), repo.Tag("1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "request rate limit was exceeded")
-	assert.Equal(t, 1, f.count("GET", "/manifests/"))
+	assert.Equal(t, 1, f.Count("GET", "/manifests/"))
 }
 
 func TestTheRegistrysErrorBodySurvivesTheRetries(t *testing.T) {
 	f := newFaulty(t)
-	f.set(func(w http.ResponseWriter, r *http.Request) bool {
+	f.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			http.Error(w, `{"errors":[{"code":"UNAVAILABLE","message":"storage backend on fire"}]}`, http.StatusServiceUnavailable)
 			return true
@@ -155,7 +113,7 @@ func TestTheRegistrysErrorBodySurvivesTheRetries(t *testing.T) {
 	_, err := c.Get(context.Background(), repo.Tag("1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "storage backend on fire")
-	assert.Equal(t, 8, f.count("GET", "/manifests/"), "eight attempts, one retry layer")
+	assert.Equal(t, 8, f.Count("GET", "/manifests/"), "eight attempts, one retry layer")
 }
 
 func TestPlainHTTPOnlyForInsecureHosts(t *testing.T) {
@@ -190,7 +148,7 @@ func TestAFailedUploadRestartsItsSessionAndRereadsTheSource(t *testing.T) {
 	require.NoError(t, err)
 	layer := layersOf(t, m)[0]
 	broken := false
-	dst.set(func(w http.ResponseWriter, r *http.Request) bool {
+	dst.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPatch && !broken {
 			broken = true
 			_, _ = io.CopyN(io.Discard, r.Body, 1000) // part of the blob arrives
@@ -201,8 +159,8 @@ func TestAFailedUploadRestartsItsSessionAndRereadsTheSource(t *testing.T) {
 	})
 	require.NoError(t, c.CopyBlob(context.Background(), srepo, drepo, layer))
 	assert.True(t, broken)
-	assert.Equal(t, 2, dst.count("POST", "/blobs/uploads/"), "a new upload session")
-	assert.Equal(t, 2, src.count("GET", layer.Digest.String()), "the blob was read again, not buffered")
+	assert.Equal(t, 2, dst.Count("POST", "/blobs/uploads/"), "a new upload session")
+	assert.Equal(t, 2, src.Count("GET", layer.Digest.String()), "the blob was read again, not buffered")
 	ok, err := c.BlobExists(context.Background(), drepo, layer.Digest)
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -214,7 +172,7 @@ func TestRequestsWithBodiesAreNotRetriedPerRequest(t *testing.T) {
 	repo, _ := c.Repository(f.Host + "/a/app")
 	m := &Manifest{Type: types.OCIManifestSchema1, Raw: []byte(`{"schemaVersion":2}`)}
 	m.Digest = digestOf(m.Raw)
-	f.set(func(w http.ResponseWriter, r *http.Request) bool {
+	f.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPut {
 			http.Error(w, `{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}`, http.StatusServiceUnavailable)
 			return true
@@ -224,10 +182,8 @@ func TestRequestsWithBodiesAreNotRetriedPerRequest(t *testing.T) {
 	err := c.Put(context.Background(), repo.Tag("1"), m)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "try later")
-	assert.Equal(t, restartAttempts, f.count("PUT", "/manifests/"), "restarted as an operation, never multiplied")
+	assert.Equal(t, restartAttempts, f.Count("PUT", "/manifests/"), "restarted as an operation, never multiplied")
 }
-
-func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
 
 func remoteRef(s string) (name.Reference, error) { return name.ParseReference(s, name.Insecure) }
 
@@ -256,7 +212,7 @@ func TestOnePingPerRegistryNotPerRepository(t *testing.T) {
 	for _, app := range []string{"a", "b", "c"} {
 		pushRandom(t, f.Host+"/"+app+"/app:1")
 	}
-	f.set(nil)
+	f.Set(nil)
 	c := fastClient(t)
 	for _, app := range []string{"a", "b", "c"} {
 		repo, err := c.Repository(f.Host + "/" + app + "/app")
@@ -265,6 +221,6 @@ func TestOnePingPerRegistryNotPerRepository(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.CopyBlob(context.Background(), repo, repo, layersOf(t, m)[0]))
 	}
-	assert.Equal(t, 1, f.count("GET", "/v2/")-f.count("GET", "/v2/a")-f.count("GET", "/v2/b")-f.count("GET", "/v2/c"),
+	assert.Equal(t, 1, f.Count("GET", "/v2/")-f.Count("GET", "/v2/a")-f.Count("GET", "/v2/b")-f.Count("GET", "/v2/c"),
 		"three repositories, read and written, one ping")
 }
