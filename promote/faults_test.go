@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/internal/faults"
+	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -101,7 +102,7 @@ var scenarios = []scenario{
 	}},
 	{"tag PUT fails", func(w *faultWorld, rng *rand.Rand) {
 		w.dst.inj.Set(func(r *http.Request) faults.Fault {
-			if faults.IsTagPut(r) {
+			if regtest.IsTagPut(r) {
 				return faults.Fault{Kind: []faults.Kind{faults.Status, faults.ResetBefore}[rng.IntN(2)], Status: 500}
 			}
 			return faults.Fault{}

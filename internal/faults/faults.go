@@ -142,9 +142,3 @@ func IsUpload(r *http.Request) bool { return strings.Contains(r.URL.Path, "/blob
 func IsManifestPut(r *http.Request) bool {
 	return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
 }
-
-// IsTagPut reports a manifest PUT under a tag.
-func IsTagPut(r *http.Request) bool {
-	i := strings.LastIndex(r.URL.Path, "/manifests/")
-	return r.Method == http.MethodPut && i >= 0 && !strings.HasPrefix(r.URL.Path[i+len("/manifests/"):], "sha256:")
-}

@@ -39,12 +39,7 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 // stream.go). A blob dst already has is skipped. A failed upload starts a
 // new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
-	err := c.restart(ctx, func() error {
-		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) },
-			lazy: src.RegistryStr() != dst.RegistryStr()}
-		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: src.Digest(desc.Digest.String())})
-	})
-	if err != nil {
+	if err := c.upload(ctx, src, src, dst, desc); err != nil {
 		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))
 	}
 	return nil

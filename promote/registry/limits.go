@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"net"
 	"net/http"
-	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -212,8 +210,5 @@ func unwrapRefusal(err error) error {
 // networkFailure reports whether err is the transport failing rather than
 // the content being wrong.
 func networkFailure(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return brokenConnection(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

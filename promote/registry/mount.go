@@ -19,12 +19,20 @@ func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, 
 	if from.RegistryStr() != dst.RegistryStr() {
 		return fmt.Errorf("mounting blob %s: %s is not on %s's registry", desc.Digest, from, dst)
 	}
-	err := c.restart(ctx, func() error {
-		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }}
-		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
-	})
-	if err != nil {
-		return fmt.Errorf("copying blob %s to %s (mounting from %s): %w", desc.Digest, dst, from, explain(dst.RegistryStr(), err))
+	if err := c.upload(ctx, src, from, dst, desc); err != nil {
+		return fmt.Errorf("copying blob %s to %s (mounting from %s): %w", desc.Digest, dst, from, explain(dst.RegistryStr(), unwrapRefusal(err)))
 	}
 	return nil
+}
+
+// upload puts the blob desc names into dst: a mount from from where from
+// is on dst's registry and the registry agrees, otherwise a stream read
+// from src (digest withheld, so that no existence check or mount is tried:
+// the caller's survey has just asked). A failed upload starts a new session.
+func (c *Client) upload(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) error {
+	mountable := from.RegistryStr() == dst.RegistryStr()
+	return c.restart(ctx, func() error {
+		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }, lazy: !mountable}
+		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
+	})
 }

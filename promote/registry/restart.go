@@ -62,6 +62,12 @@ func restartable(err error) bool {
 		}
 		return false
 	}
+	return brokenConnection(err)
+}
+
+// brokenConnection reports whether err is a connection that failed rather
+// than an answer: worth a new attempt.
+func brokenConnection(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
