@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ type faultySite struct {
 	Direct, Proxy string
 	inj           *faults.Injector
 	proxy         *toxiproxy.Proxy
+	mu            sync.Mutex
+	gen           int // heals so far: a "gone" timer of an earlier run does nothing
 }
 
 var toxiServer = func() *toxiproxy.ApiServer {
@@ -63,8 +66,26 @@ func (s *faultySite) toxic(t *testing.T, spec string) {
 	require.NoError(t, err, spec)
 }
 
+// goneAfter stops the proxy after d (the registry goes away mid-promotion),
+// unless the site is healed first.
+func (s *faultySite) goneAfter(d time.Duration) {
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.gen == gen {
+			s.proxy.Stop()
+		}
+	})
+}
+
 // heal removes every fault and brings a stopped proxy back.
 func (s *faultySite) heal(t *testing.T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
 	s.inj.Set(nil)
 	s.proxy.Toxics.ResetToxics(context.Background())
 	if err := s.proxy.Start(); err != nil && !strings.Contains(err.Error(), "already") {
