@@ -100,3 +100,24 @@ func (s *Subject) Digests() []v1.Hash {
 	}
 	return out
 }
+
+// JudgedImage names one image manifest a gate judged.
+type JudgedImage struct {
+	Digest   string `json:"digest"`
+	Platform string `json:"platform,omitempty"`
+}
+
+// Judged lists every image manifest of the subject, by digest and platform,
+// for a gate's evidence: what it judged, so a record shows that no image of
+// the promoted tree escaped it.
+func (s *Subject) Judged() []JudgedImage {
+	out := make([]JudgedImage, 0, len(s.Images))
+	for _, img := range s.Images {
+		j := JudgedImage{Digest: img.Digest.String()}
+		if img.Platform != nil && img.Platform.OS != "" {
+			j.Platform = PlatformName(img)
+		}
+		out = append(out, j)
+	}
+	return out
+}
