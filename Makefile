@@ -27,6 +27,7 @@ test: vet unit fuzz integration
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	./scripts/check-large-files.sh
 
 unit:
 	$(GO) test -race -count=1 ./...
