@@ -8,7 +8,10 @@ import (
 
 // SecretsConfig is the noSecretsInEnv gate's configuration.
 type SecretsConfig struct {
-	// Allow lists variable or label names that are not secrets despite their name.
+	// Allow lists variable or label names that are not secrets despite their
+	// name: it exempts them from the name rule only. A value that looks like
+	// a secret (a token or key format, credentials in a URL, a pattern)
+	// fails under any name.
 	Allow []string `yaml:"allow"`
 	// Patterns adds regular expressions of secret values to the built-in rules.
 	Patterns []string `yaml:"patterns"`
@@ -83,15 +86,16 @@ type finding struct {
 	Rule     string `json:"rule"`
 }
 
-// check judges one name/value pair.
+// check judges one name/value pair: the value rules apply to every name,
+// the name rule to names not allowed.
 func (g secretsGate) check(name, value string) string {
-	if g.allow[name] {
-		return ""
-	}
 	for _, r := range g.rules {
 		if r.re.MatchString(value) {
 			return r.name
 		}
+	}
+	if g.allow[name] {
+		return ""
 	}
 	v := strings.Trim(strings.TrimSpace(value), `"'`)
 	if name != "" && secretName.MatchString(name) && !referenceName.MatchString(name) &&
