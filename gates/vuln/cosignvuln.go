@@ -118,8 +118,17 @@ func ParseCosignVulnPredicate(data []byte) (*Report, error) {
 		r.ScannerVersion = p.Scanner.Version
 	}
 	r.DBVersion = strings.TrimSpace(p.Scanner.DB.URI + " " + p.Scanner.DB.Version)
-	if t := parseTime(p.Metadata.ScanFinishedOn); !t.IsZero() {
-		r.ScannedAt = t
+	finished, err := parseScanTime("metadata.scanFinishedOn", p.Metadata.ScanFinishedOn)
+	if err != nil {
+		return nil, fmt.Errorf("cosign vuln predicate: %w", err)
+	}
+	// The signed scanFinishedOn dates the attestation. A scanner result
+	// that says it ran earlier dates it instead: re-attesting an old
+	// report does not make it fresh.
+	inner, innerField := r.ScannedAt, r.ScannedAtField
+	r.ScannedAt, r.ScannedAtField = finished, "metadata.scanFinishedOn"
+	if !inner.IsZero() && (finished.IsZero() || inner.Before(finished)) {
+		r.ScannedAt, r.ScannedAtField = inner, "scanner.result."+innerField
 	}
 	return r, nil
 }

@@ -35,7 +35,8 @@ func TestCosignVulnWithTrivyResult(t *testing.T) {
 	assert.Equal(t, "trivy", r.Scanner, "the embedded report names its scanner")
 	assert.Equal(t, "dev", r.ScannerVersion, "the embedded report's version wins over the predicate's")
 	assert.Equal(t, "ghcr.io/aquasecurity/trivy-db 2", r.DBVersion)
-	assert.Equal(t, time.Date(2026, 1, 5, 10, 1, 0, 0, time.UTC), r.ScannedAt)
+	assert.Equal(t, time.Date(2021, 8, 25, 12, 20, 30, 5, time.UTC), r.ScannedAt, "the result says it ran before scanFinishedOn: the earlier time dates it")
+	assert.Equal(t, "scanner.result.CreatedAt", r.ScannedAtField)
 	assert.Equal(t, 2, r.Counts()[Critical])
 	assert.Equal(t, 1, r.Counts()[High])
 
@@ -51,6 +52,45 @@ func TestCosignVulnWithTrivyResult(t *testing.T) {
 	require.GreaterOrEqual(t, len(r.Digests), 2)
 	assert.Equal(t, Digest{Value: "sha256:" + subject, Kind: ManifestDigest, Field: "subject[0].digest.sha256"}, r.Digests[0])
 	assert.Equal(t, "Metadata.ImageID", r.Digests[1].Field, "the embedded report's digests are kept")
+}
+
+func TestCosignVulnScanTime(t *testing.T) {
+	trivy := func(createdAt string) json.RawMessage {
+		return json.RawMessage(`{"SchemaVersion": 2, "ArtifactName": "web", "CreatedAt": "` + createdAt + `", "Results": []}`)
+	}
+	finished := time.Date(2026, 1, 5, 10, 1, 0, 0, time.UTC)
+	for name, c := range map[string]struct {
+		result json.RawMessage
+		at     time.Time
+		field  string
+	}{
+		"no result":                 {json.RawMessage(`null`), finished, "metadata.scanFinishedOn"},
+		"result made just before":   {trivy("2026-01-05T10:00:30Z"), time.Date(2026, 1, 5, 10, 0, 30, 0, time.UTC), "scanner.result.CreatedAt"},
+		"result dated after finish": {trivy("2026-01-05T11:00:00Z"), finished, "metadata.scanFinishedOn"},
+		"undated result":            {trivy(""), finished, "metadata.scanFinishedOn"},
+	} {
+		r, err := Parse(vulnPredicate(t, c.result))
+		require.NoError(t, err, name)
+		assert.Equal(t, c.at, r.ScannedAt, name)
+		assert.Equal(t, c.field, r.ScannedAtField, name)
+	}
+
+	// Zero timestamps, as cosign's own empty example carries, leave it undated.
+	r, err := Parse([]byte(`{"invocation": {}, "scanner": {"uri": "x", "result": null}, "metadata": {"scanStartedOn": "0001-01-01T00:00:00Z", "scanFinishedOn": "0001-01-01T00:00:00Z"}}`))
+	require.NoError(t, err)
+	assert.True(t, r.ScannedAt.IsZero())
+	assert.Equal(t, "metadata.scanFinishedOn", r.ScannedAtField)
+
+	// A scan time that cannot be read is an error, not an undated scan.
+	for _, data := range []string{
+		`{"invocation": {}, "scanner": {"uri": "x"}, "metadata": {"scanFinishedOn": "yesterday"}}`,
+		`{"SchemaVersion": 2, "ArtifactName": "web", "CreatedAt": "25/08/2021", "Results": []}`,
+		`{"matches": [], "descriptor": {"name": "grype", "timestamp": "soon"}}`,
+		`{"imageScanStatus": {"status": "COMPLETE"}, "imageScanFindings": {"imageScanCompletedAt": "last week"}}`,
+	} {
+		_, err := Parse([]byte(data))
+		assert.ErrorContains(t, err, "is not an RFC 3339 time", data)
+	}
 }
 
 func TestCosignVulnRefusesUncountableResults(t *testing.T) {

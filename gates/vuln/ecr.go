@@ -77,8 +77,9 @@ func (t *ecrTime) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
 		}
-		t.Time = parseTime(s)
-		return nil
+		parsed, err := parseScanTime("timestamp", s)
+		t.Time = parsed
+		return err
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
@@ -111,6 +112,7 @@ func ParseECR(data []byte) (*Report, error) {
 		Scanner:           "ecr",
 		DBUpdated:         sf.VulnerabilitySourceUpdatedAt.Time,
 		ScannedAt:         sf.ImageScanCompletedAt.Time,
+		ScannedAtField:    "imageScanFindings.imageScanCompletedAt",
 		Status:            e.ImageScanStatus.Status,
 		StatusDescription: e.ImageScanStatus.Description,
 	}

@@ -6,6 +6,7 @@
 package vuln
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -112,7 +113,11 @@ type Report struct {
 	ScannerVersion string // empty when the report does not say
 	DBUpdated      time.Time
 	DBVersion      string // free text when the format carries no date (cosign scanner.db)
+	// ScannedAt is when the scan ran (zero when the report does not say);
+	// ScannedAtField names the field it is read from, set even when the
+	// report lacks it (CreatedAt, descriptor.timestamp…).
 	ScannedAt      time.Time
+	ScannedAtField string
 	Digests        []Digest // empty when the report names no digest (unbound)
 	Platform       string   // os/arch[/variant] when the report says
 	// Status and StatusDescription are the ECR scan status (COMPLETE, ACTIVE,
@@ -170,6 +175,24 @@ func parseTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// parseScanTime reads a report's scan time: "" and Go's zero time
+// (0001-01-01T00:00:00Z, as empty cosign predicates carry) give zero, which
+// the gate treats as undated; any other text that is not RFC 3339 is an
+// error, since a scan time that cannot be read cannot be judged.
+func parseScanTime(field, s string) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is not an RFC 3339 time", field, s)
+	}
+	if t.IsZero() {
+		return time.Time{}, nil
+	}
+	return t.UTC(), nil
 }
 
 // platformName renders os/arch[/variant], or "" without an os.

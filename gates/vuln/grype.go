@@ -74,11 +74,16 @@ func ParseGrype(data []byte) (*Report, error) {
 	if name == "" {
 		name = "grype"
 	}
+	scanned, err := parseScanTime("descriptor.timestamp", g.Descriptor.Timestamp)
+	if err != nil {
+		return nil, fmt.Errorf("grype report: %w", err)
+	}
 	r := &Report{
 		Format:         FormatGrype,
 		Scanner:        name,
 		ScannerVersion: g.Descriptor.Version,
-		ScannedAt:      parseTime(g.Descriptor.Timestamp),
+		ScannedAt:      scanned,
+		ScannedAtField: "descriptor.timestamp",
 		ScannerIgnored: len(g.IgnoredMatches),
 	}
 	if r.ScannerVersion == "[not provided]" {

@@ -67,11 +67,16 @@ func ParseTrivy(data []byte) (*Report, error) {
 	if t.SchemaVersion != 2 {
 		return nil, fmt.Errorf("trivy report: SchemaVersion %d; only schema 2 is read", t.SchemaVersion)
 	}
+	scanned, err := parseScanTime("CreatedAt", t.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("trivy report: %w", err)
+	}
 	r := &Report{
 		Format:         FormatTrivy,
 		Scanner:        "trivy",
 		ScannerVersion: t.Trivy.Version,
-		ScannedAt:      parseTime(t.CreatedAt),
+		ScannedAt:      scanned,
+		ScannedAtField: "CreatedAt",
 		Platform:       platformName(t.Metadata.ImageConfig.OS, t.Metadata.ImageConfig.Architecture, t.Metadata.ImageConfig.Variant),
 	}
 	if db := t.Trivy.Server.VulnerabilityDB; db != nil {
