@@ -22,11 +22,34 @@ type ScanConfig struct {
 	MaxSeverity string `yaml:"maxSeverity"`
 	// FixableOnly counts only findings the scanner knows a fix for.
 	FixableOnly bool `yaml:"fixableOnly"`
-	// Ignore sets findings aside by id (or alias) until a date.
+	// Unknown says what a finding of unknown or unrecognised severity
+	// (Trivy UNKNOWN, ECR UNDEFINED, a spelling the gate does not know)
+	// does: "block" (default) or "allow".
+	Unknown string `yaml:"unknown"`
+	// Ignore sets findings aside by id until a date.
 	Ignore []IgnoreRule `yaml:"ignore"`
 	// VEX lists OpenVEX documents, relative to the configuration file; their
 	// not_affected and fixed statements set findings aside.
 	VEX []string `yaml:"vex"`
+	// MatchAliases lets ignore entries and VEX statements match a finding
+	// by the aliases its scanner lists (and a VEX statement by its own
+	// aliases). Without it they match the finding's own id only.
+	MatchAliases bool `yaml:"matchAliases"`
+	// MaxReportAge is how long ago a scan may have run, at judging time
+	// ("7d", "2w", "36h"); default 7d. A scan is dated by Trivy CreatedAt,
+	// Grype descriptor.timestamp, ECR imageScanCompletedAt, or an
+	// attestation's signed metadata.scanFinishedOn (the embedded result's
+	// own time when earlier).
+	MaxReportAge string `yaml:"maxReportAge"`
+	// MaxDBAge, when set, is how old the scanner's vulnerability database
+	// may be at judging time (Grype descriptor.db.built, Trivy
+	// client/server's VulnerabilityDB.UpdatedAt, ECR
+	// vulnerabilitySourceUpdatedAt); a scan that does not date its
+	// database is then refused. Not checked by default.
+	MaxDBAge string `yaml:"maxDBAge"`
+	// AllowUndated accepts a scan that does not say when it ran (it is
+	// refused by default).
+	AllowUndated bool `yaml:"allowUndated"`
 	// AllowUnbound accepts reports that name no digest at all (a report that
 	// names another digest is refused regardless).
 	AllowUnbound bool `yaml:"allowUnbound"`
@@ -56,6 +79,7 @@ const (
 type scanGate struct {
 	sources      []string
 	policy       scanPolicy
+	fresh        freshness
 	allowUnbound bool
 	attest       *SignatureVerifier // set when the attestation source is configured
 	ecrWait      time.Duration
@@ -110,7 +134,11 @@ func NewScan(c ScanConfig) (Gate, error) {
 		}
 		seen[src] = true
 	}
-	p, err := newScanPolicy(c.MaxSeverity, c.FixableOnly, c.Ignore)
+	p, err := newScanPolicy(c)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := newFreshness(c.MaxReportAge, c.MaxDBAge, c.AllowUndated)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +153,7 @@ func NewScan(c ScanConfig) (Gate, error) {
 	if wait == 0 {
 		wait = 10 * time.Minute
 	}
-	return &scanGate{sources: slices.Clone(sources), policy: p, allowUnbound: c.AllowUnbound, ecrWait: wait}, nil
+	return &scanGate{sources: slices.Clone(sources), policy: p, fresh: fresh, allowUnbound: c.AllowUnbound, ecrWait: wait}, nil
 }
 
 func readVEX(path string) (*vuln.VEXDocument, error) {

@@ -131,6 +131,10 @@ func TestScanUnboundReport(t *testing.T) {
 	assert.Equal(t, "scan report empty.json is not bound to any digest (it names none; allowUnbound accepts such reports); no scan for linux/amd64; no scan for linux/arm64", v.Reason)
 
 	v = evaluate(t, mustScan(t, "allowUnbound: true"), s)
+	assert.False(t, v.Pass, "this Grype snapshot has no descriptor.timestamp either")
+	assert.Equal(t, "scan report empty.json does not say when it was scanned (no descriptor.timestamp): pass a report from a current scanner, or set allowUndated: true", v.Reason)
+
+	v = evaluate(t, mustScan(t, "allowUnbound: true\nallowUndated: true"), s)
 	assert.True(t, v.Pass, v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, true, rep["unbound"])

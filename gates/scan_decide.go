@@ -20,12 +20,14 @@ type tally struct {
 	vexed      int
 	ignored    int
 	notFixable int
-	blocking   map[string]vuln.Severity // id -> highest severity seen
-	blockingN  int                      // blocking findings (id, package pairs)
+	blocking   map[string]vuln.Severity // id -> highest known severity seen, for findings above max
+	blockingN  int                      // blocking findings of known severity (id, package pairs)
+	unknown    map[string]string        // id -> scanner's spelling, for blocking findings of unknown severity
+	unknownN   int                      // blocking findings of unknown severity
 }
 
 func newTally() *tally {
-	return &tally{counts: map[vuln.Severity]int{}, blocking: map[string]vuln.Severity{}}
+	return &tally{counts: map[vuln.Severity]int{}, blocking: map[string]vuln.Severity{}, unknown: map[string]string{}}
 }
 
 func (t *tally) add(f vuln.Finding, o outcome) {
@@ -38,7 +40,13 @@ func (t *tally) add(f vuln.Finding, o outcome) {
 		t.notFixable++
 	default:
 		t.counts[f.Severity]++
-		if o.blocking {
+		switch {
+		case o.blocking && unknownSeverity(f.Severity):
+			t.unknownN++
+			if _, ok := t.unknown[f.ID]; !ok {
+				t.unknown[f.ID] = f.ScannerSeverity
+			}
+		case o.blocking:
 			t.blockingN++
 			if sev, ok := t.blocking[f.ID]; !ok || f.Severity > sev {
 				t.blocking[f.ID] = f.Severity
@@ -49,8 +57,11 @@ func (t *tally) add(f vuln.Finding, o outcome) {
 
 func (t *tally) suppressed() int { return t.vexed + t.ignored + t.notFixable }
 
+func (t *tally) blocks() bool { return len(t.blocking)+len(t.unknown) > 0 }
+
 // decide is the pure judgement: bind every source's reports to the subject,
-// classify every finding of the bound reports, and render the verdict.
+// keep the newest attestation per platform, check that every judged scan is
+// fresh, classify every finding of the judged reports, and render the verdict.
 func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 	now := s.Now
 	if now.IsZero() {
@@ -65,25 +76,33 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 	for _, sf := range gathered {
 		bound, probs := bindSource(refs, sf, g.allowUnbound, len(gathered) > 1)
 		problems = append(problems, probs...)
+		if sf.source == SourceAttestation {
+			var superseded []boundReport
+			bound, superseded = newestPerPlatform(bound)
+			ev.supersede(bound, superseded)
+		}
 		t := newTally()
 		for _, br := range bound {
+			problems = append(problems, g.fresh.check(br, now)...)
 			for _, f := range br.report.Findings {
 				o := g.policy.classify(f, now, subject)
 				t.add(f, o)
 				total.add(f, o)
 				ev.use(f, o)
 			}
-			ev.addReport(br, refs)
+			ev.addReport(br, refs, now)
 		}
 		ev.bySource[sf.source] = t.evidence()
 	}
 	v := Verdict{Gate: "scan", Evidence: ev.render(g, total, problems, now)}
 	var fails []string
 	fails = append(fails, problems...)
-	if len(total.blocking) > 0 {
-		fails = append(fails, g.blockingReason(total))
+	if total.blocks() {
+		fails = append(fails, g.blockingReason(total)...)
 		for _, ig := range g.policy.ignores {
-			if _, blocks := total.blocking[ig.id]; blocks && !ig.active(now) {
+			_, blocks := total.blocking[ig.id]
+			_, unknown := total.unknown[ig.id]
+			if (blocks || unknown) && !ig.active(now) {
 				fails = append(fails, fmt.Sprintf("ignore %s expired %s", ig.id, ig.until))
 			}
 		}
@@ -97,9 +116,27 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 	return v
 }
 
-// blockingReason reads "2 findings above high: CVE-2019-5481 (CRITICAL), …".
-func (g *scanGate) blockingReason(t *tally) string {
-	ids := blockingList(t)
+// blockingReason reads "2 findings above high: CVE-2019-5481 (CRITICAL), …",
+// and "1 finding of unknown severity: CVE-… (UNKNOWN); unknown severities
+// block: …" when findings of unknown severity block.
+func (g *scanGate) blockingReason(t *tally) []string {
+	var out []string
+	if len(t.blocking) > 0 {
+		what := "above " + g.policy.maxName
+		if g.policy.max < 0 {
+			what = "with maxSeverity none"
+		}
+		out = append(out, fmt.Sprintf("%s %s: %s", plural(t.blockingN, "finding"), what, shortList(knownBlocking(t))))
+	}
+	if len(t.unknown) > 0 {
+		out = append(out, fmt.Sprintf("%s of unknown severity: %s", plural(t.unknownN, "finding"), shortList(unknownBlocking(t))),
+			"unknown severities block: triage them, or set unknown: allow")
+	}
+	return out
+}
+
+// shortList joins the first maxReasonIDs ids and counts the rest.
+func shortList(ids []string) string {
 	shown := ids
 	if len(shown) > maxReasonIDs {
 		shown = shown[:maxReasonIDs]
@@ -108,11 +145,7 @@ func (g *scanGate) blockingReason(t *tally) string {
 	if more := len(ids) - len(shown); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
-	what := "above " + g.policy.maxName
-	if g.policy.max < 0 {
-		what = "with maxSeverity none"
-	}
-	return fmt.Sprintf("%s %s: %s", plural(t.blockingN, "finding"), what, list)
+	return list
 }
 
 // cleanReason reads "clean at maxSeverity high: 0 above it (3 high, 4

@@ -42,7 +42,7 @@ func ecrSource(ctx context.Context, wait time.Duration, s *Subject) (sourceFindi
 			bad = append(bad, why)
 			continue
 		}
-		sf.reports = append(sf.reports, namedReport{name: "ecr scan of " + PlatformName(img), report: r})
+		sf.reports = append(sf.reports, namedReport{name: "ECR scan of " + PlatformName(img), report: r})
 	}
 	if len(bad) > 0 {
 		sf.reports = nil

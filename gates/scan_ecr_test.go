@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,10 @@ type fakeScans struct {
 	severity string
 	err      error
 	asked    []v1.Hash
+	// completed and dbUpdated stamp imageScanCompletedAt and
+	// vulnerabilitySourceUpdatedAt (epoch seconds, as ECR sends them);
+	// zero means freshScan, and a day before it for the database.
+	completed, dbUpdated time.Time
 }
 
 func (f *fakeScans) ScanFindings(_ context.Context, d v1.Hash) ([]byte, error) {
@@ -31,6 +36,14 @@ func (f *fakeScans) ScanFindings(_ context.Context, d v1.Hash) ([]byte, error) {
 	doc["imageId"] = map[string]any{"imageDigest": d.String()}
 	doc["imageScanStatus"] = map[string]any{"status": f.status, "description": "as set by the test"}
 	sf := doc["imageScanFindings"].(map[string]any)
+	completed, db := f.completed, f.dbUpdated
+	if completed.IsZero() {
+		completed = freshScan
+	}
+	if db.IsZero() {
+		db = freshScan.Add(-24 * time.Hour)
+	}
+	sf["imageScanCompletedAt"], sf["vulnerabilitySourceUpdatedAt"] = completed.Unix(), db.Unix()
 	for _, x := range sf["findings"].([]any) {
 		x.(map[string]any)["severity"] = f.severity
 	}
@@ -72,4 +85,13 @@ func TestScanECRSource(t *testing.T) {
 	s.Scans = &fakeScans{t: t, err: errors.New("ECR scan still IN_PROGRESS when the wait ran out")}
 	_, err := mustScan(t, "sources: [ecr]").Evaluate(context.Background(), s)
 	assert.ErrorContains(t, err, "IN_PROGRESS", "a scan that never finished is an error (exit 1), not a rejection")
+}
+
+func TestScanECRScanMustBeFresh(t *testing.T) {
+	s := testSubject(t, "amd64", "arm64")
+	s.Scans = &fakeScans{t: t, status: "COMPLETE", severity: "LOW", completed: scanNow.Add(-10 * 24 * time.Hour)}
+	v := evaluate(t, mustScan(t, "sources: [ecr]\nmaxSeverity: high"), s)
+	assert.False(t, v.Pass, "a 10-day-old ECR scan is refused at the default maxReportAge 7d")
+	assert.Contains(t, v.Reason, "ECR scan of linux/amd64 was scanned 10d ago (at 2026-02-19T12:00:00Z), more than maxReportAge 7d")
+	assert.Contains(t, v.Reason, "ECR scan of linux/arm64 was scanned 10d ago")
 }

@@ -18,6 +18,26 @@ type scanEvidence struct {
 	scanned   []string       // "trivy 0.50.1 db 2024-01-01", one per distinct scanner
 	ignoreUse map[int]int    // ignore index -> findings set aside
 	vexUse    map[string]int // "CVE… not_affected (justification) in doc" -> findings set aside
+	decided   []string       // attestations judged
+	outvoted  []string       // attestations a newer one superseded
+}
+
+// supersede records which attestations were judged and which a newer one
+// replaced, with their scan times.
+func (e *scanEvidence) supersede(kept, superseded []boundReport) {
+	for _, br := range kept {
+		e.decided = append(e.decided, br.name+" scanned "+orUndated(br.report.ScannedAt))
+	}
+	for _, br := range superseded {
+		e.outvoted = append(e.outvoted, br.name+" scanned "+orUndated(br.report.ScannedAt))
+	}
+}
+
+func orUndated(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return stamp(t)
 }
 
 func (e *scanEvidence) use(f vuln.Finding, o outcome) {
@@ -34,7 +54,7 @@ func (e *scanEvidence) use(f vuln.Finding, o outcome) {
 	}
 }
 
-func (e *scanEvidence) addReport(br boundReport, refs subjectRefs) {
+func (e *scanEvidence) addReport(br boundReport, refs subjectRefs, now time.Time) {
 	r := br.report
 	boundTo := []string{}
 	for _, d := range br.b.matched {
@@ -45,13 +65,21 @@ func (e *scanEvidence) addReport(br boundReport, refs subjectRefs) {
 		covers = append(covers, refs.platforms[i].name)
 	}
 	counts := severityCounts(r.Counts())
-	e.reports = append(e.reports, map[string]any{
+	rep := map[string]any{
 		"source": br.source, "name": br.name, "format": string(r.Format),
 		"scanner": r.Scanner, "scannerVersion": r.ScannerVersion, "db": dbDate(r),
-		"scannedAt": dateTime(r.ScannedAt), "boundTo": boundTo, "unbound": br.b.unbound,
+		"scannedAt": dateTime(r.ScannedAt), "scanTimeField": scanTimeField(r), "age": "unknown",
+		"boundTo": boundTo, "unbound": br.b.unbound,
 		"covers": covers, "findings": len(r.Findings), "reported": counts,
 		"scannerIgnored": r.ScannerIgnored,
-	})
+	}
+	if !r.ScannedAt.IsZero() {
+		rep["age"] = signedAge(now.Sub(r.ScannedAt))
+	}
+	if !r.DBUpdated.IsZero() {
+		rep["dbBuilt"], rep["dbAge"] = dateTime(r.DBUpdated), signedAge(now.Sub(r.DBUpdated))
+	}
+	e.reports = append(e.reports, rep)
 	s := r.Scanner
 	if r.ScannerVersion != "" {
 		s += " " + r.ScannerVersion
@@ -73,6 +101,23 @@ func (e *scanEvidence) render(g *scanGate, total *tally, problems []string, now 
 	ev["bySource"] = e.bySource
 	ev["reports"] = e.reports
 	ev["judgedAt"] = now.Format(time.RFC3339)
+	ev["maxReportAge"] = limitText(g.fresh.maxReport)
+	if g.fresh.maxDB > 0 {
+		ev["maxDBAge"] = limitText(g.fresh.maxDB)
+	}
+	ev["allowUndated"] = g.fresh.allowUndated
+	ev["unknown"] = unknownBlock
+	if g.policy.allowUnknown {
+		ev["unknown"] = unknownAllow
+	}
+	ev["matchAliases"] = g.policy.matchAliases
+	if len(e.decided)+len(e.outvoted) > 0 {
+		att := map[string]any{"decided": e.decided}
+		if len(e.outvoted) > 0 {
+			att["superseded"] = e.outvoted
+		}
+		ev["attestations"] = att
+	}
 	if len(problems) > 0 {
 		ev["problems"] = problems
 	}
@@ -106,17 +151,47 @@ func (t *tally) evidence() map[string]any {
 		"counts":     severityCounts(t.counts),
 		"suppressed": map[string]int{"vex": t.vexed, "ignored": t.ignored, "notFixable": t.notFixable},
 	}
-	if len(t.blocking) > 0 {
-		ids := blockingList(t)
+	if t.blocks() {
+		ids := append(knownBlocking(t), unknownBlocking(t)...)
 		ev["blocking"] = capList(ids)
 		ev["blockingIDs"] = len(ids)
-		ev["blockingFindings"] = t.blockingN
+		ev["blockingFindings"] = t.blockingN + t.unknownN
 	}
 	return ev
 }
 
-// blockingList renders the blocking ids as "ID (SEVERITY)", highest severity first, then by id.
-func blockingList(t *tally) []string {
+// unknownBlocking renders the ids blocking for their unknown severity as
+// "ID (UNKNOWN)", or "ID (UNKNOWN: "spelling")" when the scanner spelt it
+// otherwise, sorted by id.
+func unknownBlocking(t *tally) []string {
+	ids := make([]string, 0, len(t.unknown))
+	for id := range t.unknown {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for i, id := range ids {
+		switch sp := t.unknown[id]; {
+		case sp == "":
+			ids[i] = id + " (UNKNOWN: no severity given)"
+		case strings.EqualFold(sp, "UNKNOWN"):
+			ids[i] = id + " (UNKNOWN)"
+		default:
+			ids[i] = fmt.Sprintf("%s (UNKNOWN: %q)", id, sp)
+		}
+	}
+	return ids
+}
+
+// signedAge renders an age for evidence; a time in the future reads "-3h".
+func signedAge(d time.Duration) string {
+	if d < 0 {
+		return "-" + ageText(-d)
+	}
+	return ageText(d)
+}
+
+// knownBlocking renders the ids blocking above maxSeverity as "ID (SEVERITY)", highest severity first, then by id.
+func knownBlocking(t *tally) []string {
 	ids := make([]string, 0, len(t.blocking))
 	for id := range t.blocking {
 		ids = append(ids, id)

@@ -78,11 +78,23 @@ func scanFixture(t *testing.T, name string) []byte {
 	return data
 }
 
+// freshScan is when the reports of the scan tests were made: two hours
+// before they are judged, as a CI scan just before promotion.
+var freshScan = scanNow.Add(-2 * time.Hour)
+
 // rebound returns a fixture with its digest fields rewritten in memory: a
 // Trivy report's Metadata.ImageID and RepoDigests, or a Grype report's
 // source.target imageID, manifestDigest and repoDigests. An empty value
-// removes the field. The fixture file is never changed.
+// removes the field. Its scan time is stamped freshScan. The fixture file is
+// never changed.
 func rebound(t *testing.T, name, config, manifest string) Report {
+	t.Helper()
+	return reboundAt(t, name, config, manifest, freshScan)
+}
+
+// reboundAt is rebound with the scan time set to at (Trivy CreatedAt, Grype
+// descriptor.timestamp); a zero at removes it.
+func reboundAt(t *testing.T, name, config, manifest string, at time.Time) Report {
 	t.Helper()
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(scanFixture(t, name), &doc))
@@ -93,14 +105,17 @@ func rebound(t *testing.T, name, config, manifest string) Report {
 			m[key] = v
 		}
 	}
+	stamp := at.Format(time.RFC3339Nano)
 	if meta, ok := doc["Metadata"].(map[string]any); ok {
 		set(meta, "ImageID", config, config == "")
 		set(meta, "RepoDigests", []string{"registry.example/dev/web@" + manifest}, manifest == "")
+		set(doc, "CreatedAt", stamp, at.IsZero())
 	} else {
 		target := doc["source"].(map[string]any)["target"].(map[string]any)
 		set(target, "imageID", config, config == "")
 		set(target, "manifestDigest", manifest, manifest == "")
 		set(target, "repoDigests", []string{"registry.example/dev/web@" + manifest}, manifest == "")
+		set(doc["descriptor"].(map[string]any), "timestamp", stamp, at.IsZero())
 	}
 	data, err := json.Marshal(doc)
 	require.NoError(t, err)

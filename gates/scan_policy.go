@@ -10,12 +10,20 @@ import (
 
 // scanPolicy is the validated policy: what blocks and what is set aside.
 type scanPolicy struct {
-	maxName     string // as configured: none, low, medium, high, critical
-	max         int    // findings with a severity above this block; -1 for none
-	fixableOnly bool
-	ignores     []ignoreRule
-	vex         []vexSource
+	maxName      string // as configured: none, low, medium, high, critical
+	max          int    // findings with a known severity above this block; -1 for none
+	allowUnknown bool   // unknown: allow; otherwise a finding of unknown severity blocks
+	fixableOnly  bool
+	matchAliases bool // ignores and VEX may match a finding by its aliases
+	ignores      []ignoreRule
+	vex          []vexSource
 }
+
+// Values of ScanConfig.Unknown.
+const (
+	unknownBlock = "block"
+	unknownAllow = "allow"
+)
 
 // ignoreRule is a validated IgnoreRule; it applies while now is before end.
 type ignoreRule struct {
@@ -29,17 +37,24 @@ var maxSeverities = map[string]int{
 	"none": -1, "low": int(vuln.Low), "medium": int(vuln.Medium), "high": int(vuln.High), "critical": int(vuln.Critical),
 }
 
-func newScanPolicy(maxSeverity string, fixableOnly bool, ignore []IgnoreRule) (scanPolicy, error) {
-	name := strings.ToLower(strings.TrimSpace(maxSeverity))
+func newScanPolicy(c ScanConfig) (scanPolicy, error) {
+	name := strings.ToLower(strings.TrimSpace(c.MaxSeverity))
 	if name == "" {
 		name = "none"
 	}
 	max, ok := maxSeverities[name]
 	if !ok {
-		return scanPolicy{}, fmt.Errorf("maxSeverity: %q is not a severity; expected none, low, medium, high or critical", maxSeverity)
+		return scanPolicy{}, fmt.Errorf("maxSeverity: %q is not a severity; expected none, low, medium, high or critical", c.MaxSeverity)
 	}
-	p := scanPolicy{maxName: name, max: max, fixableOnly: fixableOnly}
-	for i, ig := range ignore {
+	p := scanPolicy{maxName: name, max: max, fixableOnly: c.FixableOnly, matchAliases: c.MatchAliases}
+	switch strings.ToLower(strings.TrimSpace(c.Unknown)) {
+	case "", unknownBlock:
+	case unknownAllow:
+		p.allowUnknown = true
+	default:
+		return scanPolicy{}, fmt.Errorf("unknown: %q is not a choice; expected block (the default: a finding of unknown severity fails) or allow", c.Unknown)
+	}
+	for i, ig := range c.Ignore {
 		field := fmt.Sprintf("ignore[%d]", i)
 		id := strings.TrimSpace(ig.ID)
 		if id == "" {
@@ -85,15 +100,31 @@ func (p scanPolicy) classify(f vuln.Finding, now time.Time, subject digestHexes)
 		return outcome{d: vexed, vex: st}
 	}
 	for i, ig := range p.ignores {
-		if ig.active(now) && namesMatch([]string{ig.id}, f.Names()) {
+		if ig.active(now) && namesMatch([]string{ig.id}, p.findingNames(f)) {
 			return outcome{d: ignored, ignore: i}
 		}
 	}
 	if p.fixableOnly && !f.Fixable {
 		return outcome{d: notFixable}
 	}
+	if unknownSeverity(f.Severity) {
+		return outcome{d: counted, blocking: !p.allowUnknown}
+	}
 	return outcome{d: counted, blocking: int(f.Severity) > p.max}
 }
+
+// findingNames are the ids an ignore entry or VEX statement may match: the
+// finding's own id, and its aliases with matchAliases.
+func (p scanPolicy) findingNames(f vuln.Finding) []string {
+	if p.matchAliases {
+		return f.Names()
+	}
+	return []string{f.ID}
+}
+
+// unknownSeverity reports a severity no scanner assessed or the gate did not
+// recognise (ParseSeverity maps unrecognised spellings to Unknown).
+func unknownSeverity(s vuln.Severity) bool { return s <= vuln.Unknown || s > vuln.Critical }
 
 // expired lists the ignore entries that no longer apply at now.
 func (p scanPolicy) expired(now time.Time) []string {

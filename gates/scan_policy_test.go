@@ -13,17 +13,18 @@ var (
 	fCritical = vuln.Finding{ID: "CVE-2026-0001", Severity: vuln.Critical, Package: "openssl", Fixable: true}
 	fHigh     = vuln.Finding{ID: "CVE-2026-0002", Severity: vuln.High, Package: "curl", Fixable: true}
 	fMedium   = vuln.Finding{ID: "CVE-2026-0003", Severity: vuln.Medium, Package: "zlib"} // no fix
-	fUnknown  = vuln.Finding{ID: "CVE-2026-0004", Severity: vuln.Unknown, Package: "busybox", Fixable: true}
+	fUnknown  = vuln.Finding{ID: "CVE-2026-0004", Severity: vuln.Unknown, ScannerSeverity: "UNKNOWN", Package: "busybox", Fixable: true}
 	fLowGHSA  = vuln.Finding{ID: "GHSA-aaaa-bbbb-cccc", Aliases: []string{"CVE-2026-0005"}, Severity: vuln.Low, Package: "uri", Fixable: true}
 )
 
-// decideOn judges findings reported by one report bound to s by its digest
-// (so covering every platform).
+// decideOn judges findings reported by one fresh report bound to s by its
+// digest (so covering every platform).
 func decideOn(t *testing.T, c ScanConfig, s *Subject, findings ...vuln.Finding) Verdict {
 	t.Helper()
 	g, err := NewScan(c)
 	require.NoError(t, err)
 	rep := &vuln.Report{Format: vuln.FormatTrivy, Scanner: "trivy", ScannerVersion: "0.50.1", Findings: findings,
+		ScannedAt: freshScan, ScannedAtField: "CreatedAt",
 		Digests: []vuln.Digest{{Value: s.Digest.String(), Kind: vuln.ManifestDigest, Field: "Metadata.RepoDigests[0]"}}}
 	return g.(*scanGate).decide(s, []sourceFindings{{source: SourceReport, reports: []namedReport{{name: "scan.json", report: rep}}}})
 }
@@ -52,16 +53,18 @@ func TestScanDecision(t *testing.T) {
 			"clean at maxSeverity low: 0 findings above it (suppressed 1 not fixable); trivy 0.50.1 db unknown"},
 		{"fixableOnly keeps the fixable", ScanConfig{MaxSeverity: "medium", FixableOnly: true}, []vuln.Finding{fMedium, fHigh}, false,
 			"1 finding above medium: CVE-2026-0002 (HIGH)"},
-		{"unknown ranks below low", ScanConfig{MaxSeverity: "low"}, []vuln.Finding{fUnknown}, true,
-			"clean at maxSeverity low: 0 findings above it (1 unknown allowed); trivy 0.50.1 db unknown"},
-		{"unknown fails at none", ScanConfig{MaxSeverity: "none"}, []vuln.Finding{fUnknown}, false,
-			"1 finding with maxSeverity none: CVE-2026-0004 (UNKNOWN)"},
+		{"unknown blocks at low", ScanConfig{MaxSeverity: "low"}, []vuln.Finding{fUnknown}, false,
+			"1 finding of unknown severity: CVE-2026-0004 (UNKNOWN); unknown severities block: triage them, or set unknown: allow"},
+		{"unknown blocks at none", ScanConfig{MaxSeverity: "none"}, []vuln.Finding{fUnknown}, false,
+			"1 finding of unknown severity: CVE-2026-0004 (UNKNOWN); unknown severities block: triage them, or set unknown: allow"},
 		{"ignore applies through its until day", ScanConfig{MaxSeverity: "high", Ignore: ignore("CVE-2026-0001", "2026-03-01")}, []vuln.Finding{fCritical}, true,
 			"clean at maxSeverity high: 0 findings above it (suppressed 1 ignored); trivy 0.50.1 db unknown"},
 		{"ignore expired the day before", ScanConfig{MaxSeverity: "high", Ignore: ignore("CVE-2026-0001", "2026-02-28")}, []vuln.Finding{fCritical}, false,
 			"1 finding above high: CVE-2026-0001 (CRITICAL); ignore CVE-2026-0001 expired 2026-02-28"},
-		{"ignore by alias, any case", ScanConfig{Ignore: ignore("cve-2026-0005", "2027-01-31")}, []vuln.Finding{fLowGHSA}, true,
+		{"ignore by own id, any case", ScanConfig{Ignore: ignore("ghsa-aaaa-bbbb-cccc", "2027-01-31")}, []vuln.Finding{fLowGHSA}, true,
 			"clean: 0 findings (suppressed 1 ignored); trivy 0.50.1 db unknown"},
+		{"ignore of an alias needs matchAliases", ScanConfig{Ignore: ignore("cve-2026-0005", "2027-01-31")}, []vuln.Finding{fLowGHSA}, false,
+			"1 finding with maxSeverity none: GHSA-aaaa-bbbb-cccc (LOW)"},
 		{"ignore of another id", ScanConfig{MaxSeverity: "high", Ignore: ignore("CVE-2026-9999", "2027-01-31")}, []vuln.Finding{fCritical}, false,
 			"1 finding above high: CVE-2026-0001 (CRITICAL)"},
 		{"same id in two packages", ScanConfig{MaxSeverity: "high"}, []vuln.Finding{fCritical, {ID: fCritical.ID, Severity: vuln.Critical, Package: "libssl"}}, false,
@@ -86,8 +89,8 @@ func TestScanEvidence(t *testing.T) {
 	ev := v.Evidence
 	assert.Equal(t, map[string]int{"CRITICAL": 1, "HIGH": 0, "MEDIUM": 0, "LOW": 1, "UNKNOWN": 1}, ev["counts"])
 	assert.Equal(t, map[string]int{"vex": 0, "ignored": 1, "notFixable": 1}, ev["suppressed"])
-	assert.Equal(t, []string{"CVE-2026-0001 (CRITICAL)"}, ev["blocking"])
-	assert.Equal(t, 1, ev["blockingIDs"])
+	assert.Equal(t, []string{"CVE-2026-0001 (CRITICAL)", "CVE-2026-0004 (UNKNOWN)"}, ev["blocking"], "an unknown severity blocks too")
+	assert.Equal(t, 2, ev["blockingIDs"])
 	assert.Equal(t, []string{"ignore CVE-2019-0001 expired 2026-01-31"}, ev["expiredIgnores"])
 	assert.Equal(t, []string{"CVE-2026-0002 until 2027-01-31: not reachable (1 finding)"}, ev["ignoresApplied"])
 	assert.Equal(t, "medium", ev["maxSeverity"])
@@ -103,6 +106,15 @@ func TestScanEvidence(t *testing.T) {
 	assert.Equal(t, "unknown", reports[0]["db"])
 	assert.Equal(t, []string{"linux/amd64"}, reports[0]["covers"])
 	assert.Equal(t, 5, reports[0]["findings"])
+	assert.Equal(t, "2026-03-01T10:00:00Z", reports[0]["scannedAt"])
+	assert.Equal(t, "CreatedAt", reports[0]["scanTimeField"])
+	assert.Equal(t, "2h", reports[0]["age"])
+	assert.NotContains(t, reports[0], "dbAge", "a standalone Trivy report does not date its database")
+	assert.Equal(t, "7d", ev["maxReportAge"])
+	assert.NotContains(t, ev, "maxDBAge")
+	assert.Equal(t, false, ev["allowUndated"])
+	assert.Equal(t, "block", ev["unknown"])
+	assert.Equal(t, false, ev["matchAliases"])
 	assert.Len(t, reports[0]["boundTo"], 1)
 }
 

@@ -47,17 +47,19 @@ var digestInID = regexp.MustCompile(`(?i)sha256(?::|%3a)([0-9a-f]{64})`)
 var bareHex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 // vexFor returns the statement that decides finding f, or nil: among the
-// statements of every document whose vulnerability names f (by id or alias)
-// and whose products apply to f, the one with the latest timestamp, the later
-// one in configuration order on a tie. So an `affected` issued after a
-// `not_affected` takes the suppression back.
+// statements of every document whose vulnerability names f and whose
+// products apply to f, the one with the latest timestamp, the later one in
+// configuration order on a tie. So an `affected` issued after a
+// `not_affected` takes the suppression back. A statement names f when its
+// vulnerability's name or @id is f's own id; with matchAliases, any of its
+// names (aliases included) may equal f's id or one of f's aliases.
 func (p scanPolicy) vexFor(f vuln.Finding, subject digestHexes) *vexStatement {
 	var best *vexStatement
-	names := f.Names()
+	names := p.findingNames(f)
 	for _, src := range p.vex {
 		for i := range src.doc.Statements {
 			st := &src.doc.Statements[i]
-			if !namesMatch(st.Vulnerability.Names(), names) || !productsApply(st.Products, f, subject) {
+			if !namesMatch(p.statementNames(st.Vulnerability), names) || !productsApply(st.Products, f, subject) {
 				continue
 			}
 			if best == nil || !st.Timestamp.Before(best.Timestamp) {
@@ -66,6 +68,15 @@ func (p scanPolicy) vexFor(f vuln.Finding, subject digestHexes) *vexStatement {
 		}
 	}
 	return best
+}
+
+// statementNames are the ids of a statement's vulnerability that may match:
+// its name and @id, and its aliases with matchAliases.
+func (p scanPolicy) statementNames(v vuln.VEXVulnerability) []string {
+	if p.matchAliases {
+		return v.Names()
+	}
+	return []string{v.Name, v.ID}
 }
 
 // productsApply reports whether a statement's products cover finding f:
