@@ -41,6 +41,7 @@ type Config struct {
 	Ledger       string   // a file path resolved against File's directory, or s3://bucket/prefix
 	MovingTags   []string // tag names that move; always includes "latest"
 	DeriveTags   []string // DeriveVersion and/or DeriveRevision, in the configured order
+	Limits       Limits   // bounds on the manifest tree read from a source
 	Environments []*Environment
 }
 

@@ -60,7 +60,7 @@ func TestParseErrors(t *testing.T) {
 		{"version unsupported", lines("version: 2", "environments: []"), 1, "version", "unsupported version 2; expected 1"},
 		{"version not an integer", lines(`version: "1"`), 1, "version", `expected an integer, found the string "1"`},
 		{"unknown top-level field", lines("version: 1", "ledgr: x.db"), 2, "ledgr",
-			`unknown field "ledgr"; expected one of: version, ledger, movingTags, deriveTags, environments`},
+			`unknown field "ledgr"; expected one of: version, ledger, movingTags, deriveTags, limits, environments`},
 		{"duplicate top-level key", withDev("environments: []"), 6, "environments", "duplicate field (first set on line 2)"},
 		{"environments missing", lines("version: 1"), 1, "environments", "missing; expected a list of environments"},
 		{"environments wrong type", lines("version: 1", "environments: foo"), 2, "environments", `expected a list of environments (- name: dev ...), found the string "foo"`},

@@ -58,7 +58,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-var topFields = []string{"version", "ledger", "movingTags", "deriveTags", "environments"}
+var topFields = []string{"version", "ledger", "movingTags", "deriveTags", "limits", "environments"}
 
 // config decodes the top-level mapping. Version is checked before anything
 // else, so a file written for another schema gets that message first.
@@ -68,7 +68,7 @@ func (w *walker) config(root *yaml.Node) (*Config, []envSource, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, nil, w.errf(root, "", "expected %s, found %s", what, describe(root))
 	}
-	c := &Config{File: w.file, MovingTags: []string{"latest"}, DeriveTags: []string{DeriveVersion}}
+	c := &Config{File: w.file, MovingTags: []string{"latest"}, DeriveTags: []string{DeriveVersion}, Limits: Limits{}.WithDefaults()}
 	if v := lookup(root, "version"); v == nil {
 		return nil, nil, w.errf(root, "version", "missing; expected version: %d", Version)
 	} else if n, err := w.integer(v, "version"); err != nil {
@@ -92,6 +92,11 @@ func (w *walker) config(root *yaml.Node) (*Config, []envSource, error) {
 	}
 	if e, ok := f["deriveTags"]; ok {
 		if c.DeriveTags, err = w.deriveTags(e.val); err != nil {
+			return nil, nil, err
+		}
+	}
+	if e, ok := f["limits"]; ok {
+		if c.Limits, err = w.limits(e.val); err != nil {
 			return nil, nil, err
 		}
 	}

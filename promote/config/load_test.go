@@ -28,6 +28,7 @@ func TestLoadValid(t *testing.T) {
 		Ledger:     filepath.Join(testdata, "state/ledger.db"),
 		MovingTags: []string{"latest", "edge"},
 		DeriveTags: []string{DeriveVersion, DeriveRevision},
+		Limits:     Limits{}.WithDefaults(),
 		Environments: []*Environment{
 			{Name: "dev", Repository: "127.0.0.1:5001/dev/{app}", Tags: Mutable, Line: 8},
 			{Name: "test", From: "dev", Repository: "127.0.0.1:5001/test/{app}", Tags: Immutable, Line: 11,
