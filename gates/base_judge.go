@@ -48,7 +48,7 @@ func (g baseGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) {
 			problems = append(problems, ev.Platform+": "+ev.Problem)
 		}
 	}
-	evidence := map[string]any{"platforms": evs, "approved": g.approved}
+	evidence := map[string]any{"platforms": evs, "approved": g.approved, "images": s.Judged()}
 	if len(problems) > 0 {
 		return Verdict{Gate: "base", Reason: strings.Join(problems, "; "), Evidence: evidence}, nil
 	}
@@ -71,7 +71,7 @@ type baseJudge struct {
 }
 
 func (j *baseJudge) platform(ctx context.Context, img Image) (baseEvidence, error) {
-	ev := baseEvidence{Platform: PlatformName(img)}
+	ev := baseEvidence{Platform: j.s.ImageName(img)}
 	if img.Config == nil || len(img.Config.RootFS.DiffIDs) == 0 {
 		ev.Problem = "has no layers to compare"
 		return ev, nil

@@ -52,11 +52,11 @@ func (g labelsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 		}
 		for _, l := range g.require {
 			if strings.TrimSpace(labels[l]) == "" {
-				missing[l] = append(missing[l], PlatformName(img))
+				missing[l] = append(missing[l], s.ImageName(img))
 			}
 		}
 	}
-	ev := map[string]any{"required": g.require, "platforms": len(s.Images)}
+	ev := map[string]any{"required": g.require, "platforms": len(s.Images), "images": s.Judged()}
 	if len(missing) == 0 {
 		return Verdict{Gate: "labels", Pass: true, Reason: fmt.Sprintf("all %d required labels present on %d platform(s)", len(g.require), len(s.Images)), Evidence: ev}, nil
 	}

@@ -38,7 +38,7 @@ func (g maxAgeGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	var bad []string
 	oldest := time.Duration(0)
 	for _, img := range s.Images {
-		p := PlatformName(img)
+		p := s.ImageName(img)
 		var c time.Time
 		if img.Config != nil {
 			c = img.Config.Created.Time
@@ -61,7 +61,7 @@ func (g maxAgeGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 			bad = append(bad, fmt.Sprintf("%s is %s old", p, Age(age)))
 		}
 	}
-	ev := map[string]any{"created": created, "max": Duration(g.max).String()}
+	ev := map[string]any{"created": created, "max": Duration(g.max).String(), "images": s.Judged()}
 	if len(bad) > 0 {
 		return Verdict{Gate: "maxAge", Reason: strings.Join(bad, "; ") + fmt.Sprintf(" (max %s)", Duration(g.max)), Evidence: ev}, nil
 	}

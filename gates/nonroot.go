@@ -40,7 +40,7 @@ func (nonrootGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 		if img.Config != nil {
 			user = img.Config.Config.User
 		}
-		p := PlatformName(img)
+		p := s.ImageName(img)
 		users[p] = user
 		if isRoot(user) {
 			shown := user
@@ -50,7 +50,7 @@ func (nonrootGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 			bad = append(bad, fmt.Sprintf("%s (user %s)", p, shown))
 		}
 	}
-	ev := map[string]any{"users": users}
+	ev := map[string]any{"users": users, "images": s.Judged()}
 	if len(bad) > 0 {
 		return Verdict{Gate: "nonroot", Reason: "runs as root on " + strings.Join(bad, ", ") + "; set USER to a non-root uid", Evidence: ev}, nil
 	}

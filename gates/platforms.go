@@ -73,7 +73,7 @@ func (g platformsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) 
 			}
 		}
 	}
-	ev := map[string]any{"platforms": list, "required": g.require}
+	ev := map[string]any{"platforms": list, "required": g.require, "images": s.Judged()}
 	switch {
 	case len(missing) > 0:
 		ev["missing"] = missing

@@ -121,3 +121,19 @@ func (s *Subject) Judged() []JudgedImage {
 	}
 	return out
 }
+
+// ImageName names img for a reason or evidence key: its platform, followed
+// by its digest when another image of s has the same platform (nested
+// indexes may list one platform twice), so no image hides behind another.
+func (s *Subject) ImageName(img Image) string {
+	p := PlatformName(img)
+	if p == img.Digest.String() {
+		return p
+	}
+	for _, o := range s.Images {
+		if o.Digest != img.Digest && PlatformName(o) == p {
+			return p + "@" + img.Digest.String()
+		}
+	}
+	return p
+}

@@ -88,6 +88,10 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	e.log.Info("resolved source", "given", src.given, "digest", res.Digest)
 
 	root, subj, err := e.inspect(ctx, src)
+	var te *TreeError
+	if errors.As(err, &te) {
+		return res, e.reject(ctx, req, res, nil, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -33,8 +33,7 @@ func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subjec
 }
 
 // subject builds what the gates judge from the fetched tree: one Image per
-// platform with its config. Attestation manifests that buildkit stores in
-// an index (vnd.docker.reference.type) are copied but not judged as platforms.
+// image manifest at any level of the tree (images), with its config.
 func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) (*gates.Subject, error) {
 	s := &gates.Subject{
 		Repository: repo.Name(),
@@ -45,19 +44,9 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) 
 		Source:     gateSource{e.reg},
 	}
 	s.Attachments = attachments(root)
-	var imgs []*node
-	if root.m.Type.IsIndex() {
-		for _, c := range root.children {
-			if c.annot["vnd.docker.reference.type"] == "attestation-manifest" || c.m.Type.IsIndex() {
-				continue
-			}
-			imgs = append(imgs, c)
-		}
-	} else {
-		imgs = []*node{root}
-	}
-	if len(imgs) == 0 {
-		return nil, fmt.Errorf("index %s has no platform images", root.m.Digest)
+	imgs, err := images(root)
+	if err != nil {
+		return nil, err
 	}
 	s.Images = make([]gates.Image, len(imgs))
 	g, gctx := errgroup.WithContext(ctx)
@@ -76,11 +65,17 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) 
 }
 
 // attachments lists every referrer in the tree with the digest it is
-// attached to: the subject's, its children's, and referrers' own.
+// attached to: the subject's, its children's, and referrers' own, each
+// manifest's once.
 func attachments(root *node) []gates.Attachment {
 	var out []gates.Attachment
+	seen := map[*node]bool{}
 	var visit func(n *node)
 	visit = func(n *node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
 		for _, r := range n.referrers {
 			a := gates.Attachment{Subject: n.m.Digest, Digest: r.m.Digest, MediaType: r.m.Type, Tag: r.tag, Manifest: r.m.Raw}
 			if p, err := parseManifest(r.m); err == nil {

@@ -1,28 +1,28 @@
 package promote
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
 // node is one manifest of what a promotion moves: the subject, its index
-// children, and the referrers attached to either (signatures, SBOMs,
-// attestations), each fetched once from the source repository.
+// children at every level, and the referrers attached to any of them
+// (signatures, SBOMs, attestations), each fetched once from the source
+// repository. The tree is a graph: a digest listed twice is one node.
 type node struct {
 	m         *registry.Manifest
-	platform  *v1.Platform // from the parent index's descriptor
+	platform  *v1.Platform // from the descriptor that first listed it in an index
 	annot     map[string]string
 	blobs     []v1.Descriptor // config and layers of an image manifest
-	children  []*node
+	layers    []v1.Descriptor // layers only (attestation checks)
+	children  []*node         // index entries, in index order; a repeated entry is the same node
+	entries   []v1.Descriptor // the index's descriptor of each child, at the same position
 	referrers []*node
 	tag       string // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
 }
@@ -55,132 +55,43 @@ func parseManifest(m *registry.Manifest) (*parsed, error) {
 	return &p, nil
 }
 
-// fetcher walks a source repository, fetching every manifest once.
-type fetcher struct {
-	reg  *registry.Client
-	repo name.Repository
-	sem  chan struct{}
-	mu   sync.Mutex
-	seen map[v1.Hash]bool
+// TreeError says why the manifest tree of a source digest cannot be judged:
+// an unknown media type, a manifest whose shape contradicts its type, a
+// registry that lies about referrers, or a tree past a configured limit.
+// Nothing of it is written. It counts as a refusal (exit 3) and is recorded.
+type TreeError struct {
+	Digest  v1.Hash // the digest being promoted
+	Problem string
 }
 
-func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, error) {
-	f := &fetcher{reg: e.reg, repo: repo, sem: make(chan struct{}, e.reg.Jobs()), seen: map[v1.Hash]bool{}}
-	return f.build(ctx, root, nil, 0)
+func (e *TreeError) Error() string {
+	return fmt.Sprintf("the manifest tree of %s cannot be judged, so nothing was written: %s", e.Digest, e.Problem)
 }
 
-func (f *fetcher) build(ctx context.Context, m *registry.Manifest, desc *v1.Descriptor, depth int) (*node, error) {
-	p, err := parseManifest(m)
-	if err != nil {
-		return nil, err
-	}
-	n := &node{m: m}
-	if desc != nil {
-		n.platform, n.annot = desc.Platform, desc.Annotations
-	}
-	if p.Config != nil {
-		n.blobs = append(n.blobs, *p.Config)
-	}
-	n.blobs = append(n.blobs, p.Layers...)
-	n.blobs = append(n.blobs, p.Blobs...)
+// Is makes a *TreeError match errs.ErrGateRejected: what cannot be judged is refused.
+func (e *TreeError) Is(target error) bool { return target == errs.ErrGateRejected }
 
-	g, gctx := errgroup.WithContext(ctx)
-	children := make([]*node, len(p.Manifests))
-	for i := range p.Manifests {
-		d := p.Manifests[i]
-		g.Go(func() error {
-			cm, err := f.get(gctx, f.repo.Digest(d.Digest.String()))
-			if err != nil {
-				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
-			}
-			c, err := f.build(gctx, cm, &d, depth)
-			children[i] = c
-			return err
-		})
-	}
-	var refs []*node
-	if depth <= maxReferrerDepth {
-		g.Go(func() error {
-			var err error
-			refs, err = f.referrers(gctx, m.Digest, depth)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	n.children, n.referrers = children, refs
-	return n, nil
-}
+// Media types a promoted tree may hold: content (the subject and index
+// entries) must be an index or an image manifest; a referrer may also be an
+// OCI 1.1 draft artifact manifest.
+var (
+	indexTypes    = []types.MediaType{types.OCIImageIndex, types.DockerManifestList}
+	imageTypes    = []types.MediaType{types.OCIManifestSchema1, types.DockerManifestSchema2}
+	artifactTypes = []types.MediaType{"application/vnd.oci.artifact.manifest.v1+json"}
+)
 
-func (f *fetcher) get(ctx context.Context, ref name.Reference) (*registry.Manifest, error) {
-	select {
-	case f.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-f.sem }()
-	return f.reg.Get(ctx, ref)
-}
-
-// referrers finds what is attached to d: the referrers API (or its tag
-// schema) and cosign's legacy sha256-<hex>.{sig,att,sbom} tags.
-func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node, error) {
-	descs, err := f.reg.Referrers(ctx, f.repo, d)
-	if err != nil {
-		return nil, err
-	}
-	var out []*node
-	for _, rd := range descs {
-		if !f.first(rd.Digest) {
-			continue
-		}
-		rm, err := f.get(ctx, f.repo.Digest(rd.Digest.String()))
-		if err != nil {
-			return nil, fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
-		}
-		rn, err := f.build(ctx, rm, nil, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rn)
-	}
-	for _, suffix := range registry.CosignSuffixes {
-		tag := registry.AttachmentTag(d, suffix)
-		rm, err := f.get(ctx, f.repo.Tag(tag))
-		if err != nil {
-			if isNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("cosign attachment %s: %w", tag, err)
-		}
-		rn, err := f.build(ctx, rm, nil, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		rn.tag = tag
-		out = append(out, rn)
-	}
-	return out, nil
-}
-
-func (f *fetcher) first(d v1.Hash) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.seen[d] {
-		return false
-	}
-	f.seen[d] = true
-	return true
-}
-
-// order lists the manifests in the order they are written: the content
-// first (index children before their index), then the referrers, each one
-// after its subject.
+// order lists the manifests in the order they are written, each once: the
+// content first (index children before their index), then the referrers,
+// each one after its subject.
 func (n *node) order() []*node {
+	seen := map[*node]bool{}
 	var content, refs []*node
 	var post func(x *node, into *[]*node)
 	post = func(x *node, into *[]*node) {
+		if seen[x] {
+			return
+		}
+		seen[x] = true
 		for _, c := range x.children {
 			post(c, into)
 		}

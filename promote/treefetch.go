@@ -1,0 +1,178 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// fetcher walks a source repository. Every distinct digest becomes one node,
+// fetched once, with its referrers and cosign tags looked up once; the count
+// and total size of the manifests are bounded by the configured limits, and
+// a bound is checked before the requests it would allow are made.
+type fetcher struct {
+	reg   *registry.Client
+	repo  name.Repository
+	root  v1.Hash
+	lim   config.Limits
+	sem   chan struct{}
+	mu    sync.Mutex
+	nodes map[v1.Hash]*node // every manifest claimed so far
+	bytes int64
+}
+
+func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, error) {
+	f := &fetcher{reg: e.reg, repo: repo, root: root.Digest, lim: e.cfg.Limits.WithDefaults(),
+		sem: make(chan struct{}, e.reg.Jobs()), nodes: map[v1.Hash]*node{}}
+	n := &node{}
+	f.nodes[root.Digest] = n
+	if err := f.count(root); err != nil {
+		return nil, err
+	}
+	if err := f.build(ctx, n, root, nil, 1, 0, contentTypes); err != nil {
+		return nil, err
+	}
+	if d := indexDepth(n, map[*node]int{}); d > f.lim.MaxIndexDepth {
+		return nil, f.refuse("indexes nest %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", d, f.lim.MaxIndexDepth)
+	}
+	return n, nil
+}
+
+var contentTypes = slices.Concat(indexTypes, imageTypes)
+var referrerTypes = slices.Concat(indexTypes, imageTypes, artifactTypes)
+
+// build fills n from m: its blobs, then, concurrently, its index children
+// and its referrers. level is the index nesting level of m (the subject is
+// 1); depth counts referrer hops.
+func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc *v1.Descriptor, level, depth int, allowed []types.MediaType) error {
+	p, err := f.check(m, desc, allowed)
+	if err != nil {
+		return err
+	}
+	n.m = m
+	if desc != nil {
+		n.platform, n.annot = desc.Platform, desc.Annotations
+	}
+	if p.Config != nil {
+		n.blobs = append(n.blobs, *p.Config)
+	}
+	n.blobs = append(n.blobs, p.Layers...)
+	n.blobs = append(n.blobs, p.Blobs...)
+	n.layers = p.Layers
+	if m.Type.IsIndex() && level > f.lim.MaxIndexDepth {
+		return f.refuse("index %s nests %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", m.Digest, level, f.lim.MaxIndexDepth)
+	}
+	children, fresh, err := f.claim(p.Manifests)
+	if err != nil {
+		return err
+	}
+	n.children, n.entries = children, p.Manifests
+	g, gctx := errgroup.WithContext(ctx)
+	for i, c := range fresh {
+		if c == nil {
+			continue
+		}
+		d := p.Manifests[i]
+		g.Go(func() error {
+			cm, err := f.get(gctx, f.repo.Digest(d.Digest.String()))
+			if err != nil {
+				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
+			}
+			if err := f.count(cm); err != nil {
+				return err
+			}
+			return f.build(gctx, c, cm, &d, level+1, depth, allowed)
+		})
+	}
+	var refs []*node
+	if depth <= maxReferrerDepth {
+		g.Go(func() error {
+			var err error
+			refs, err = f.referrers(gctx, m.Digest, depth)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	n.referrers = refs
+	return nil
+}
+
+// claim returns the node of each descriptor, in order, and, at the same
+// index, the nodes this caller must build (nil where another caller builds
+// it: a digest listed twice, or already in the tree). It refuses the whole
+// list when its new digests would pass limits.maxManifests.
+func (f *fetcher) claim(ds []v1.Descriptor) (all, fresh []*node, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all, fresh = make([]*node, len(ds)), make([]*node, len(ds))
+	added := 0
+	for i, d := range ds {
+		if n, ok := f.nodes[d.Digest]; ok {
+			all[i] = n
+			continue
+		}
+		n := &node{}
+		f.nodes[d.Digest] = n
+		all[i], fresh[i] = n, n
+		added++
+	}
+	if len(f.nodes) > f.lim.MaxManifests {
+		return nil, nil, f.refuse("it holds more than limits.maxManifests %d distinct manifests (%d more listed at once); a real image needs far fewer, raise the limit in environments.yaml only for a tree you trust", f.lim.MaxManifests, added)
+	}
+	return all, fresh, nil
+}
+
+// count adds m's size to the tree's total and refuses past
+// limits.maxManifestBytes.
+func (f *fetcher) count(m *registry.Manifest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bytes += int64(len(m.Raw))
+	if f.bytes > f.lim.MaxManifestBytes {
+		return f.refuse("its manifests exceed limits.maxManifestBytes %d bytes; raise the limit in environments.yaml only for a tree you trust", f.lim.MaxManifestBytes)
+	}
+	return nil
+}
+
+func (f *fetcher) refuse(format string, a ...any) error {
+	return &TreeError{Digest: f.root, Problem: fmt.Sprintf(format, a...)}
+}
+
+func (f *fetcher) get(ctx context.Context, ref name.Reference) (*registry.Manifest, error) {
+	select {
+	case f.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-f.sem }()
+	return f.reg.Get(ctx, ref)
+}
+
+// indexDepth is the deepest nesting of indexes at or below n (0 for an
+// image), each node measured once.
+func indexDepth(n *node, memo map[*node]int) int {
+	if d, ok := memo[n]; ok {
+		return d
+	}
+	memo[n] = 0 // a cycle (impossible by content addressing) ends here
+	d := 0
+	for _, c := range n.children {
+		d = max(d, indexDepth(c, memo))
+	}
+	if n.m.Type.IsIndex() {
+		d++
+	}
+	memo[n] = d
+	return d
+}
