@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // boundTrivy returns a real Trivy report from testdata/scan bound to ref
-// (repo@digest) as `trivy image ref` would bind it: RepoDigests names it,
-// ImageID is dropped.
+// (repo@digest) as `trivy image ref` run now would bind and date it:
+// RepoDigests names it, ImageID is dropped, CreatedAt is the current time.
 func (p *pipeline) boundTrivy(trivyFixture, ref string) []byte {
 	p.t.Helper()
 	raw, err := os.ReadFile(filepath.Join(signedRepoRoot(p.t), "testdata", "scan", trivyFixture))
@@ -31,6 +32,7 @@ func (p *pipeline) boundTrivy(trivyFixture, ref string) []byte {
 	delete(meta, "ImageID")
 	meta["RepoDigests"] = []string{ref}
 	doc["Metadata"], doc["ArtifactName"] = meta, ref
+	doc["CreatedAt"] = time.Now().UTC().Format(time.RFC3339Nano)
 	report, err := json.Marshal(doc)
 	if err != nil {
 		p.t.Fatal(err)
@@ -39,14 +41,15 @@ func (p *pipeline) boundTrivy(trivyFixture, ref string) []byte {
 }
 
 // vulnPredicate writes a cosign vuln predicate whose scanner.result is a
-// real Trivy report bound to ref.
+// real Trivy report bound to ref, scanned a minute ago.
 func (p *pipeline) vulnPredicate(trivyFixture, ref string) string {
 	p.t.Helper()
 	report := p.boundTrivy(trivyFixture, ref)
+	now := time.Now().UTC()
 	pred, err := json.Marshal(map[string]any{
 		"invocation": map[string]any{"uri": "https://ci.example.com/run/1"},
 		"scanner":    map[string]any{"uri": "pkg:github/aquasecurity/trivy", "version": "0.50.0", "result": json.RawMessage(report)},
-		"metadata":   map[string]any{"scanStartedOn": "2026-11-24T00:00:00Z", "scanFinishedOn": "2026-11-24T00:01:00Z"},
+		"metadata":   map[string]any{"scanStartedOn": now.Add(-time.Minute).Format(time.RFC3339), "scanFinishedOn": now.Format(time.RFC3339Nano)},
 	})
 	if err != nil {
 		p.t.Fatal(err)
@@ -140,6 +143,19 @@ func TestScanGateReadsReportFiles(t *testing.T) {
 	g = promoteWith("web:1.1", cleanReport, 3)
 	if !strings.Contains(g.Reason, "not this image") {
 		t.Fatalf("a report of another image is refused: %+v", g)
+	}
+	var stale map[string]any
+	if err := json.Unmarshal(p.boundTrivy("trivy-sl-micro-rancher5.4.json", p.repo("dev", "web")+"@"+vuln), &stale); err != nil {
+		t.Fatal(err)
+	}
+	stale["CreatedAt"] = time.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	staleReport, err := json.Marshal(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = promoteWith("web:1.1", write("stale.json", staleReport), 3)
+	if !strings.Contains(g.Reason, "stale.json was scanned 10d ago") || !strings.Contains(g.Reason, "more than maxReportAge 7d") {
+		t.Fatalf("a clean report scanned 10 days ago is refused at the default maxReportAge: %+v", g)
 	}
 	r := p.promoteWith(cfg, "to", "test", "web:1.1", "--scan-report", filepath.Join(p.dir, "missing.json"))
 	if r.Code != 2 || !strings.Contains(r.Stderr, "missing.json") {

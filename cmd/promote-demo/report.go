@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // report writes a copy of a Trivy JSON report (schema 2) bound to
-// REPO@DIGEST: its ArtifactName and Metadata.RepoDigests name the digest,
-// as `trivy image REPO@DIGEST` would. The demo uses real reports from the
-// scanners' projects (testdata/scan) this way; nothing else changes.
+// REPO@DIGEST and dated now: its ArtifactName and Metadata.RepoDigests name
+// the digest and its CreatedAt is the current time, as `trivy image
+// REPO@DIGEST` run now would write them (the scan gate refuses scans older
+// than maxReportAge). The demo uses real reports from the scanners'
+// projects (testdata/scan) this way; nothing else changes.
 func report(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	from := fs.String("from", "", "Trivy JSON report to bind")
@@ -51,6 +54,7 @@ func report(args []string) error {
 	doc["Metadata"] = meta
 	doc["ArtifactName"] = ref.String()
 	doc["ArtifactType"] = "container_image"
+	doc["CreatedAt"] = time.Now().UTC().Format(time.RFC3339Nano)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
