@@ -44,7 +44,12 @@ func (s *state) configure(c *cli.Context) error {
 	}
 	s.log = newLogger(s.stderr, c.Bool("verbose"))
 	s.configPath = c.String("config")
-	s.insecure = c.StringSlice("insecure-registry")
+	insecure, err := insecureHosts(c.StringSlice("insecure-registry"))
+	if err != nil {
+		return err
+	}
+	warnInsecure(s.stderr, insecure)
+	s.insecure = insecure
 	s.jobs = c.Int("jobs")
 	return nil
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/promote-dev/promote/errs"
+)
+
+const insecureSource = "--insecure-registry (PROMOTE_INSECURE_REGISTRY)"
+
+// insecureHosts checks the registries named for plain HTTP: each must be a
+// HOST[:PORT]. A value with a scheme would match no registry and leave the
+// user puzzling over TLS errors; a path or user name is never part of a
+// registry host.
+func insecureHosts(values []string) ([]string, error) {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		h := strings.TrimSpace(v)
+		switch {
+		case h == "": // PROMOTE_INSECURE_REGISTRY= (set empty) names nothing
+			continue
+		case strings.Contains(h, "://"):
+			return nil, errs.Usagef("%s %q: expected HOST[:PORT] without http:// or another scheme, such as %s",
+				insecureSource, v, h[strings.Index(h, "://")+3:])
+		case strings.ContainsAny(h, "/@ \t"):
+			return nil, errs.Usagef("%s %q: expected HOST[:PORT] alone (no path, user or spaces), such as 127.0.0.1:5000", insecureSource, v)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// warnInsecure says on stderr that hosts are reached over plain HTTP, so a
+// variable set somewhere in a CI configuration never downgrades silently.
+func warnInsecure(w io.Writer, hosts []string) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "promote: warning: plain HTTP, without TLS, to %s (named by %s): anyone on the network path can read and change what is pulled and pushed there, credentials included\n",
+		strings.Join(hosts, ", "), insecureSource)
+}
