@@ -119,6 +119,7 @@ func TestGetAuthorizationToken(t *testing.T) {
 	assert.Equal(t, srv.URL, aws.ToString(d.ProxyEndpoint))
 	assert.WithinDuration(t, time.Now().Add(12*time.Hour), aws.ToTime(d.ExpiresAt), 5*time.Second)
 
+	//lint:ignore SA1019 the emulator answers the deprecated field as ECR still does
 	out, err = client.GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{RegistryIds: []string{acctA, acctB}})
 	require.NoError(t, err)
 	require.Len(t, out.AuthorizationData, 2)

@@ -90,6 +90,7 @@ func (k keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 // keychain keyed by each proxyEndpoint's host.
 func ecrKeychain(t testing.TB, client *ecr.Client, registryIDs ...string) keychain {
 	t.Helper()
+	//lint:ignore SA1019 the emulator answers the deprecated field as ECR still does
 	out, err := client.GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{RegistryIds: registryIDs})
 	require.NoError(t, err)
 	kc := keychain{}

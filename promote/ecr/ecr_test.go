@@ -77,7 +77,7 @@ func TestAssumedRoleReachesAnotherAccount(t *testing.T) {
 	require.NoError(t, srv.AddRole(role, "111111111111"))
 	c, err := New(context.Background(), Options{RoleArn: role})
 	require.NoError(t, err)
-	tok, err := c.token(context.Background(), "222222222222")
+	tok, err := c.token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "AWS", tok.user)
 	arn, err := c.CallerIdentity(context.Background())
@@ -147,7 +147,7 @@ func TestThrottlingIsRetriedThenNamed(t *testing.T) {
 	c, err := New(ctx, Options{MaxBackoff: time.Millisecond})
 	require.NoError(t, err)
 	srv.Throttle("GetAuthorizationToken", 3)
-	_, err = c.token(ctx, "111111111111")
+	_, err = c.token(ctx)
 	require.NoError(t, err, "three throttled calls are retried")
 	assert.Equal(t, 1, srv.Count("GetAuthorizationToken"))
 	throttled := 0
@@ -159,7 +159,7 @@ func TestThrottlingIsRetriedThenNamed(t *testing.T) {
 	assert.Equal(t, 3, throttled)
 
 	srv.Throttle("GetAuthorizationToken", 100)
-	_, err = c.token(ctx, "111111111111")
+	_, err = c.token(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rate limit for GetAuthorizationToken")
 	assert.Contains(t, err.Error(), "after 8 attempts")

@@ -65,7 +65,7 @@ func (k *Keychain) ResolveContext(ctx context.Context, res authn.Resource) (auth
 	if t, ok := k.cache[reg.Host]; ok && k.now().Before(t.expires.Add(-refreshBefore)) {
 		return &authn.Basic{Username: t.user, Password: t.pass}, nil
 	}
-	t, err := reg.Client.token(ctx, reg.RegistryID)
+	t, err := reg.Client.token(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("registry credentials for %s: %w", reg.Host, err)
 	}
@@ -73,13 +73,11 @@ func (k *Keychain) ResolveContext(ctx context.Context, res authn.Resource) (auth
 	return &authn.Basic{Username: t.user, Password: t.pass}, nil
 }
 
-// token calls GetAuthorizationToken for one registry.
-func (c *Client) token(ctx context.Context, registryID string) (token, error) {
-	in := &ecr.GetAuthorizationTokenInput{}
-	if registryID != "" {
-		in.RegistryIds = []string{registryID} //nolint:staticcheck // deprecated in the API, still honoured
-	}
-	out, err := c.api.GetAuthorizationToken(ctx, in)
+// token calls GetAuthorizationToken. The token opens every registry the
+// caller's principal may use (ECR deprecated RegistryIds: naming one does
+// not narrow it), so it is asked for once per client and registry host.
+func (c *Client) token(ctx context.Context) (token, error) {
+	out, err := c.api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return token{}, apiError("GetAuthorizationToken", "in "+c.region, err)
 	}
