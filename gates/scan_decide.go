@@ -95,6 +95,7 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 		ev.bySource[sf.source] = t.evidence()
 	}
 	v := Verdict{Gate: "scan", Evidence: ev.render(g, total, problems, now)}
+	v.Evidence["images"] = s.Judged()
 	var fails []string
 	fails = append(fails, problems...)
 	if total.blocks() {

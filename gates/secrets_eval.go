@@ -15,7 +15,7 @@ func (g secretsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 		if img.Config == nil {
 			continue
 		}
-		p := PlatformName(img)
+		p := s.ImageName(img)
 		for _, kv := range img.Config.Config.Env {
 			name, value, _ := strings.Cut(kv, "=")
 			if rule := g.check(name, value); rule != "" {
@@ -42,7 +42,7 @@ func (g secretsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 		}
 	}
 	sortFindings(found)
-	ev := map[string]any{"platforms": len(s.Images)}
+	ev := map[string]any{"platforms": len(s.Images), "images": s.Judged()}
 	if len(found) == 0 {
 		return Verdict{Gate: "noSecretsInEnv", Pass: true, Reason: fmt.Sprintf("no secrets in env, labels or history of %d platform(s)", len(s.Images)), Evidence: ev}, nil
 	}

@@ -11,8 +11,24 @@ var envLookup = os.Getenv
 
 // DetectActor names who is promoting from the CI system's own variables
 // (GitHub Actions, GitLab CI, AWS CodeBuild, Jenkins), else the local user
-// and host. It reads identities only, never tokens.
+// and host. It reads identities only, never tokens. None of them is
+// authenticated: anyone who can set the variables or run as the user
+// asserts them, and the actor says so (ViaCIEnv, ViaOSUser).
 func DetectActor(get func(string) string) (ledger.Actor, *ledger.CI) {
+	a, ci := detectActor(get)
+	if a.Identity != "" {
+		a.IdentityVia = ledger.ViaCIEnv
+		if ci == nil {
+			a.IdentityVia = ledger.ViaOSUser
+		}
+	}
+	if a.User != "" || a.Host != "" {
+		a.UserVia = ledger.ViaOSUser
+	}
+	return a, ci
+}
+
+func detectActor(get func(string) string) (ledger.Actor, *ledger.CI) {
 	host, _ := os.Hostname()
 	a := ledger.Actor{Host: host}
 	if u, err := user.Current(); err == nil {

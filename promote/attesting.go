@@ -87,7 +87,7 @@ func promotionOf(r *ledger.Record) attest.Promotion {
 		Environment: r.Env, From: r.From, App: r.App, SourceGiven: r.Source.Given, SourceResolved: r.Source.Resolved,
 		Repository: r.Repository, Tags: r.Tags, Digest: r.Digest, Previous: r.Previous,
 		Record: attest.RecordRef{ID: r.ID, Seq: r.Seq, Hash: r.Hash},
-		Actor:  attest.Actor{Identity: r.Actor.Identity, User: r.Actor.User, Host: r.Actor.Host},
+		Actor:  attest.Actor(r.Actor), // the same fields, each identity with how it was established
 		Time:   r.Time,
 	}
 	for _, g := range r.Gates {

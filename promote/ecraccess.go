@@ -14,6 +14,7 @@ import (
 	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ecr"
+	"github.com/promote-dev/promote/promote/ledger"
 )
 
 // ECR is what a configuration needs of Amazon ECR: credentials for the
@@ -28,24 +29,26 @@ type ECR struct {
 }
 
 // identity returns the AWS caller identity env's credentials act as, once
-// per environment; "" when env is not in ECR or STS cannot say.
-func (x *ECR) identity(ctx context.Context, env string) string {
+// per environment, and how it was established (ledger.ViaAWSSTS: STS
+// authenticated the credentials); "", "" when env is not in ECR or STS
+// cannot say.
+func (x *ECR) identity(ctx context.Context, env string) (arn, via string) {
 	if x == nil {
-		return ""
+		return "", ""
 	}
 	if v, ok := x.ids.Load(env); ok {
-		return v.(string)
+		return v.(string), ledger.ViaAWSSTS
 	}
 	reg, ok := x.byEnv[env]
 	if !ok {
-		return ""
+		return "", ""
 	}
 	arn, err := reg.Client.CallerIdentity(ctx)
-	if err != nil {
-		return "" // best effort: the record still names the CI identity, user and host
+	if err != nil || arn == "" {
+		return "", "" // best effort: the record still names the CI identity, user and host
 	}
 	x.ids.Store(env, arn)
-	return arn
+	return arn, ledger.ViaAWSSTS
 }
 
 // ECROptions tune ECR access.

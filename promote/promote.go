@@ -233,7 +233,7 @@ func (e *Engine) rejection(req Request, res *Result, tags []string, cause error)
 // Where the environment is in ECR, the record names the AWS caller identity.
 func (e *Engine) appendLocked(ctx context.Context, rec *ledger.Record, cause error) error {
 	if rec.Actor.AWS == "" {
-		rec.Actor.AWS = e.ecr.identity(ctx, rec.Env)
+		rec.Actor.AWS, rec.Actor.AWSVia = e.ecr.identity(ctx, rec.Env)
 	}
 	for attempt := 0; ; attempt++ {
 		head, err := e.led.Head(ctx, rec.App, rec.Env)

@@ -10,13 +10,19 @@ import (
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
-// printRecord prints one ledger record for a person, gate evidence included.
-func printRecord(w io.Writer, r ledger.Record) {
+// printRecord prints one ledger record for a person, gate evidence included,
+// marked first if it does not check out: its fields are then only what its
+// body claims.
+func printRecord(w io.Writer, c ledger.Checked) {
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(w, "%-10s %s\n", k, v)
 		}
 	}
+	if !c.Verified {
+		fmt.Fprintf(w, "%s\n", notCheckedOut(c))
+	}
+	r := c.Record
 	line("record", fmt.Sprintf("%s (%s/%s #%d)", r.ID, r.Env, r.App, r.Seq))
 	line("kind", string(r.Kind))
 	line("time", r.Time.UTC().Format(time.RFC3339Nano))
@@ -25,7 +31,7 @@ func printRecord(w io.Writer, r ledger.Record) {
 	line("source", strings.TrimSpace(r.Source.Resolved+" (given "+r.Source.Given+")"))
 	line("targets", strings.Join(r.Targets, ", "))
 	line("previous", r.Previous)
-	line("actor", strings.TrimSpace(r.Actor.Identity+" (user "+r.Actor.User+" on "+r.Actor.Host+")"))
+	line("actor", actorText(r.Actor))
 	if r.CI != nil {
 		line("ci", strings.Join(nonEmpty(r.CI.Provider, r.CI.Pipeline, r.CI.Job, r.CI.Commit, r.CI.URL), " "))
 	}
@@ -52,4 +58,9 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
+}
+
+// notCheckedOut is the mark of a record that does not check out.
+func notCheckedOut(c ledger.Checked) string {
+	return "DOES NOT CHECK OUT: " + c.Problem + "; " + ledger.VerifyHint
 }

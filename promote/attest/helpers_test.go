@@ -72,8 +72,9 @@ func promotion(repo, digest string) Promotion {
 				Evidence: map[string]any{"counts": map[string]int{"critical": 0, "high": 0, "medium": 3}, "scanner": "trivy 0.58.0"}},
 		},
 		Record: RecordRef{ID: "01JDQ4Z8M5X7W2K9T3V6B1N0PR", Seq: 7, Hash: "sha256:5d41402abc4b2a76b9719d911017c592ae2c5e1c4e6f2a3b7c9d0e1f2a3b4c5d"},
-		Actor:  Actor{Identity: "github:octocat", User: "runner", Host: "fv-az123-456"},
-		Time:   time.Date(2026, 11, 24, 9, 30, 0, 0, time.FixedZone("CET", 3600)),
+		Actor: Actor{Identity: "github:octocat", IdentityVia: "ci-env", User: "runner", UserVia: "os-user", Host: "fv-az123-456",
+			AWS: "arn:aws:sts::222222222222:assumed-role/promoter/promote", AWSVia: "aws-sts"},
+		Time: time.Date(2026, 11, 24, 9, 30, 0, 0, time.FixedZone("CET", 3600)),
 	}
 }
 

@@ -79,11 +79,19 @@ type RecordRef struct {
 	Hash string `json:"hash"`
 }
 
-// Actor says who promoted.
+// Actor says who promoted, and how each identity was established: "aws-sts"
+// (AWS STS named the credentials that wrote: authenticated), "ci-env" (the
+// CI system's environment variables) or "os-user" (the operating system's
+// account and host), the last two only asserted. Admission policies should
+// rely on aws with awsVia "aws-sts" alone.
 type Actor struct {
-	Identity string `json:"identity,omitempty"`
-	User     string `json:"user,omitempty"`
-	Host     string `json:"host,omitempty"`
+	Identity    string `json:"identity,omitempty"`
+	IdentityVia string `json:"identityVia,omitempty"`
+	User        string `json:"user,omitempty"`
+	UserVia     string `json:"userVia,omitempty"`
+	Host        string `json:"host,omitempty"`
+	AWS         string `json:"aws,omitempty"`
+	AWSVia      string `json:"awsVia,omitempty"`
 }
 
 // Promotion is what BuildStatement needs, as plain values: the caller maps

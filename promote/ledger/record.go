@@ -37,12 +37,32 @@ type GateResult struct {
 	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
-// Actor says who promoted: the CI identity where there is one, else user and host.
+// How an actor's identity was established (Actor's ...Via fields). Only
+// ViaAWSSTS is authenticated; the others are asserted by whoever controls
+// the environment promote runs in, and any process can set them.
+const (
+	ViaAWSSTS = "aws-sts" // AWS STS GetCallerIdentity for the credentials that wrote: authenticated
+	ViaCIEnv  = "ci-env"  // the CI system's environment variables (GITHUB_ACTOR, ...): asserted
+	ViaOSUser = "os-user" // the operating system's account and host name: asserted
+)
+
+// Authenticated reports whether an identity established via was
+// authenticated rather than only asserted.
+func Authenticated(via string) bool { return via == ViaAWSSTS }
+
+// Actor says who promoted: the CI identity where there is one, else user
+// and host, and the AWS caller identity where the environment is in ECR.
+// Each ...Via field says how the identity before it was established (Via
+// constants); a record written before they existed has none, and its
+// body, so its hash, is unchanged.
 type Actor struct {
-	Identity string `json:"identity,omitempty"`
-	User     string `json:"user,omitempty"`
-	Host     string `json:"host,omitempty"`
-	AWS      string `json:"aws,omitempty"` // the AWS caller identity (ARN) that wrote, where AWS is used
+	Identity    string `json:"identity,omitempty"`
+	IdentityVia string `json:"identityVia,omitempty"` // ViaCIEnv or ViaOSUser
+	User        string `json:"user,omitempty"`
+	UserVia     string `json:"userVia,omitempty"` // ViaOSUser, for User and Host
+	Host        string `json:"host,omitempty"`
+	AWS         string `json:"aws,omitempty"`    // the AWS caller identity (ARN) that wrote, where AWS is used
+	AWSVia      string `json:"awsVia,omitempty"` // ViaAWSSTS
 }
 
 // CI holds what the CI system exposes about the run.
