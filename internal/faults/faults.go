@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -23,6 +25,9 @@ const (
 	ResetBefore           // reset the connection before answering
 	ResetMidResponse      // send After bytes of the registry's answer, then reset
 	ResetMidUpload        // read After bytes of the request body, then reset
+	Truncate              // answer the first After bytes of the registry's body, Content-Length to match
+	Corrupt               // answer the registry's body with every byte changed, same length
+	Stall                 // answer nothing until the client gives up or the rule is replaced
 )
 
 // Fault is the injector's decision for one request.
@@ -39,16 +44,19 @@ type Injector struct {
 	mu       sync.Mutex
 	rule     func(*http.Request) Fault
 	injected int
+	released chan struct{} // closed when the rule is replaced: stalls end
 }
 
 // New wraps next; until Set is called every request passes.
-func New(next http.Handler) *Injector { return &Injector{next: next} }
+func New(next http.Handler) *Injector { return &Injector{next: next, released: make(chan struct{})} }
 
 // Set replaces the rule (nil: every request passes) and zeroes the count.
 func (i *Injector) Set(rule func(*http.Request) Fault) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.rule, i.injected = rule, 0
+	close(i.released)
+	i.released = make(chan struct{})
 }
 
 // Injected is how many faults were injected since the last Set.
@@ -60,7 +68,7 @@ func (i *Injector) Injected() int {
 
 func (i *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i.mu.Lock()
-	f := Fault{}
+	f, released := Fault{}, i.released
 	if i.rule != nil {
 		f = i.rule(r)
 	}
@@ -84,9 +92,44 @@ func (i *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ResetMidResponse:
 		cw := &cutWriter{ResponseWriter: w, left: f.After}
 		i.next.ServeHTTP(cw, r)
+	case Truncate, Corrupt:
+		rewrite(w, r, i.next, f)
+	case Stall:
+		// A server notices a client gone only once the request body is read.
+		select {
+		case <-r.Context().Done():
+		case <-released:
+		}
 	default:
 		i.next.ServeHTTP(w, r)
 	}
+}
+
+// rewrite answers r as next does, with its body truncated to f.After bytes
+// or with every byte of it changed.
+func rewrite(w http.ResponseWriter, r *http.Request, next http.Handler, f Fault) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if f.Kind == Truncate && int64(len(body)) > f.After {
+		body = body[:f.After]
+	}
+	if f.Kind == Corrupt {
+		body = append([]byte(nil), body...)
+		for k := range body {
+			body[k] ^= 0x5a
+		}
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(rec.Code)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
 }
 
 // Reset breaks the request's connection with a TCP RST.

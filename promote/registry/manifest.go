@@ -34,7 +34,8 @@ func (m *Manifest) Descriptor() v1.Descriptor {
 // Get fetches the manifest ref names and checks that its bytes hash to the
 // digest the registry reported (and to ref's digest, for a digest reference).
 // A missing manifest returns an error wrapping errs.ErrNotFound.
-func (c *Client) Get(ctx context.Context, ref name.Reference) (*Manifest, error) {
+func (c *Client) Get(ctx context.Context, ref name.Reference) (_ *Manifest, err error) {
+	defer redactErr(&err)
 	d, err := c.puller.Get(ctx, ref)
 	if err != nil {
 		if IsNotFound(err) {
@@ -57,7 +58,8 @@ func (c *Client) Get(ctx context.Context, ref name.Reference) (*Manifest, error)
 
 // Head returns the descriptor ref names without fetching the manifest, or
 // (nil, nil) when it does not exist.
-func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, error) {
+func (c *Client) Head(ctx context.Context, ref name.Reference) (_ *v1.Descriptor, err error) {
+	defer redactErr(&err)
 	d, err := c.puller.Head(ctx, ref)
 	if err != nil {
 		if IsNotFound(err) {
@@ -71,7 +73,8 @@ func (c *Client) Head(ctx context.Context, ref name.Reference) (*v1.Descriptor, 
 // Put writes m's raw bytes under ref (a tag or m's digest). A manifest with a
 // subject also updates the referrers tag-schema index on registries without
 // the referrers API. The caller must have written everything m references.
-func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) error {
+func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) (err error) {
+	defer redactErr(&err)
 	if dg, ok := ref.(name.Digest); ok && dg.DigestStr() != m.Digest.String() {
 		return fmt.Errorf("refusing to write manifest %s under digest %s", m.Digest, dg.DigestStr())
 	}
@@ -84,5 +87,5 @@ func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) error
 // Delete removes the manifest ref names (used only by tests and tooling;
 // promote itself never deletes).
 func (c *Client) Delete(ctx context.Context, ref name.Reference) error {
-	return c.pusher.Delete(ctx, ref)
+	return redact(c.pusher.Delete(ctx, ref))
 }

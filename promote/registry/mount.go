@@ -15,7 +15,8 @@ import (
 // of another app, say). Where the registry declines (the blob is gone, or
 // mounts are off, as on ECR without BLOB_MOUNTING), the blob is streamed
 // from src instead, as CopyBlob does.
-func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) error {
+func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) (err error) {
+	defer redactErr(&err)
 	if from.RegistryStr() != dst.RegistryStr() {
 		return fmt.Errorf("mounting blob %s: %s is not on %s's registry", desc.Digest, from, dst)
 	}

@@ -1,9 +1,6 @@
 package registry
 
-import (
-	"net/http"
-	"net/url"
-)
+import "net/http"
 
 // guardRedirects refuses the redirects a registry has no business sending.
 // Go's http.Client follows redirects above the transport and hands each
@@ -35,7 +32,7 @@ func (g redirectGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
 		closeRequestBody(req)
 		return nil, refuse("registry %s redirected %s from https to %s: refused, a redirect must not downgrade to plain HTTP",
-			first.URL.Host, what, bare(req.URL))
+			first.URL.Host, what, RedactURL(req.URL))
 	}
 	if canonicalHost(first.URL.Scheme, first.URL.Host) == canonicalHost(req.URL.Scheme, req.URL.Host) {
 		return g.next.RoundTrip(req)
@@ -54,14 +51,6 @@ func (g redirectGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func isBlobRead(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && blobPath.MatchString(r.URL.Path)
-}
-
-// bare is u without its query and fragment, which may hold a pre-signed
-// URL's signature.
-func bare(u *url.URL) string {
-	v := *u
-	v.RawQuery, v.Fragment, v.User = "", "", nil
-	return v.String()
 }
 
 func closeRequestBody(req *http.Request) {

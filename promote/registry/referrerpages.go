@@ -147,8 +147,8 @@ func nextLink(resp *http.Response, base *url.URL) (*url.URL, error) {
 				continue
 			}
 			u, err := base.Parse(link[1:end])
-			if err != nil {
-				return nil, fmt.Errorf("referrers: Link header %q: %w", link, err)
+			if err != nil { // the error would quote the link, query string and all
+				return nil, fmt.Errorf("referrers: registry %s sent a Link header whose target is not a URL", base.Host)
 			}
 			return u, nil
 		}

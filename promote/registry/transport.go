@@ -71,6 +71,7 @@ func (e *PolicyError) Error() string { return e.Msg }
 
 // ExhaustedError is a request that failed at the network level on every
 // attempt; operations do not restart on it (that would multiply retries).
+// URL has no query string (see redact.go).
 type ExhaustedError struct {
 	Method, URL string
 	Attempts    int
@@ -78,6 +79,9 @@ type ExhaustedError struct {
 }
 
 func (e *ExhaustedError) Error() string {
+	if e.URL == "" {
+		return fmt.Sprintf("%s failed after %d attempts: %v", e.Method, e.Attempts, e.Err)
+	}
 	return fmt.Sprintf("%s %s failed after %d attempts: %v", e.Method, e.URL, e.Attempts, e.Err)
 }
 
@@ -209,7 +213,7 @@ func giveUp(resp *http.Response, err error, attempts int) (*http.Response, error
 	e := &ExhaustedError{Method: "request", Attempts: attempts, Err: err}
 	var ue *neturl.Error
 	if errors.As(err, &ue) {
-		e.Method, e.URL, e.Err = strings.ToUpper(ue.Op), ue.URL, ue.Err
+		e.Method, e.URL, e.Err = strings.ToUpper(ue.Op), redactRawURL(ue.URL), ue.Err
 	}
 	return nil, e
 }
