@@ -6,6 +6,11 @@
 # lands unnoticed.
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
+# a listing that fails must not pass for an empty one
+if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  echo "check-large-files: $(pwd) is not in a git work tree; run it in the repository" >&2
+  exit 1
+fi
 limit=$((1024 * 1024))
 allow_file=.large-files-allowed
 

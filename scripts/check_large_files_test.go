@@ -81,3 +81,12 @@ func TestCheckLargeFilesPassesThisRepository(t *testing.T) {
 	exit, out := checkLargeFiles(t, "..")
 	assert.Equal(t, 0, exit, out)
 }
+
+// Outside a git work tree there is nothing to list: that is an error, not a pass.
+func TestCheckLargeFilesFailsOutsideAGitRepository(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(dir))
+	exit, out := checkLargeFiles(t, dir)
+	assert.Equal(t, 1, exit, out)
+	assert.Contains(t, out, "not in a git work tree")
+}
