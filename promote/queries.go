@@ -52,19 +52,26 @@ func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Tim
 	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: &cur}, nil
 }
 
-// Show returns one record by id.
-func (e *Engine) Show(ctx context.Context, id string) (ledger.Record, error) {
-	return e.led.Get(ctx, id)
+// Show returns one record by id with the result of its check. A record that
+// does not check out is returned with a *ledger.TamperedError, so that it
+// can be shown, marked, and the command still fail.
+func (e *Engine) Show(ctx context.Context, id string) (ledger.Checked, error) {
+	c, err := e.led.GetChecked(ctx, id)
+	if err != nil {
+		return ledger.Checked{}, err
+	}
+	return c, c.Err()
 }
 
-// History returns ledger records newest first.
-func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Record, error) {
+// History returns ledger records newest first, each with the result of its
+// check: one that does not check out is listed, marked, not an error.
+func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Checked, error) {
 	if q.Env != "" {
 		if _, err := e.cfg.Env(q.Env); err != nil {
 			return nil, err
 		}
 	}
-	return e.led.Records(ctx, q)
+	return e.led.RecordsChecked(ctx, q)
 }
 
 // VerifyLedger checks every chain of the ledger.

@@ -164,7 +164,7 @@ func historyCommand(s *state) *cli.Command {
 				return nil, nil, err
 			}
 			if recs == nil {
-				recs = []ledger.Record{}
+				recs = []ledger.Checked{}
 			}
 			return historyResult{Records: recs, Page: c.Int("page")}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
 		}),
@@ -173,8 +173,8 @@ func historyCommand(s *state) *cli.Command {
 
 // historyResult is history's JSON result; as a csvWriter it is also its CSV.
 type historyResult struct {
-	Records []ledger.Record `json:"records"`
-	Page    int             `json:"page"`
+	Records []ledger.Checked `json:"records"`
+	Page    int              `json:"page"`
 }
 
 func (h historyResult) writeCSV(w io.Writer) error { return writeCSV(w, h.Records) }
@@ -232,11 +232,7 @@ func showCommand(s *state) *cli.Command {
 			if err != nil {
 				return nil, nil, err
 			}
-			rec, err := ss.engine.Show(c.Context, a[0])
-			if err != nil {
-				return nil, nil, err
-			}
-			return rec, func(w io.Writer) { printRecord(w, rec) }, nil
+			return showRecord(c.Context, ss, a[0])
 		}),
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -79,4 +81,14 @@ func printCheck(w io.Writer, r ledger.CheckReport) {
 	for _, a := range r.Advice {
 		fmt.Fprintf(w, "  - %s\n", a)
 	}
+}
+
+// showRecord is show's result: the record, marked if it does not check out,
+// and then also its *ledger.TamperedError, so that show exits 1.
+func showRecord(ctx context.Context, ss *session, id string) (any, func(io.Writer), error) {
+	rec, err := ss.engine.Show(ctx, id)
+	if err != nil && !errors.Is(err, ledger.ErrTampered) {
+		return nil, nil, err
+	}
+	return rec, func(w io.Writer) { printRecord(w, rec) }, err
 }

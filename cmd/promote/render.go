@@ -122,22 +122,36 @@ func printEvaluation(w io.Writer, ev *promote.Evaluation) {
 	printGates(w, ev.Gates)
 }
 
-func printHistory(w io.Writer, recs []ledger.Record, now time.Time) {
+// printHistory prints one row a record; a record that does not check out is
+// marked at the end of its row, and counted below the table.
+func printHistory(w io.Writer, recs []ledger.Checked, now time.Time) {
 	if len(recs) == 0 {
 		fmt.Fprintln(w, "no records")
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tENV\tAPP\t#\tKIND\tDIGEST\tTAGS\tACTOR\tID")
+	bad := 0
 	for _, r := range recs {
 		kind := string(r.Kind)
 		if r.Kind == ledger.KindRejected && r.Rejection != "" {
 			kind = "rejected"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Time.UTC().Format(time.RFC3339), r.Env, r.App, r.Seq,
-			kind, short(r.Digest), strings.Join(r.Tags, ","), r.Actor.Identity, r.ID)
+		mark := ""
+		if !r.Verified {
+			mark, bad = "\tDOES NOT CHECK OUT: "+r.Problem, bad+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s%s\n", r.Time.UTC().Format(time.RFC3339), r.Env, r.App, r.Seq,
+			kind, short(r.Digest), strings.Join(r.Tags, ","), r.Actor.Identity, r.ID, mark)
 	}
 	tw.Flush()
+	switch bad {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "1 record does not check out (marked): its fields are only what its body claims; %s\n", ledger.VerifyHint)
+	default:
+		fmt.Fprintf(w, "%d records do not check out (marked): their fields are only what their bodies claim; %s\n", bad, ledger.VerifyHint)
+	}
 }
 
 func printVerify(w io.Writer, rep ledger.Report) {

@@ -77,10 +77,21 @@ type Ledger interface {
 	// nothing, if the chain's head is not expected.
 	Append(ctx context.Context, rec *Record, expected Head) error
 	// Records returns the records matching q, newest first: by seq within one
-	// chain (App and Env both set), else by time, then seq.
+	// chain (App and Env both set), else by time, then seq. Each record is
+	// checked as it is read (see Checked); if one does not check out, Records
+	// returns a *TamperedError (ErrTampered) instead: decisions are read
+	// only from records that check out.
 	Records(ctx context.Context, q Query) ([]Record, error)
-	// Get returns the record with the given id, or an error wrapping errs.ErrNotFound.
+	// RecordsChecked returns the records matching q like Records, each with
+	// the result of its check instead of an error: for history.
+	RecordsChecked(ctx context.Context, q Query) ([]Checked, error)
+	// Get returns the record with the given id, checked like Records: an
+	// error wrapping errs.ErrNotFound if there is none, ErrTampered if it
+	// does not check out.
 	Get(ctx context.Context, id string) (Record, error)
+	// GetChecked returns the record with the given id like Get, with the
+	// result of its check instead of ErrTampered: for show.
+	GetChecked(ctx context.Context, id string) (Checked, error)
 	// Lock serialises writers of one app in one environment (across
 	// processes for shared backends) until the returned release is called.
 	Lock(ctx context.Context, app, env string) (release func(), err error)

@@ -78,8 +78,9 @@ type countingTransport struct {
 	all, gets, puts, lists atomic.Int64
 }
 
-// What `current` costs on one chain: a Head (hint, the hinted record and a
-// probe of the next) and nothing else; walking further reads in batches.
+// What `current` costs on one chain: the hint, then the hinted record, a
+// probe of the next and the record before (to check the link) together, and
+// nothing else; walking further reads in batches.
 func TestS3CurrentReadsNoMoreThanTheHead(t *testing.T) {
 	ctx := context.Background()
 	_, f := openTestS3(t)
@@ -96,7 +97,7 @@ func TestS3CurrentReadsNoMoreThanTheHead(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cur, 1)
 	assert.Equal(t, int64(40), cur[0].Seq)
-	assert.Equal(t, int64(3), reqs.gets.Load(), "hint, record 40, probe of 41")
+	assert.Equal(t, int64(4), reqs.gets.Load(), "hint, then the probe of 41, record 40 and record 39 (its link) together")
 	assert.Zero(t, reqs.lists.Load(), "no listing")
 
 	old, err := l.Records(ctx, Query{App: "web", Env: "prod", Digest: digestN(1000), Limit: 1})

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -124,36 +123,37 @@ func (l *s3Ledger) verifyChain(ctx context.Context, k chainKey, seqs []int64) ([
 // hash of the record before it ("" for the first of a chain).
 func checkRecordObject(obj []byte, k chainKey, seq, wantSeq int64, wantPrev string) (string, string, []string) {
 	var msgs []string
-	switch {
-	case seq == wantSeq+1:
-		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: record %d is missing", seq, wantSeq, wantSeq))
-	case seq > wantSeq:
-		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: records %d..%d are missing", seq, wantSeq, wantSeq, seq-1))
+	if m := seqProblem(seq, wantSeq); m != "" {
+		msgs = append(msgs, m)
 	}
+	rec, self, ok := checkObjectSelf(obj, k, seq)
+	msgs = append(msgs, self...)
+	if !ok {
+		return "", rec.Hash, msgs
+	}
+	if m := linkProblem(rec.PrevHash, wantPrev); m != "" {
+		msgs = append(msgs, m)
+	}
+	return rec.ID, rec.Hash, msgs
+}
+
+// checkObjectSelf checks the object at key seq of chain k on its own: its
+// body against its stored hash, and its key against the body. It returns the
+// record the object holds (Hash the stored hash) or, if it holds none (ok
+// false), one made of what the key and object say.
+func checkObjectSelf(obj []byte, k chainKey, seq int64) (rec Record, msgs []string, ok bool) {
 	body, hash, err := decodeObject(obj)
 	if err != nil {
-		return "", "", append(msgs, fmt.Sprintf("object is not a stored record: %v", err))
+		return Record{App: k.app, Env: k.env, Seq: seq}, []string{fmt.Sprintf("object is not a stored record: %v", err)}, false
 	}
-	if got := HashBody(body); got != hash {
-		msgs = append(msgs, fmt.Sprintf("body hashes to %s, not to its hash %s: the record was edited", got, hash))
-	}
-	var rec Record
-	if err := json.Unmarshal(body, &rec); err != nil {
-		return "", hash, append(msgs, fmt.Sprintf("body is not a valid JSON record: %v", err))
+	if rec, msgs, ok = checkBody(body, hash); !ok {
+		return Record{App: k.app, Env: k.env, Seq: seq, Hash: hash}, msgs, false
 	}
 	if rec.Seq != seq || rec.App != k.app || rec.Env != k.env {
 		msgs = append(msgs, fmt.Sprintf("key says %s in %s seq %d but the record says %s in %s seq %d: "+
 			"the record was moved (reordered, or displaced by an insertion)", k.app, k.env, seq, rec.App, rec.Env, rec.Seq))
 	}
-	if rec.PrevHash != wantPrev {
-		if wantPrev == "" {
-			msgs = append(msgs, fmt.Sprintf("first record of its chain has prev_hash %s, expected none", rec.PrevHash))
-		} else {
-			msgs = append(msgs, fmt.Sprintf("prev_hash %s is not the hash %s of the record before: "+
-				"a record before it was changed, removed or inserted", rec.PrevHash, wantPrev))
-		}
-	}
-	return rec.ID, hash, msgs
+	return rec, msgs, true
 }
 
 // hintedChains lists the chains that have a head hint.
@@ -181,13 +181,14 @@ func (l *s3Ledger) checkHint(ctx context.Context, k chainKey, hashes map[int64]s
 	if err != nil || h.Seq == 0 {
 		return nil // a missing hint is healed by Head, not a sign of tampering
 	}
-	switch {
-	case h.Seq > last.Seq:
+	if h.Seq > last.Seq {
 		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
 			"head hint names seq %d but the chain ends at seq %d: records were deleted from its end", h.Seq, last.Seq)}
-	case hashes[h.Seq] != "" && hashes[h.Seq] != h.Hash:
-		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
-			"head hint says seq %d has hash %s, but it has %s: the record was replaced", h.Seq, h.Hash, hashes[h.Seq])}
+	}
+	if stored := hashes[h.Seq]; stored != "" {
+		if m := hintProblem(Head{Seq: h.Seq, Hash: h.Hash}, h.Seq, stored); m != "" {
+			return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: m}
+		}
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -22,31 +20,71 @@ func (l *sqliteLedger) Head(ctx context.Context, app, env string) (Head, error) 
 }
 
 // Records returns the records matching q, newest first: by time, then by
-// seq, both descending. Each record is decoded from its stored body, with
-// Hash taken from the hash column; Records does not verify them (Verify does).
+// seq, both descending (by seq alone within one chain). Each is checked as
+// it is read (see RecordsChecked); the first that does not check out is a
+// *TamperedError.
 func (l *sqliteLedger) Records(ctx context.Context, q Query) ([]Record, error) {
+	cs, err := l.RecordsChecked(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return trusted(cs)
+}
+
+// RecordsChecked returns the records matching q, each decoded from its body
+// (Hash from the hash column) and checked: the body hashes to its hash, the
+// columns equal the body's fields, and its prev_hash and the next record's
+// link it to the records beside it. Kind and digest select a record when its
+// column or its body matches, so that an edit of either side surfaces the
+// record as one that does not check out rather than hiding or inventing it.
+// The neighbours cost two lookups by (app, env, seq) per record returned.
+func (l *sqliteLedger) RecordsChecked(ctx context.Context, q Query) ([]Checked, error) {
 	query, args := recordsQuery(q)
 	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying ledger %s: %w", l.path, err)
 	}
 	defer rows.Close()
-	var out []Record
+	var out []Checked
 	for rows.Next() {
-		var id, body, hash string
-		if err := rows.Scan(&id, &body, &hash); err != nil {
+		c, err := scanChecked(rows)
+		if err != nil {
 			return nil, fmt.Errorf("reading ledger %s: %w", l.path, err)
 		}
-		rec, err := decodeRecord(id, body, hash)
-		if err != nil {
-			return nil, fmt.Errorf("ledger %s: %w", l.path, err)
-		}
-		out = append(out, rec)
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading ledger %s: %w", l.path, err)
 	}
 	return out, nil
+}
+
+// checkedColumns selects a stored row (as scanStoredRow reads it) and what
+// scanChecked needs of the records beside it in its chain.
+const checkedColumns = `SELECT r.id, r.app, r.env, r.seq, r.kind, r.digest, r.time, r.prev_hash, r.hash, r.body,
+	(SELECT b.hash FROM records b WHERE b.app = r.app AND b.env = r.env AND b.seq = r.seq - 1),
+	(SELECT a.prev_hash FROM records a WHERE a.app = r.app AND a.env = r.env AND a.seq = r.seq + 1)
+	FROM records r`
+
+// scanChecked reads one row of checkedColumns and checks it.
+func scanChecked(rows *sql.Rows) (Checked, error) {
+	var before, afterPrev sql.NullString
+	r, err := scanStoredRow(rows, &before, &afterPrev)
+	if err != nil {
+		return Checked{}, err
+	}
+	rec, msgs, _ := r.checkSelf()
+	if !r.SeqOK {
+		msgs = append(msgs, "seq column is not an integer")
+	}
+	n := neighbours{before: before.String, hasBefore: before.Valid, afterPrev: afterPrev.String, hasAfter: afterPrev.Valid}
+	return newChecked(rec, append(msgs, n.problems(r.Seq, r.PrevHash, r.Hash)...)), nil
+}
+
+// bodyField is the SQL for a field of the body, NULL for a body that is not
+// JSON (json_extract would fail the whole query on it).
+func bodyField(path string) string {
+	return "CASE WHEN json_valid(body) THEN json_extract(body, '" + path + "') END"
 }
 
 // recordsQuery builds the SELECT for q; zero fields of q add no condition.
@@ -69,13 +107,13 @@ func recordsQuery(q Query) (string, []any) {
 		for i, k := range q.Kinds {
 			kinds[i] = string(k)
 		}
-		add("kind IN ("+marks+")", kinds...)
+		add("(kind IN ("+marks+") OR "+bodyField("$.kind")+" IN ("+marks+"))", append(kinds, kinds...)...)
 	}
 	if q.Actor != "" {
-		add("json_extract(body, '$.actor.identity') = ?", q.Actor)
+		add(bodyField("$.actor.identity")+" = ?", q.Actor)
 	}
 	if q.Digest != "" {
-		add("digest = ?", q.Digest)
+		add("(digest = ? OR "+bodyField("$.digest")+" = ?)", q.Digest, q.Digest)
 	}
 	if !q.Since.IsZero() {
 		add("time >= ?", q.Since.UTC().Format(timeLayout))
@@ -84,7 +122,7 @@ func recordsQuery(q Query) (string, []any) {
 		add("time < ?", q.Until.UTC().Format(timeLayout))
 	}
 	var b strings.Builder
-	b.WriteString("SELECT id, body, hash FROM records")
+	b.WriteString(checkedColumns)
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
@@ -107,29 +145,33 @@ func recordsQuery(q Query) (string, []any) {
 }
 
 // Get returns the record with the given id, or an error wrapping
-// errs.ErrNotFound if the ledger has none.
+// errs.ErrNotFound if the ledger has none, or a *TamperedError if it does
+// not check out.
 func (l *sqliteLedger) Get(ctx context.Context, id string) (Record, error) {
-	var body, hash string
-	err := l.db.QueryRowContext(ctx, `SELECT body, hash FROM records WHERE id = ?`, id).Scan(&body, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Record{}, fmt.Errorf("ledger record %q: %w", id, errs.ErrNotFound)
-	}
+	c, err := l.GetChecked(ctx, id)
 	if err != nil {
-		return Record{}, fmt.Errorf("reading ledger record %q from %s: %w", id, l.path, err)
+		return Record{}, err
 	}
-	rec, err := decodeRecord(id, body, hash)
-	if err != nil {
-		return Record{}, fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	return rec, nil
+	return c.Record, c.Err()
 }
 
-// decodeRecord decodes a stored body and sets Hash from the hash column.
-func decodeRecord(id, body, hash string) (Record, error) {
-	var rec Record
-	if err := json.Unmarshal([]byte(body), &rec); err != nil {
-		return Record{}, fmt.Errorf("decoding record %s: %w", id, err)
+// GetChecked returns the record with the given id, checked like
+// RecordsChecked, or an error wrapping errs.ErrNotFound if there is none.
+func (l *sqliteLedger) GetChecked(ctx context.Context, id string) (Checked, error) {
+	rows, err := l.db.QueryContext(ctx, checkedColumns+` WHERE r.id = ?`, id)
+	if err != nil {
+		return Checked{}, fmt.Errorf("reading ledger record %q from %s: %w", id, l.path, err)
 	}
-	rec.Hash = hash
-	return rec, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Checked{}, fmt.Errorf("reading ledger record %q from %s: %w", id, l.path, err)
+		}
+		return Checked{}, fmt.Errorf("ledger record %q: %w", id, errs.ErrNotFound)
+	}
+	c, err := scanChecked(rows)
+	if err != nil {
+		return Checked{}, fmt.Errorf("reading ledger record %q from %s: %w", id, l.path, err)
+	}
+	return c, nil
 }

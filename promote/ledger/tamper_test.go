@@ -70,7 +70,7 @@ func TestVerifyFindsEditedBody(t *testing.T) {
 	l, db, prod := tamperedLedger(t)
 	tamper(t, db, `UPDATE records SET body = replace(body, '"user":"ci"', '"user":"mallory"')
 		WHERE app = 'web' AND env = 'prod' AND seq = 3`)
-	rep := requireFirstProblem(t, l, 3, "the body was edited")
+	rep := requireFirstProblem(t, l, 3, "the record was edited")
 	assert.Equal(t, prod[2].ID, rep.Problems[0].RecordID)
 	assert.Len(t, rep.Problems, 1, "the records after it still link to its stored hash")
 }

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -70,10 +69,13 @@ type storedRow struct {
 	SeqOK                                                  bool // the seq column holds an integer
 }
 
-func scanStoredRow(rows *sql.Rows) (storedRow, error) {
+// scanStoredRow reads the row's first ten columns, id to body; more columns
+// are scanned into extra.
+func scanStoredRow(rows *sql.Rows, extra ...any) (storedRow, error) {
 	var id, app, env, kind, digest, tm, prevHash, hash, body sql.NullString
 	var seq any
-	if err := rows.Scan(&id, &app, &env, &seq, &kind, &digest, &tm, &prevHash, &hash, &body); err != nil {
+	dest := append([]any{&id, &app, &env, &seq, &kind, &digest, &tm, &prevHash, &hash, &body}, extra...)
+	if err := rows.Scan(dest...); err != nil {
 		return storedRow{}, err
 	}
 	r := storedRow{
@@ -88,35 +90,29 @@ func scanStoredRow(rows *sql.Rows) (storedRow, error) {
 // hash of the record before it ("" for the first of a chain).
 func (r storedRow) check(wantSeq int64, wantPrev string) []string {
 	var msgs []string
-	switch {
-	case !r.SeqOK:
+	if !r.SeqOK {
 		msgs = append(msgs, "seq column is not an integer")
-	case r.Seq == wantSeq+1:
-		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: record %d is missing", r.Seq, wantSeq, wantSeq))
-	case r.Seq > wantSeq:
-		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: records %d..%d are missing",
-			r.Seq, wantSeq, wantSeq, r.Seq-1))
-	case r.Seq < wantSeq:
-		msgs = append(msgs, fmt.Sprintf("seq %d where %d was expected: seq repeats or goes back", r.Seq, wantSeq))
+	} else if m := seqProblem(r.Seq, wantSeq); m != "" {
+		msgs = append(msgs, m)
 	}
-	if got := HashBody([]byte(r.Body)); got != r.Hash {
-		msgs = append(msgs, fmt.Sprintf("body hashes to %s, not to its hash %s: the body was edited", got, r.Hash))
-	}
-	var body Record
-	if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
-		msgs = append(msgs, fmt.Sprintf("body is not a valid JSON record: %v", err))
-	} else {
-		msgs = append(msgs, r.columnsDisagree(body)...)
-	}
-	if r.PrevHash != wantPrev {
-		if wantPrev == "" {
-			msgs = append(msgs, fmt.Sprintf("first record of its chain has prev_hash %s, expected none", r.PrevHash))
-		} else {
-			msgs = append(msgs, fmt.Sprintf("prev_hash %s is not the hash %s of the record before: "+
-				"a record before it was changed, removed or inserted", r.PrevHash, wantPrev))
-		}
+	_, self, _ := r.checkSelf()
+	msgs = append(msgs, self...)
+	if m := linkProblem(r.PrevHash, wantPrev); m != "" {
+		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// checkSelf checks r on its own: its body against its hash, and its columns
+// against its body. It returns the record the body holds, or, if the body
+// is not a record (ok false), one made of the columns.
+func (r storedRow) checkSelf() (rec Record, msgs []string, ok bool) {
+	rec, msgs, ok = checkBody([]byte(r.Body), r.Hash)
+	if !ok {
+		return Record{ID: r.ID, App: r.App, Env: r.Env, Seq: r.Seq, Kind: Kind(r.Kind), Digest: r.Digest,
+			PrevHash: r.PrevHash, Hash: r.Hash}, msgs, false
+	}
+	return rec, append(msgs, r.columnsDisagree(rec)...), true
 }
 
 // columnsDisagree lists the columns of r whose values differ from the body
