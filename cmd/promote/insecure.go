@@ -8,7 +8,7 @@ import (
 	"github.com/promote-dev/promote/errs"
 )
 
-const insecureSource = "--insecure-registry (PROMOTE_INSECURE_REGISTRY)"
+const insecureSource = "--insecure-registry or PROMOTE_INSECURE_REGISTRY"
 
 // insecureHosts checks the registries named for plain HTTP: each must be a
 // HOST[:PORT]. A value with a scheme would match no registry and leave the
@@ -38,6 +38,6 @@ func warnInsecure(w io.Writer, hosts []string) {
 	if len(hosts) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "promote: warning: plain HTTP, without TLS, to %s (named by %s): anyone on the network path can read and change what is pulled and pushed there, credentials included\n",
+	fmt.Fprintf(w, "promote: warning: plain HTTP, no TLS, to %s (named by %s): traffic and credentials can be read and changed on the way\n",
 		strings.Join(hosts, ", "), insecureSource)
 }
