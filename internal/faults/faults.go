@@ -30,12 +30,41 @@ const (
 	Stall                 // answer nothing until the client gives up or the rule is replaced
 )
 
+func (k Kind) String() string {
+	switch k {
+	case Pass:
+		return "pass"
+	case Status:
+		return "status"
+	case ResetBefore:
+		return "reset"
+	case ResetMidResponse:
+		return "reset mid-response"
+	case ResetMidUpload:
+		return "reset mid-upload"
+	case Truncate:
+		return "short body"
+	case Corrupt:
+		return "corrupt body"
+	case Stall:
+		return "stall"
+	}
+	return "fault " + strconv.Itoa(int(k))
+}
+
 // Fault is the injector's decision for one request.
 type Fault struct {
 	Kind       Kind
 	Status     int
 	RetryAfter string
 	After      int64
+}
+
+func (f Fault) String() string {
+	if f.Kind == Status {
+		return "HTTP " + strconv.Itoa(f.Status)
+	}
+	return f.Kind.String()
 }
 
 // Injector wraps a registry handler and injects the faults its rule decides.
