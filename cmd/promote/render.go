@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -167,5 +166,5 @@ func printVerify(w io.Writer, rep ledger.Report) {
 
 func verifyError(rep ledger.Report) error {
 	p := rep.Problems[0]
-	return errors.New(fmt.Sprintf("ledger verification failed: first bad record is %s/%s #%d (%s): %s", p.Env, p.App, p.Seq, p.RecordID, p.Msg))
+	return fmt.Errorf("ledger verification failed: first bad record is %s/%s #%d (%s): %s", p.Env, p.App, p.Seq, p.RecordID, p.Msg)
 }
