@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,4 +140,21 @@ func TestCLIPrintsNoSecretURLs(t *testing.T) {
 	require.Equal(t, ExitOK, code, "healed, the promotion completes: %s %s", stdout, stderr)
 	assert.Empty(t, regtest.Leaked(stdout+stderr+c.ledgerBytes(t)))
 	assert.True(t, strings.Contains(stderr, "level="), "debug logs were written: %s", stderr)
+}
+
+// A log line with a URL in an attribute (a string, a *url.URL, an error)
+// shows it without its query string; other attributes are untouched.
+func TestLogsCarryNoURLQuery(t *testing.T) {
+	var buf bytes.Buffer
+	u, err := url.Parse("https://bucket.s3.amazonaws.com/layer?X-Amz-Signature=" + regtest.Secret)
+	require.NoError(t, err)
+	newLogger(&buf, true).Debug("blob read redirected", "location", u.String(), "url", u,
+		"error", fmt.Errorf("reading: %w", &url.Error{Op: "Get", URL: u.String(), Err: io.ErrUnexpectedEOF}), "n", 3)
+	out := buf.String()
+	assert.Empty(t, regtest.Leaked(out), out)
+	assert.Contains(t, out, "location=https://bucket.s3.amazonaws.com/layer?REDACTED")
+	assert.Contains(t, out, "url=https://bucket.s3.amazonaws.com/layer?REDACTED")
+	assert.Contains(t, out, `error="reading: Get \"https://bucket.s3.amazonaws.com/layer?REDACTED\": unexpected EOF"`)
+	assert.Contains(t, out, "n=3")
+	assert.Regexp(t, `^time=\d{4}-\d\d-\d\dT`, out, "the time keeps its format")
 }
