@@ -87,6 +87,12 @@ func TestCurrentTrustsOnlyRecordsThatCheckOut(t *testing.T) {
 				{"body edited", func(t *testing.T, ed ledgerEditor, d1, d2 v1.Hash) {
 					ed.editBody(t, "web", "test", 2, `"digest":"`+d2.String(), `"digest":"`+d1.String())
 				}},
+				{"current hidden as rejected, index and body", func(t *testing.T, ed ledgerEditor, _, _ v1.Hash) {
+					ed.editIndex(t, "web", "test", 2, "kind", string(ledger.KindRejected))
+					if _, sqlite := ed.(*sqliteEditor); sqlite { // on S3 the index is the body
+						ed.editBody(t, "web", "test", 2, `"kind":"promotion"`, `"kind":"rejected"`)
+					}
+				}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					ctx := context.Background()
