@@ -76,17 +76,6 @@ func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.De
 	return b, nil
 }
 
-// describedLayer answers Size and MediaType from the manifest's descriptor
-// instead of asking the registry again.
-type describedLayer struct {
-	v1.Layer
-	desc v1.Descriptor
-}
-
-func (l describedLayer) Digest() (v1.Hash, error)            { return l.desc.Digest, nil }
-func (l describedLayer) Size() (int64, error)                { return l.desc.Size, nil }
-func (l describedLayer) MediaType() (types.MediaType, error) { return l.desc.MediaType, nil }
-
 // PutBlob uploads a small in-memory blob (an attestation bundle, the OCI
 // empty config) to repo and returns its descriptor; a blob repo already
 // holds is not uploaded again.

@@ -123,18 +123,6 @@ type errorBody struct{ err error }
 func (b errorBody) Read([]byte) (int, error) { return 0, b.err }
 func (b errorBody) Close() error             { return nil }
 
-// Compressed streams the blob from the source, refusing it as soon as it
-// runs past its descriptor's size or ends short of it, and turning a
-// failed digest check into a refusal that no layer restarts. The digest
-// itself is checked by go-containerregistry as the bytes go by.
-func (l describedLayer) Compressed() (io.ReadCloser, error) {
-	rc, err := l.Layer.Compressed()
-	if err != nil {
-		return nil, err
-	}
-	return &sizedBlob{rc: rc, desc: l.desc}, nil
-}
-
 // sizedBlob hands the upload its last bytes only once the source has ended
 // exactly where the descriptor says and its digest checked out: otherwise
 // the target could receive a complete body (and answer it) before the lie
