@@ -5,9 +5,10 @@ TOOLS     := $(CURDIR)/.tools/bin
 CRANE_VERSION  := v0.22.1
 COSIGN_VERSION := v2.6.5
 COSIGN3_VERSION := v3.1.3
+STATICCHECK_VERSION := v0.8.2
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: all build demo test unit fuzz integration tools vet fmt bench bench-go bench-peers clean
+.PHONY: all build demo test unit fuzz integration tools vet lint fmt bench bench-go bench-peers clean
 
 all: build
 
@@ -18,16 +19,23 @@ build:
 demo: build
 	./scripts/demo.sh
 
-## test: vet, unit tests with the race detector (the fault suite's 200
+## test: vet, lint, unit tests with the race detector (the fault suite's 200
 ## randomised promotions among them), the fuzz targets for a few seconds
 ## each, then integration tests against the real distribution registry
 ## with crane and cosign.
-test: vet unit fuzz integration
+test: vet lint unit fuzz integration
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	./scripts/check-large-files.sh
+
+## lint: staticcheck (pinned), on the integration tests too.
+lint: $(TOOLS)/staticcheck
+	$(TOOLS)/staticcheck -tags integration ./...
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 unit:
 	$(GO) test -race -count=1 ./...
