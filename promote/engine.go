@@ -5,7 +5,6 @@
 package promote
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,6 +33,7 @@ type Engine struct {
 	// searchMin is the fewest missing bytes worth a ledger search for
 	// mount sources (mountsource.go).
 	searchMin int64
+	leases    leaseTable // the ledger locks held now (lease.go)
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.
@@ -94,12 +94,3 @@ func New(cfg *config.Config, reg *registry.Client, led ledger.Ledger, opts ...Op
 
 // Config returns the engine's configuration.
 func (e *Engine) Config() *config.Config { return e.cfg }
-
-func (e *Engine) lock(ctx context.Context, app, env string) (func(), error) {
-	e.log.Debug("waiting for ledger lock", "app", app, "env", env)
-	release, err := e.led.Lock(ctx, app, env)
-	if err != nil {
-		return nil, fmt.Errorf("locking ledger for %s in %s: %w", app, env, err)
-	}
-	return release, nil
-}

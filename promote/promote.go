@@ -145,13 +145,23 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 
 // execute performs a planned promotion under the ledger lock of app in env:
 // it re-checks the tags (another promoter may have written them meanwhile),
-// copies the content, writes the tags, verifies and records.
+// copies the content, writes the tags, verifies and records. If the lock is
+// lost (an S3 lease taken over or expired), the work stops: the context is
+// cancelled, and the lock is checked again before the tags and the record.
 func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *config.Environment, src, dst name.Repository, root *node, st *targetState, tags []string) error {
-	release, err := e.lock(ctx, res.App, env.Name)
+	held, err := e.lease(ctx, res.App, env.Name)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer held.Release()
+	ctx, stop := held.Watch(ctx)
+	defer stop()
+	err = e.executeHeld(ctx, req, res, env, src, dst, root, st, tags)
+	return leaseLost(ctx, fmt.Sprintf("promoting %s to %s", res.App, env.Name), err)
+}
+
+// executeHeld is execute's work, under the lock.
+func (e *Engine) executeHeld(ctx context.Context, req Request, res *Result, env *config.Environment, src, dst name.Repository, root *node, st *targetState, tags []string) error {
 	cur, err := e.current(ctx, res.App, env.Name)
 	if err != nil {
 		return err
@@ -180,6 +190,9 @@ func (e *Engine) execute(ctx context.Context, req Request, res *Result, env *con
 		if err := e.hooks.afterCopy(); err != nil {
 			return err
 		}
+	}
+	if err := e.checkLease(ctx, res.App, env.Name, "stopped before writing the promotion's tags (none written, nothing recorded)"); err != nil {
+		return err
 	}
 	if err := e.writeTags(ctx, req, res, env, dst, root, plan, tags); err != nil {
 		return err
@@ -234,6 +247,9 @@ func (e *Engine) rejection(req Request, res *Result, tags []string, cause error)
 func (e *Engine) appendLocked(ctx context.Context, rec *ledger.Record, cause error) error {
 	if rec.Actor.AWS == "" {
 		rec.Actor.AWS, rec.Actor.AWSVia = e.ecr.identity(ctx, rec.Env)
+	}
+	if err := e.checkLease(ctx, rec.App, rec.Env, "stopped before recording the "+string(rec.Kind)); err != nil {
+		return errors.Join(cause, err)
 	}
 	for attempt := 0; ; attempt++ {
 		head, err := e.led.Head(ctx, rec.App, rec.Env)

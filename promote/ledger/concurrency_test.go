@@ -20,11 +20,11 @@ const writers = 8
 // promoteLocked is what a promoter does: lock the chain, read its head,
 // append after it, release.
 func promoteLocked(ctx context.Context, l Ledger, rec *Record) error {
-	release, err := l.Lock(ctx, rec.App, rec.Env)
+	held, err := l.Lock(ctx, rec.App, rec.Env)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer held.Release()
 	head, err := l.Head(ctx, rec.App, rec.Env)
 	if err != nil {
 		return err

@@ -93,8 +93,10 @@ type Ledger interface {
 	// result of its check instead of ErrTampered: for show.
 	GetChecked(ctx context.Context, id string) (Checked, error)
 	// Lock serialises writers of one app in one environment (across
-	// processes for shared backends) until the returned release is called.
-	Lock(ctx context.Context, app, env string) (release func(), err error)
+	// processes for shared backends) until the returned Lease is released.
+	// A holder checks the lease before each write (Lease.Check) and works
+	// under Lease.Watch: on S3 a lease can be lost.
+	Lock(ctx context.Context, app, env string) (Lease, error)
 	// Verify checks every chain: hashes, links, sequence numbers.
 	Verify(ctx context.Context) (Report, error)
 	Close() error

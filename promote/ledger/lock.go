@@ -14,15 +14,15 @@ import (
 // lockPoll is how often a waiting Lock tries the lock file again.
 const lockPoll = 20 * time.Millisecond
 
-// Lock takes the writer lock of app in env and returns the function that
-// releases it; release may be called more than once. The lock is an OS file
+// Lock takes the writer lock of app in env and returns it as a Lease that
+// is never lost; Release may be called more than once. The lock is an OS file
 // lock on <ledger>.locks/<hash of app and env>.lock, so it excludes other
 // goroutines and other processes on this machine, and the kernel drops it
 // when the holding process dies: a crashed promoter leaves no stale lock.
 // Lock waits until the lock is free or ctx is done, and then returns an error
 // wrapping ctx.Err(). Holding the lock is advice between well-behaved
 // writers; Append's compare-and-swap is what keeps the chain linear.
-func (l *sqliteLedger) Lock(ctx context.Context, app, env string) (func(), error) {
+func (l *sqliteLedger) Lock(ctx context.Context, app, env string) (Lease, error) {
 	if app == "" || env == "" {
 		return nil, fmt.Errorf("locking ledger %s: app (%q) and env (%q) must not be empty", l.path, app, env)
 	}
@@ -30,7 +30,7 @@ func (l *sqliteLedger) Lock(ctx context.Context, app, env string) (func(), error
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in %s (ledger %s): %w", app, env, l.path, err)
 	}
-	return release, nil
+	return &fileLease{release: release}, nil
 }
 
 // chainLockPath names the lock file of the chain of app in env. The name is

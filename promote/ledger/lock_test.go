@@ -18,7 +18,7 @@ const blockedFor = 150 * time.Millisecond
 func TestLockExcludesSameChain(t *testing.T) {
 	ctx := context.Background()
 	l, path := openTestLedger(t)
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 
 	// Another Ledger on the same file, as another process would have.
@@ -38,9 +38,9 @@ func TestLockExcludesSameChain(t *testing.T) {
 	// A waiter gets the lock once it is released.
 	got := make(chan error, 1)
 	go func() {
-		rel, err := other.Lock(ctx, "web", "prod")
+		waiter, err := other.Lock(ctx, "web", "prod")
 		if err == nil {
-			rel()
+			waiter.Release()
 		}
 		got <- err
 	}()
@@ -49,8 +49,8 @@ func TestLockExcludesSameChain(t *testing.T) {
 		t.Fatalf("Lock returned (%v) while the lock was held", err)
 	case <-time.After(blockedFor):
 	}
-	release()
-	release() // a second release is harmless
+	held.Release()
+	held.Release() // a second release is harmless
 	select {
 	case err := <-got:
 		require.NoError(t, err)
@@ -63,21 +63,21 @@ func TestLockOtherChainsDoNotBlock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), blockedFor)
 	defer cancel()
 	l, _ := openTestLedger(t)
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
-	defer release()
+	defer held.Release()
 	for _, chain := range [][2]string{{"web", "test"}, {"api", "prod"}, {"webp", "rod"}, {"we", "bprod"}} {
-		rel, err := l.Lock(ctx, chain[0], chain[1])
+		waiter, err := l.Lock(ctx, chain[0], chain[1])
 		require.NoError(t, err, "%s in %s", chain[0], chain[1])
-		rel()
+		waiter.Release()
 	}
 }
 
 func TestLockCancelled(t *testing.T) {
 	l, _ := openTestLedger(t)
-	release, err := l.Lock(context.Background(), "web", "prod")
+	held, err := l.Lock(context.Background(), "web", "prod")
 	require.NoError(t, err)
-	defer release()
+	defer held.Release()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -98,9 +98,9 @@ func TestLockCancelled(t *testing.T) {
 
 func TestLockFilesArePrivateAndNamedByHash(t *testing.T) {
 	l, path := openTestLedger(t)
-	release, err := l.Lock(context.Background(), "web/../../x", "prod")
+	held, err := l.Lock(context.Background(), "web/../../x", "prod")
 	require.NoError(t, err)
-	release()
+	held.Release()
 	files, err := filepath.Glob(filepath.Join(path+".locks", "*.lock"))
 	require.NoError(t, err)
 	var chainLocks int
@@ -114,4 +114,21 @@ func TestLockFilesArePrivateAndNamedByHash(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, chainLocks)
+}
+
+// An OS file lock cannot be lost: its watched context lasts until stopped
+// and Check succeeds until the lock is released.
+func TestFileLeaseIsNeverLost(t *testing.T) {
+	l, _ := openTestLedger(t)
+	held, err := l.Lock(context.Background(), "web", "prod")
+	require.NoError(t, err)
+	watched, stop := held.Watch(context.Background())
+	require.NoError(t, held.Check(context.Background()))
+	assert.NoError(t, watched.Err())
+	stop()
+	assert.ErrorIs(t, watched.Err(), context.Canceled)
+	held.Release()
+	err = held.Check(context.Background())
+	require.Error(t, err, "Check after Release")
+	assert.NotErrorIs(t, err, ErrLeaseLost)
 }

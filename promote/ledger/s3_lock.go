@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -30,9 +29,11 @@ func leaseFree(data []byte) bool {
 // If-None-Match: * where there is none, and otherwise taken over, when it is
 // released or expired (its holder died), by overwriting it with If-Match on
 // the ETag just read, so two waiters cannot both take it. While held it is
-// renewed every leaseTTL/3 with If-Match on its own ETag. release marks it
-// released, again with If-Match, so a holder that outlived its lease never
-// frees its successor's. The lease is never deleted: on a versioned bucket
+// renewed every leaseTTL/3 with If-Match on its own ETag (s3_lease.go); a
+// renewal that finds another holder, or renewals failing until the lease's
+// own expiry, lose it: Watch contexts are cancelled, Check fails. Release
+// marks it released, again with If-Match, so a holder that outlived its
+// lease never frees its successor's. The lease is never deleted: on a versioned bucket
 // a delete leaves a delete marker, on which some S3-compatible servers
 // (versitygw) refuse If-None-Match: *, and conditional DELETE is the less
 // widely implemented condition. Lock polls until it holds the lease or ctx
@@ -41,27 +42,27 @@ func leaseFree(data []byte) bool {
 // the chain linear even if a holder outlives its lease. Expiry compares the
 // holder's clock with the waiter's: runners' clocks must agree within a
 // fraction of leaseTTL.
-func (l *s3Ledger) Lock(ctx context.Context, app, env string) (func(), error) {
+func (l *s3Ledger) Lock(ctx context.Context, app, env string) (Lease, error) {
 	if app == "" || env == "" {
 		return nil, fmt.Errorf("locking ledger %s: app (%q) and env (%q) must not be empty", l, app, env)
 	}
 	key := l.lockKey(app, env)
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID())
-	etag, err := l.acquire(ctx, key, holder)
+	etag, start, err := l.acquire(ctx, key, holder)
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in %s (ledger %s): %w", app, env, l, err)
 	}
-	h := &heldLease{l: l, key: key, holder: holder, etag: etag, stop: make(chan struct{}), done: make(chan struct{})}
-	go h.renew()
-	return h.release, nil
+	return l.hold(app, env, key, holder, etag, start), nil
 }
 
-// acquire creates or takes over the lease at key and returns its ETag.
-func (l *s3Ledger) acquire(ctx context.Context, key, holder string) (string, error) {
+// acquire creates or takes over the lease at key and returns its ETag and
+// the time taken just before the winning PUT: the lease lasts leaseTTL
+// from then.
+func (l *s3Ledger) acquire(ctx context.Context, key, holder string) (string, time.Time, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
 		data, curTag, err := l.get(ctx, key)
 		var cond putCond
@@ -69,24 +70,25 @@ func (l *s3Ledger) acquire(ctx context.Context, key, holder string) (string, err
 		case errors.Is(err, errNoObject):
 			cond = putCond{create: true}
 		case err != nil:
-			return "", l.leaseError(ctx, key, err)
+			return "", time.Time{}, l.leaseError(ctx, key, err)
 		case leaseFree(data):
 			cond = putCond{ifMatch: curTag}
 		}
 		if cond.create || cond.ifMatch != "" {
-			etag, err := l.put(ctx, key, l.leaseBody(holder, false), cond)
+			start := time.Now()
+			etag, err := l.put(ctx, key, l.leaseBody(holder, start.Add(l.leaseTTL), false), cond)
 			if err == nil {
-				return etag, nil
+				return etag, start, nil
 			}
 			if !errors.Is(err, errCondition) && !errors.Is(err, errNoObject) {
-				return "", l.leaseError(ctx, key, err)
+				return "", time.Time{}, l.leaseError(ctx, key, err)
 			}
 			// Another waiter was faster.
 		}
 		wait := l.poll + rand.N(l.poll/2+1) // jitter spreads the waiters' polls
 		select {
 		case <-ctx.Done():
-			return "", l.leaseError(ctx, key, ctx.Err())
+			return "", time.Time{}, l.leaseError(ctx, key, ctx.Err())
 		case <-time.After(wait):
 		}
 	}
@@ -100,67 +102,8 @@ func (l *s3Ledger) leaseError(ctx context.Context, key string, err error) error 
 	return err
 }
 
-func (l *s3Ledger) leaseBody(holder string, released bool) []byte {
-	expires := time.Now().Add(l.leaseTTL)
-	if released {
-		expires = time.Now()
-	}
+// leaseBody is the content of a lease object held by holder until expires.
+func (l *s3Ledger) leaseBody(holder string, expires time.Time, released bool) []byte {
 	b, _ := json.Marshal(lease{Holder: holder, Expires: expires.UTC(), Released: released})
 	return b
-}
-
-// heldLease is a lease this process holds, renewed until released.
-type heldLease struct {
-	l          *s3Ledger
-	key        string
-	holder     string
-	mu         sync.Mutex
-	etag       string // "" once the lease was lost
-	once       sync.Once
-	stop, done chan struct{}
-}
-
-// renew extends the lease every leaseTTL/3 until release; it stops if the
-// lease was taken over (its holder outlived it).
-func (h *heldLease) renew() {
-	defer close(h.done)
-	t := time.NewTicker(h.l.leaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.stop:
-			return
-		case <-t.C:
-		}
-		h.mu.Lock()
-		ctx, cancel := context.WithTimeout(context.Background(), h.l.leaseTTL/3)
-		etag, err := h.l.put(ctx, h.key, h.l.leaseBody(h.holder, false), putCond{ifMatch: h.etag})
-		cancel()
-		switch {
-		case err == nil:
-			h.etag = etag
-		case errors.Is(err, errCondition), errors.Is(err, errNoObject):
-			h.etag = ""
-		}
-		lost := h.etag == ""
-		h.mu.Unlock()
-		if lost {
-			return
-		}
-	}
-}
-
-// release stops the renewal and marks the lease released if it is still
-// this holder's; it may be called more than once.
-func (h *heldLease) release() {
-	h.once.Do(func() {
-		close(h.stop)
-		<-h.done
-		if h.etag == "" {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, _ = h.l.put(ctx, h.key, h.l.leaseBody(h.holder, true), putCond{ifMatch: h.etag})
-	})
 }

@@ -13,7 +13,7 @@ import (
 func TestS3LockExcludesSameChain(t *testing.T) {
 	ctx := context.Background()
 	l, f := openTestS3(t)
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 
 	other := f.ledger("audit") // another runner
@@ -29,9 +29,9 @@ func TestS3LockExcludesSameChain(t *testing.T) {
 
 	got := make(chan error, 1)
 	go func() {
-		rel, err := other.Lock(ctx, "web", "prod")
+		waiter, err := other.Lock(ctx, "web", "prod")
 		if err == nil {
-			rel()
+			waiter.Release()
 		}
 		got <- err
 	}()
@@ -40,8 +40,8 @@ func TestS3LockExcludesSameChain(t *testing.T) {
 		t.Fatalf("Lock returned (%v) while the lease was held", err)
 	case <-time.After(blockedFor):
 	}
-	release()
-	release() // a second release is harmless
+	held.Release()
+	held.Release() // a second release is harmless
 	select {
 	case err := <-got:
 		require.NoError(t, err)
@@ -55,13 +55,13 @@ func TestS3LockOtherChainsDoNotBlock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	l, _ := openTestS3(t)
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
-	defer release()
+	defer held.Release()
 	for _, chain := range [][2]string{{"web", "test"}, {"api", "prod"}, {"webp", "rod"}, {"we", "bprod"}, {"web/prod", "x"}} {
-		rel, err := l.Lock(ctx, chain[0], chain[1])
+		waiter, err := l.Lock(ctx, chain[0], chain[1])
 		require.NoError(t, err, "%s in %s", chain[0], chain[1])
-		rel()
+		waiter.Release()
 	}
 }
 
@@ -90,27 +90,27 @@ func TestS3LockTakesOverStaleLease(t *testing.T) {
 	// A holder that died long ago.
 	writeLease(f, key, "dead-runner", time.Now().Add(-time.Minute))
 	start := time.Now()
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), time.Second, "an expired lease is taken over at once")
 	var cur lease
 	require.NoError(t, json.Unmarshal(f.object(key), &cur))
 	assert.NotEqual(t, "dead-runner", cur.Holder)
-	release()
+	held.Release()
 
 	// A holder that died a moment ago: its lease is taken when it expires.
 	writeLease(f, key, "just-died", time.Now().Add(300*time.Millisecond))
 	start = time.Now()
-	release, err = l.Lock(ctx, "web", "prod")
+	held, err = l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "a live lease is respected until it expires")
-	release()
+	held.Release()
 
 	// Garbage in the lease object is treated as expired.
 	f.put(key, []byte("not a lease"))
-	release, err = l.Lock(ctx, "web", "prod")
+	held, err = l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
-	release()
+	held.Release()
 }
 
 // A holder that outlived its lease must not free its successor's lease:
@@ -120,22 +120,22 @@ func TestS3LockReleaseKeepsSuccessorsLease(t *testing.T) {
 	defer cancel()
 	l, f := openTestS3(t)
 	const key = "audit/locks/web/prod"
-	staleRelease, err := l.Lock(ctx, "web", "prod")
+	stale, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 	// The holder stalls past its expiry (written here directly, which also
 	// changes the lease's ETag as a renewal by anyone else would).
 	writeLease(f, key, "stalled", time.Now().Add(-time.Second))
 
 	successor := f.ledger("audit")
-	release, err := successor.Lock(ctx, "web", "prod")
+	held, err := successor.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
-	staleRelease()
+	stale.Release()
 	assert.False(t, leaseFree(f.object(key)), "the stale holder's release left the successor's lease")
 	short, cancelShort := context.WithTimeout(ctx, blockedFor)
 	defer cancelShort()
 	_, err = f.ledger("audit").Lock(short, "web", "prod")
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the successor still holds the lease")
-	release()
+	held.Release()
 	assert.True(t, leaseFree(f.object(key)))
 }
 
@@ -144,12 +144,12 @@ func TestS3LockRenewsLease(t *testing.T) {
 	ctx := context.Background()
 	l, f := openTestS3(t)
 	l.leaseTTL = 300 * time.Millisecond
-	release, err := l.Lock(ctx, "web", "prod")
+	held, err := l.Lock(ctx, "web", "prod")
 	require.NoError(t, err)
 	time.Sleep(3 * l.leaseTTL)
 	short, cancel := context.WithTimeout(ctx, blockedFor)
 	defer cancel()
 	_, err = f.ledger("audit").Lock(short, "web", "prod")
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the renewed lease is still held")
-	release()
+	held.Release()
 }
