@@ -16,7 +16,8 @@ var (
 	// ErrGateRejected: a gate of the target environment said no (exit 3).
 	ErrGateRejected = errors.New("gate rejected")
 	// ErrConflict: an immutable tag names another digest, the promotion path
-	// is violated, or the ledger head kept moving (exit 4).
+	// is violated, the ledger head kept moving, or the ledger lock was lost
+	// to another promoter (exit 4).
 	ErrConflict = errors.New("conflict")
 	// ErrNotFound: a reference, digest or record does not exist (exit 1).
 	ErrNotFound = errors.New("not found")

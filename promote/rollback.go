@@ -32,7 +32,7 @@ type Current struct {
 // checking that the digest is still in env's repository. It copies nothing
 // (it moves env's pointer tag, if it has one) and runs no gates: the digest
 // passed them when it was promoted there.
-func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, error) {
+func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current, err error) {
 	env, err := e.cfg.Env(req.Env)
 	if err != nil {
 		return nil, err
@@ -45,11 +45,14 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, e
 	if err != nil {
 		return nil, err
 	}
-	release, err := e.lock(ctx, req.App, env.Name)
+	held, err := e.lease(ctx, req.App, env.Name)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer held.Release()
+	ctx, stop := held.Watch(ctx)
+	defer stop()
+	defer func() { err = leaseLost(ctx, "rolling back "+req.App+" in "+env.Name, err) }()
 	cur, err := e.current(ctx, req.App, env.Name)
 	if err != nil {
 		return nil, err
@@ -70,6 +73,9 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Current, e
 			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkLease(ctx, req.App, env.Name, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {
 		return nil, err
 	}
 	if err := e.movePointer(ctx, env, repo, m); err != nil {

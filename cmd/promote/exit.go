@@ -12,7 +12,7 @@ const (
 	ExitError    = 1 // registry, network, I/O, ledger
 	ExitUsage    = 2 // usage or configuration error
 	ExitRejected = 3 // a gate rejected the image
-	ExitConflict = 4 // immutable tag conflict, path violation, ledger head kept moving
+	ExitConflict = 4 // immutable tag conflict, path violation, ledger head kept moving, ledger lock lost
 )
 
 // exitCode maps an error to the exit code contract; nothing else decides it.
