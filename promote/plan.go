@@ -273,7 +273,12 @@ func decide(src, dst name.Repository, root *node, st *targetState, tags []string
 	return p
 }
 
+// markRole marks n and everything under it as a referrer, each node once
+// (a hostile index may list one index many times at every level).
 func markRole(n *node, roles map[*node]string) {
+	if roles[n] == "referrer" {
+		return
+	}
 	roles[n] = "referrer"
 	for _, c := range n.children {
 		markRole(c, roles)

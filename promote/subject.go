@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote/registry"
 )
 
 // maxConfigBytes bounds an image config read into memory for the gates.
@@ -18,11 +19,11 @@ const maxConfigBytes = 8 << 20
 // inspect fetches everything a promotion of src moves (the manifest tree
 // with its referrers) and what its gates judge, each manifest once.
 func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subject, error) {
-	root, err := e.fetchTree(ctx, src.repo, src.manifest)
+	root, size, err := e.fetchTree(ctx, src.repo, src.manifest)
 	if err != nil {
 		return nil, nil, err
 	}
-	subj, err := e.subject(ctx, src.repo, root)
+	subj, err := e.subject(ctx, src.repo, root, size)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,8 +34,11 @@ func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subjec
 }
 
 // subject builds what the gates judge from the fetched tree: one Image per
-// image manifest at any level of the tree (images), with its config.
-func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) (*gates.Subject, error) {
+// image manifest at any level of the tree (images), with its config. Each
+// config is read once however many images share it, and the configs count,
+// by their descriptors' sizes and before any is read, against
+// limits.maxManifestBytes with the manifests (size).
+func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node, size int64) (*gates.Subject, error) {
 	s := &gates.Subject{
 		Repository: repo.Name(),
 		Digest:     root.m.Digest,
@@ -48,20 +52,70 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node) 
 	if err != nil {
 		return nil, err
 	}
-	s.Images = make([]gates.Image, len(imgs))
+	descs := make([]v1.Descriptor, len(imgs))
+	configs := map[v1.Hash]*imageConfig{}
+	var order []*imageConfig
+	for i, n := range imgs {
+		p, err := parseManifest(n.m)
+		if err != nil {
+			return nil, err
+		}
+		if p.Config == nil {
+			return nil, fmt.Errorf("manifest %s has no config", n.m.Digest)
+		}
+		descs[i] = *p.Config
+		if configs[p.Config.Digest] == nil {
+			c := &imageConfig{desc: *p.Config, of: n.m.Digest}
+			configs[p.Config.Digest], order = c, append(order, c)
+			if c.desc.Size <= 0 || c.desc.Size > maxConfigBytes {
+				return nil, &TreeError{Digest: root.m.Digest, Problem: fmt.Sprintf("config %s of %s declares %d bytes; an image config is 1 byte to %d bytes", c.desc.Digest, n.m.Digest, c.desc.Size, maxConfigBytes)}
+			}
+			size += c.desc.Size
+		}
+	}
+	if lim := e.cfg.Limits.WithDefaults().MaxManifestBytes; size > lim {
+		return nil, &TreeError{Digest: root.m.Digest, Problem: fmt.Sprintf("its manifests and image configs exceed limits.maxManifestBytes %d bytes; raise the limit in environments.yaml only for a tree you trust", lim)}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
-	for i, n := range imgs {
-		g.Go(func() error {
-			img, err := e.image(gctx, repo, n)
-			s.Images[i] = img
-			return err
-		})
+	for _, c := range order {
+		g.Go(func() error { return c.read(gctx, e.reg, repo) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	s.Images = make([]gates.Image, len(imgs))
+	for i, n := range imgs {
+		c := configs[descs[i].Digest]
+		img := gates.Image{Platform: n.platform, Digest: n.m.Digest, Manifest: n.m.Raw, ConfigRaw: c.raw, Config: c.file}
+		if img.Platform == nil && c.file.OS != "" {
+			img.Platform = &v1.Platform{OS: c.file.OS, Architecture: c.file.Architecture, Variant: c.file.Variant}
+		}
+		s.Images[i] = img
+	}
 	return s, nil
+}
+
+// imageConfig is one image config the gates read, shared by every image
+// manifest that names it.
+type imageConfig struct {
+	desc v1.Descriptor
+	of   v1.Hash // the first image manifest naming it, for errors
+	raw  []byte
+	file *v1.ConfigFile
+}
+
+func (c *imageConfig) read(ctx context.Context, reg *registry.Client, repo name.Repository) error {
+	raw, err := reg.FetchBlob(ctx, repo, c.desc, c.desc.Size)
+	if err != nil {
+		return err
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("config %s of %s: %w", c.desc.Digest, c.of, err)
+	}
+	c.raw, c.file = raw, cf
+	return nil
 }
 
 // attachments lists every referrer in the tree with the digest it is
@@ -93,29 +147,4 @@ func attachments(root *node) []gates.Attachment {
 	}
 	visit(root)
 	return out
-}
-
-func (e *Engine) image(ctx context.Context, repo name.Repository, n *node) (gates.Image, error) {
-	img := gates.Image{Platform: n.platform, Digest: n.m.Digest, Manifest: n.m.Raw}
-	p, err := parseManifest(n.m)
-	if err != nil {
-		return img, err
-	}
-	if p.Config == nil {
-		return img, fmt.Errorf("manifest %s has no config", n.m.Digest)
-	}
-	raw, err := e.reg.FetchBlob(ctx, repo, *p.Config, maxConfigBytes)
-	if err != nil {
-		return img, err
-	}
-	img.ConfigRaw = raw
-	cf, err := v1.ParseConfigFile(bytes.NewReader(raw))
-	if err != nil {
-		return img, fmt.Errorf("config %s of %s: %w", p.Config.Digest, n.m.Digest, err)
-	}
-	img.Config = cf
-	if img.Platform == nil && cf.OS != "" {
-		img.Platform = &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
-	}
-	return img, nil
 }

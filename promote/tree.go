@@ -3,6 +3,7 @@ package promote
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -24,7 +25,9 @@ type node struct {
 	children  []*node         // index entries, in index order; a repeated entry is the same node
 	entries   []v1.Descriptor // the index's descriptor of each child, at the same position
 	referrers []*node
-	tag       string // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
+	tag       string   // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
+	subject   *v1.Hash // the manifest's own subject field
+	attached  bool     // claimed as an attachment (a referrer or under one), not as content
 }
 
 // maxReferrerDepth bounds the search for referrers: those of the subject
@@ -78,6 +81,10 @@ var (
 	indexTypes    = []types.MediaType{types.OCIImageIndex, types.DockerManifestList}
 	imageTypes    = []types.MediaType{types.OCIManifestSchema1, types.DockerManifestSchema2}
 	artifactTypes = []types.MediaType{"application/vnd.oci.artifact.manifest.v1+json"}
+
+	contentTypes        = slices.Concat(indexTypes, imageTypes)
+	referrerTypes       = slices.Concat(indexTypes, imageTypes, artifactTypes)
+	attachmentLeafTypes = slices.Concat(imageTypes, artifactTypes) // a second tag on an attachment
 )
 
 // order lists the manifests in the order they are written, each once: the

@@ -68,10 +68,8 @@ func TestTreeLimits(t *testing.T) {
 // something else is lying about what is attached: refused.
 func TestReferrerWithAnotherSubjectIsRefused(t *testing.T) {
 	w := newHostileWorld(t)
-	other := regtest.Push(t, w.src.Host+"/dev/web:other", goodImage(t))
-	otherRaw, err := goodImage(t).RawManifest()
-	require.NoError(t, err)
-	_ = otherRaw
+	// A signature-like manifest with no subject, pushed for another digest.
+	other := regtest.CosignSignature(t, w.src.Host+"/dev/web", v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)})
 	w.src.Set(answerOn("GET", "/v2/dev/web/referrers/"+w.digest.String(), func(rw http.ResponseWriter, r *http.Request) {
 		rec := w.src.Honest(r)
 		var idx v1.IndexManifest
@@ -80,12 +78,12 @@ func TestReferrerWithAnotherSubjectIsRefused(t *testing.T) {
 		size := head.Header().Get("Content-Length")
 		var n int64
 		fmt.Sscan(size, &n)
-		idx.Manifests = append(idx.Manifests, v1.Descriptor{MediaType: types.DockerManifestSchema2, Digest: other, Size: n})
+		idx.Manifests = append(idx.Manifests, v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: other, Size: n})
 		b, err := json.Marshal(idx)
 		require.NoError(t, err)
 		resend(rw, rec, b)
 	}))
-	_, err = w.promote()
+	_, err := w.promote()
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errs.ErrGateRejected)
 	assert.Contains(t, err.Error(), "lists "+other.String()+" as a referrer of "+w.digest.String()+", but the manifest has no subject")

@@ -17,8 +17,9 @@ import (
 
 // fetcher walks a source repository. Every distinct digest becomes one node,
 // fetched once, with its referrers and cosign tags looked up once; the count
-// and total size of the manifests are bounded by the configured limits, and
-// a bound is checked before the requests it would allow are made.
+// and total size of the manifests and the count of their blobs are bounded
+// by the configured limits, and a bound is checked before the requests it
+// would allow are made.
 type fetcher struct {
 	reg   *registry.Client
 	repo  name.Repository
@@ -27,28 +28,47 @@ type fetcher struct {
 	sem   chan struct{}
 	mu    sync.Mutex
 	nodes map[v1.Hash]*node // every manifest claimed so far
+	blobs map[v1.Hash]bool  // every blob listed so far
 	bytes int64
+	edges []referrerEdge // referrers as the API listed them, checked once all are built
 }
 
-func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, error) {
+// referrerEdge is one referrer the referrers API listed under subject.
+type referrerEdge struct {
+	subject v1.Hash
+	n       *node
+}
+
+// fetchTree fetches the tree of root and returns it with the total size of
+// its manifests (which the configs read for the gates then share).
+func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, int64, error) {
 	f := &fetcher{reg: e.reg, repo: repo, root: root.Digest, lim: e.cfg.Limits.WithDefaults(),
-		sem: make(chan struct{}, e.reg.Jobs()), nodes: map[v1.Hash]*node{}}
+		sem: make(chan struct{}, e.reg.Jobs()), nodes: map[v1.Hash]*node{}, blobs: map[v1.Hash]bool{}}
 	n := &node{}
 	f.nodes[root.Digest] = n
 	if err := f.count(root); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := f.build(ctx, n, root, nil, 1, 0, contentTypes); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if d := indexDepth(n, map[*node]int{}); d > f.lim.MaxIndexDepth {
-		return nil, f.refuse("indexes nest %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", d, f.lim.MaxIndexDepth)
+	for _, e := range f.edges {
+		if e.n.subject == nil || *e.n.subject != e.subject {
+			got := "no subject"
+			if e.n.subject != nil {
+				got = "subject " + e.n.subject.String()
+			}
+			return nil, 0, f.refuse("the registry lists %s as a referrer of %s, but the manifest has %s", e.n.m.Digest, e.subject, got)
+		}
 	}
-	return n, nil
+	memo := map[*node]int{}
+	for _, x := range n.order() { // attachments' indexes too
+		if d := indexDepth(x, memo); d > f.lim.MaxIndexDepth {
+			return nil, 0, f.refuse("indexes nest %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", d, f.lim.MaxIndexDepth)
+		}
+	}
+	return n, f.bytes, nil
 }
-
-var contentTypes = slices.Concat(indexTypes, imageTypes)
-var referrerTypes = slices.Concat(indexTypes, imageTypes, artifactTypes)
 
 // build fills n from m: its blobs, then, concurrently, its index children
 // and its referrers. level is the index nesting level of m (the subject is
@@ -62,16 +82,22 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 	if desc != nil {
 		n.platform, n.annot = desc.Platform, desc.Annotations
 	}
+	if p.Subject != nil {
+		n.subject = &p.Subject.Digest
+	}
 	if p.Config != nil {
 		n.blobs = append(n.blobs, *p.Config)
 	}
 	n.blobs = append(n.blobs, p.Layers...)
 	n.blobs = append(n.blobs, p.Blobs...)
 	n.layers = p.Layers
+	if err := f.countBlobs(n.blobs); err != nil {
+		return err
+	}
 	if m.Type.IsIndex() && level > f.lim.MaxIndexDepth {
 		return f.refuse("index %s nests %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", m.Digest, level, f.lim.MaxIndexDepth)
 	}
-	children, fresh, err := f.claim(p.Manifests)
+	children, fresh, err := f.claim(p.Manifests, !slices.Equal(allowed, contentTypes))
 	if err != nil {
 		return err
 	}
@@ -112,7 +138,7 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 // index, the nodes this caller must build (nil where another caller builds
 // it: a digest listed twice, or already in the tree). It refuses the whole
 // list when its new digests would pass limits.maxManifests.
-func (f *fetcher) claim(ds []v1.Descriptor) (all, fresh []*node, err error) {
+func (f *fetcher) claim(ds []v1.Descriptor, attached bool) (all, fresh []*node, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	all, fresh = make([]*node, len(ds)), make([]*node, len(ds))
@@ -122,7 +148,7 @@ func (f *fetcher) claim(ds []v1.Descriptor) (all, fresh []*node, err error) {
 			all[i] = n
 			continue
 		}
-		n := &node{}
+		n := &node{attached: attached}
 		f.nodes[d.Digest] = n
 		all[i], fresh[i] = n, n
 		added++
@@ -145,18 +171,50 @@ func (f *fetcher) count(m *registry.Manifest) error {
 	return nil
 }
 
+// countBlobs adds the blobs of one manifest to the tree's distinct blobs
+// and refuses past limits.maxBlobs: each is asked of the target before the
+// copy, so the bound also bounds those requests.
+func (f *fetcher) countBlobs(ds []v1.Descriptor) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range ds {
+		f.blobs[d.Digest] = true
+	}
+	if len(f.blobs) > f.lim.MaxBlobs {
+		return f.refuse("it lists more than limits.maxBlobs %d distinct blobs; raise the limit in environments.yaml only for a tree you trust", f.lim.MaxBlobs)
+	}
+	return nil
+}
+
 func (f *fetcher) refuse(format string, a ...any) error {
 	return &TreeError{Digest: f.root, Problem: fmt.Sprintf(format, a...)}
 }
 
 func (f *fetcher) get(ctx context.Context, ref name.Reference) (*registry.Manifest, error) {
-	select {
-	case f.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := f.acquire(ctx); err != nil {
+		return nil, err
 	}
 	defer func() { <-f.sem }()
 	return f.reg.Get(ctx, ref)
+}
+
+// listReferrers lists the referrers of d, within the same bound on
+// concurrent requests as the manifest fetches.
+func (f *fetcher) listReferrers(ctx context.Context, d v1.Hash) ([]v1.Descriptor, error) {
+	if err := f.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-f.sem }()
+	return f.reg.Referrers(ctx, f.repo, d)
+}
+
+func (f *fetcher) acquire(ctx context.Context) error {
+	select {
+	case f.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // indexDepth is the deepest nesting of indexes at or below n (0 for an

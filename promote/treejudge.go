@@ -41,8 +41,9 @@ func images(root *node) ([]*node, error) {
 			return nil
 		}
 		walked[n] = true
+		siblings := siblingImages(n)
 		for i, c := range n.children {
-			if isAttestation(n, i) {
+			if isAttestation(n, i, siblings) {
 				continue
 			}
 			if err := walk(c); err != nil {
@@ -67,7 +68,7 @@ func images(root *node) ([]*node, error) {
 // itself an attestation, and it is an image manifest whose layers are all
 // in-toto statements. An annotation alone, which whoever pushes can set,
 // does not make an entry one.
-func isAttestation(idx *node, i int) bool {
+func isAttestation(idx *node, i int, siblings map[v1.Hash]bool) bool {
 	d, c := idx.entries[i], idx.children[i]
 	if !unknownPlatform(d.Platform) || d.Annotations[annotRefType] != refTypeAttestaton {
 		return false
@@ -84,12 +85,19 @@ func isAttestation(idx *node, i int) bool {
 	if err != nil || target == c.m.Digest {
 		return false
 	}
-	for j, s := range idx.entries {
-		if j != i && s.Digest == target && !unknownPlatform(s.Platform) && slices.Contains(imageTypes, idx.children[j].m.Type) {
-			return true
+	return siblings[target]
+}
+
+// siblingImages lists the entries of idx an attestation may name: image
+// manifests listed for a platform other than unknown/unknown.
+func siblingImages(idx *node) map[v1.Hash]bool {
+	out := map[v1.Hash]bool{}
+	for j, d := range idx.entries {
+		if !unknownPlatform(d.Platform) && slices.Contains(imageTypes, idx.children[j].m.Type) {
+			out[d.Digest] = true
 		}
 	}
-	return false
+	return out
 }
 
 func unknownPlatform(p *v1.Platform) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -13,17 +14,22 @@ import (
 
 // referrers finds what is attached to d: the referrers API (or its tag
 // schema) and cosign's legacy sha256-<hex>.{sig,att,sbom} tags. A referrer
-// already in the tree is linked, not fetched again; one listed whose
-// subject is not d is refused (the registry lies about it).
+// already in the tree is linked, not fetched again; every one the API lists
+// must name d as its subject, which fetchTree checks once all are built.
 func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node, error) {
-	descs, err := f.reg.Referrers(ctx, f.repo, d)
+	descs, err := f.listReferrers(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	all, fresh, err := f.claim(descs)
+	all, fresh, err := f.claim(descs, true)
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	for _, rn := range uniqueNodes(all) {
+		f.edges = append(f.edges, referrerEdge{subject: d, n: rn})
+	}
+	f.mu.Unlock()
 	for i, rn := range fresh {
 		if rn == nil {
 			continue
@@ -36,9 +42,6 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		if err := f.count(rm); err != nil {
 			return nil, err
 		}
-		if err := f.checkSubject(rm, d); err != nil {
-			return nil, err
-		}
 		if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
 			return nil, err
 		}
@@ -46,31 +49,61 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 	out := uniqueNodes(all)
 	for _, suffix := range registry.CosignSuffixes {
 		tag := registry.AttachmentTag(d, suffix)
-		rm, err := f.get(ctx, f.repo.Tag(tag))
-		if err != nil {
-			if isNotFound(err) {
-				continue
-			}
-			return nil, fmt.Errorf("cosign attachment %s: %w", tag, err)
-		}
-		all, fresh, err := f.claim([]v1.Descriptor{rm.Descriptor()})
+		rn, err := f.cosignTag(ctx, tag, depth)
 		if err != nil {
 			return nil, err
 		}
-		if fresh[0] == nil {
-			return nil, f.refuse("cosign tag %s names %s, a manifest already in the tree; an attachment tag must name its own signature, attestation or SBOM", tag, rm.Digest)
+		if rn != nil {
+			out = append(out, rn)
 		}
-		if err := f.count(rm); err != nil {
-			return nil, err
-		}
-		rn := all[0]
-		if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
-			return nil, err
-		}
-		rn.tag = tag
-		out = append(out, rn)
 	}
 	return out, nil
+}
+
+// cosignTag fetches what tag names, or nil when it does not exist. The same
+// attachment may live under two tags (cosign attach sbom with one file on
+// an index and on a platform): the second is a leaf that writes the tag
+// again. A tag naming content of the tree is refused.
+func (f *fetcher) cosignTag(ctx context.Context, tag string, depth int) (*node, error) {
+	rm, err := f.get(ctx, f.repo.Tag(tag))
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("cosign attachment %s: %w", tag, err)
+	}
+	if err := f.count(rm); err != nil {
+		return nil, err
+	}
+	all, fresh, err := f.claim([]v1.Descriptor{rm.Descriptor()}, true)
+	if err != nil {
+		return nil, err
+	}
+	rn := all[0]
+	if fresh[0] == nil {
+		f.mu.Lock()
+		attached := rn.attached
+		f.mu.Unlock()
+		if !attached {
+			return nil, f.refuse("cosign tag %s names %s, a manifest of the promoted content; an attachment tag must name a signature, attestation or SBOM", tag, rm.Digest)
+		}
+		p, err := f.check(rm, nil, attachmentLeafTypes)
+		if err != nil {
+			return nil, err
+		}
+		alias := &node{m: rm, tag: tag, attached: true, layers: p.Layers}
+		if p.Config != nil {
+			alias.blobs = append(alias.blobs, *p.Config)
+		}
+		alias.blobs = append(alias.blobs, p.Layers...)
+		alias.blobs = append(alias.blobs, p.Blobs...)
+		return alias, nil
+	}
+	if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
+		return nil, err
+	}
+	rn.tag = tag
+	return rn, nil
 }
 
 // uniqueNodes drops repeats, keeping the first of each.
@@ -84,22 +117,6 @@ func uniqueNodes(ns []*node) []*node {
 		}
 	}
 	return out
-}
-
-// checkSubject refuses a referrer whose own subject is not d.
-func (f *fetcher) checkSubject(rm *registry.Manifest, d v1.Hash) error {
-	p, err := parseManifest(rm)
-	if err != nil {
-		return f.refuse("%v", err)
-	}
-	if p.Subject == nil || p.Subject.Digest != d {
-		got := "no subject"
-		if p.Subject != nil {
-			got = "subject " + p.Subject.Digest.String()
-		}
-		return f.refuse("the registry lists %s as a referrer of %s, but the manifest has %s", rm.Digest, d, got)
-	}
-	return nil
 }
 
 // check parses m and refuses what cannot be judged: a media type outside
@@ -124,23 +141,34 @@ func (f *fetcher) check(m *registry.Manifest, desc *v1.Descriptor, allowed []typ
 	case !m.Type.IsIndex() && len(p.Manifests) > 0:
 		return nil, f.refuse("image manifest %s also lists manifests; only an index may", m.Digest)
 	}
-	if slices.Equal(allowed, referrerTypes) {
-		for _, l := range p.Layers {
-			if isFilesystemLayer(l.MediaType) {
-				return nil, f.refuse("attachment %s carries a filesystem layer (%s): it is a runnable image that no gate judges; push it as an image, not an attachment", m.Digest, l.MediaType)
-			}
-		}
+	if !slices.Equal(allowed, contentTypes) && runnable(p) {
+		return nil, f.refuse("attachment %s is a runnable image (an image config and a filesystem layer) that no gate judges; push it as an image, not an attachment", m.Digest)
 	}
 	return p, nil
 }
 
-// isFilesystemLayer reports whether mt is an image filesystem layer.
-func isFilesystemLayer(mt types.MediaType) bool {
-	switch mt {
-	case types.DockerLayer, types.DockerForeignLayer, types.DockerUncompressedLayer,
-		types.OCILayer, types.OCILayerZStd, types.OCIUncompressedLayer,
-		types.OCIRestrictedLayer, types.OCIUncompressedRestrictedLayer:
-		return true
+// runnable reports whether a manifest could run as a container: a config a
+// runtime reads as an image config (or one it does not type) and a layer of
+// a type some runtime unpacks. Runtimes are looser than the OCI list
+// (containerd takes any vnd.oci.image.layer and vnd.docker.image.rootfs
+// type; Docker's puller lower-cases and takes untyped layers), so the test
+// is by prefix and without case.
+func runnable(p *parsed) bool {
+	if p.Config == nil {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(string(p.Config.MediaType))) {
+	case "application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json", "", "application/octet-stream":
+	default:
+		return false
+	}
+	for _, l := range p.Layers {
+		switch mt := strings.ToLower(strings.TrimSpace(string(l.MediaType))); {
+		case mt == "", mt == "application/octet-stream",
+			strings.HasPrefix(mt, "application/vnd.oci.image."),
+			strings.HasPrefix(mt, "application/vnd.docker."):
+			return true
+		}
 	}
 	return false
 }

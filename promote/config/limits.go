@@ -16,8 +16,12 @@ type Limits struct {
 	// subject, its index children at every level, and the referrers and
 	// cosign attachments of each.
 	MaxManifests int
-	// MaxManifestBytes caps the total size of those manifests.
+	// MaxManifestBytes caps the total size of those manifests and of the
+	// image configs the gates read.
 	MaxManifestBytes int64
+	// MaxBlobs caps the distinct blobs (configs and layers) they list: each
+	// is asked of the target before a copy.
+	MaxBlobs int
 	// MaxIndexDepth caps how deep indexes nest: 1 is an index of images, 2
 	// an index holding an index of images.
 	MaxIndexDepth int
@@ -31,6 +35,7 @@ const (
 	DefaultMaxManifests     = 1000
 	DefaultMaxManifestBytes = 32 << 20
 	DefaultMaxIndexDepth    = 4
+	DefaultMaxBlobs         = 10000
 )
 
 // WithDefaults returns l with every unset field at its default.
@@ -44,15 +49,18 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxIndexDepth <= 0 {
 		l.MaxIndexDepth = DefaultMaxIndexDepth
 	}
+	if l.MaxBlobs <= 0 {
+		l.MaxBlobs = DefaultMaxBlobs
+	}
 	return l
 }
 
-var limitFields = []string{"maxManifests", "maxManifestBytes", "maxIndexDepth"}
+var limitFields = []string{"maxManifests", "maxManifestBytes", "maxIndexDepth", "maxBlobs"}
 
 // limits decodes the limits mapping; absent fields keep their defaults.
 func (w *walker) limits(n *yaml.Node) (Limits, error) {
 	l := Limits{}.WithDefaults()
-	f, err := w.fields(n, "limits", "a mapping with maxManifests, maxManifestBytes and maxIndexDepth", limitFields)
+	f, err := w.fields(n, "limits", "a mapping with maxManifests, maxManifestBytes, maxIndexDepth and maxBlobs", limitFields)
 	if err != nil {
 		return l, err
 	}
@@ -79,6 +87,11 @@ func (w *walker) limits(n *yaml.Node) (Limits, error) {
 		return l, err
 	} else if v > 0 {
 		l.MaxIndexDepth = v
+	}
+	if v, err := positive("maxBlobs", 1000000); err != nil {
+		return l, err
+	} else if v > 0 {
+		l.MaxBlobs = v
 	}
 	if e, ok := f["maxManifestBytes"]; ok {
 		v, err := w.size(e.val, "limits.maxManifestBytes")
@@ -117,5 +130,5 @@ func (w *walker) size(n *yaml.Node, path string) (int64, error) {
 
 // String describes l for errors and documentation.
 func (l Limits) String() string {
-	return fmt.Sprintf("maxManifests %d, maxManifestBytes %d, maxIndexDepth %d", l.MaxManifests, l.MaxManifestBytes, l.MaxIndexDepth)
+	return fmt.Sprintf("maxManifests %d, maxManifestBytes %d, maxIndexDepth %d, maxBlobs %d", l.MaxManifests, l.MaxManifestBytes, l.MaxIndexDepth, l.MaxBlobs)
 }

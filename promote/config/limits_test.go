@@ -16,17 +16,18 @@ func TestLimits(t *testing.T) {
 	}
 	c, err := parse("")
 	require.NoError(t, err)
-	assert.Equal(t, Limits{MaxManifests: 1000, MaxManifestBytes: 32 << 20, MaxIndexDepth: 4}, c.Limits, "documented defaults")
+	assert.Equal(t, Limits{MaxManifests: 1000, MaxManifestBytes: 32 << 20, MaxIndexDepth: 4, MaxBlobs: 10000}, c.Limits, "documented defaults")
 
 	c, err = parse("limits: {maxManifests: 50, maxManifestBytes: 2MiB}\n")
 	require.NoError(t, err)
-	assert.Equal(t, Limits{MaxManifests: 50, MaxManifestBytes: 2 << 20, MaxIndexDepth: 4}, c.Limits, "unset fields keep their defaults")
-	c, err = parse("limits: {maxManifestBytes: 65536, maxIndexDepth: 2}\n")
+	assert.Equal(t, Limits{MaxManifests: 50, MaxManifestBytes: 2 << 20, MaxIndexDepth: 4, MaxBlobs: 10000}, c.Limits, "unset fields keep their defaults")
+	c, err = parse("limits: {maxManifestBytes: 65536, maxIndexDepth: 2, maxBlobs: 300}\n")
 	require.NoError(t, err)
-	assert.Equal(t, Limits{MaxManifests: 1000, MaxManifestBytes: 65536, MaxIndexDepth: 2}, c.Limits)
+	assert.Equal(t, Limits{MaxManifests: 1000, MaxManifestBytes: 65536, MaxIndexDepth: 2, MaxBlobs: 300}, c.Limits)
 
 	for _, tc := range []struct{ yaml, want string }{
 		{"limits: {maxManifests: 0}\n", "environments.yaml:2: limits.maxManifests: 0 is out of range; expected an integer from 1 to 100000"},
+		{"limits: {maxBlobs: -1}\n", "limits.maxBlobs: -1 is out of range; expected an integer from 1 to 1000000"},
 		{"limits: {maxIndexDepth: 17}\n", "limits.maxIndexDepth: 17 is out of range; expected an integer from 1 to 16"},
 		{"limits: {maxManifestBytes: 12 MB}\n", `limits.maxManifestBytes: "12 MB": expected a size such as 33554432 or 32MiB`},
 		{"limits: {maxManifestBytes: 8GiB}\n", `"8GiB": expected a size`},
