@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/promote-dev/promote/errs"
@@ -34,10 +35,33 @@ func insecureHosts(values []string) ([]string, error) {
 
 // warnInsecure says on stderr that hosts are reached over plain HTTP, so a
 // variable set somewhere in a CI configuration never downgrades silently.
+// Loopback hosts (localhost, 127.0.0.0/8, ::1) are left out: their traffic
+// never crosses a network, and a warning on every local run would teach
+// people to ignore it.
 func warnInsecure(w io.Writer, hosts []string) {
-	if len(hosts) == 0 {
+	var remote []string
+	for _, h := range hosts {
+		if !isLoopback(h) {
+			remote = append(remote, h)
+		}
+	}
+	if len(remote) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "promote: warning: plain HTTP, no TLS, to %s (named by %s): traffic and credentials can be read and changed on the way\n",
-		strings.Join(hosts, ", "), insecureSource)
+		strings.Join(remote, ", "), insecureSource)
+}
+
+// isLoopback reports whether a HOST[:PORT] names this machine.
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
