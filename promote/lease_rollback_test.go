@@ -6,14 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // A rollback whose lease is lost while it checks the target digest moves
@@ -26,14 +24,7 @@ func TestLostLeaseStopsRollback(t *testing.T) {
 		_, err := w.promote(w.engine(), "test", ref)
 		require.NoError(t, err)
 	}
-	led, err := ledger.Open(context.Background(), w.ledger)
-	require.NoError(t, err)
-	t.Cleanup(func() { led.Close() })
-	losable := &losableLedger{Ledger: led}
-	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
-	e, err := New(w.cfg, reg, losable, WithActor(ledger.Actor{Identity: "test"}, nil))
-	require.NoError(t, err)
+	e, losable := losableEngine(t, w)
 
 	// The rollback reads d1's manifest in test before it re-points: hold
 	// that read until the lease is gone.
@@ -52,24 +43,10 @@ func TestLostLeaseStopsRollback(t *testing.T) {
 		}
 		return 0
 	})
-	done := make(chan error, 1)
-	go func() {
+	err := loseMidway(t, stalled, func() error {
 		_, err := e.Rollback(context.Background(), RollbackRequest{Env: "test", App: "web"})
-		done <- err
-	}()
-	select {
-	case <-stalled:
-	case err := <-done:
-		t.Fatalf("the rollback finished (%v) before it read the target", err)
-	case <-time.After(time.Minute):
-		t.Fatal("the rollback never read the target")
-	}
-	losable.loseAll("web", "test")
-	select {
-	case err = <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("the rollback went on after the lease was lost")
-	}
+		return err
+	}, func() { losable.loseAll("web", "test") })
 	require.ErrorIs(t, err, ledger.ErrLeaseLost)
 	assert.ErrorIs(t, err, errs.ErrConflict)
 	recs := w.records(ledger.Query{App: "web", Env: "test"})

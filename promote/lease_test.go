@@ -172,6 +172,47 @@ func (ls *losableLease) Check(ctx context.Context) error {
 func TestLostLeaseCancelsStalledCopy(t *testing.T) {
 	w := newWorld(t)
 	w.push("web", "1.0", "1.0")
+	e, losable := losableEngine(t, w)
+	stalled, _ := stallFirstWrite(w, "test/web") // never resumed: only a cancel ends it
+
+	err := loseMidway(t, stalled, func() error { _, err := w.promote(e, "test", "web:1.0"); return err },
+		func() { losable.loseAll("web", "test") })
+	require.ErrorIs(t, err, ledger.ErrLeaseLost)
+	assert.ErrorIs(t, err, errs.ErrConflict)
+	assert.ErrorContains(t, err, "promoting web to test stopped")
+	assert.ErrorContains(t, err, "expired")
+	assert.Zero(t, w.digestOf(w.test("web")+":1.0"), "no tag")
+	assert.Empty(t, w.records(ledger.Query{App: "web"}), "no record")
+	assert.True(t, w.verify().OK())
+}
+
+// loseMidway runs op, waits until it stalls, loses the lease with lose and
+// returns what op then ends with; op must not finish on its own before it
+// stalls, nor go on once the lease is lost.
+func loseMidway(t *testing.T, stalled <-chan struct{}, op func() error, lose func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case <-stalled:
+	case err := <-done:
+		t.Fatalf("it finished (%v) before it stalled", err)
+	case <-time.After(time.Minute):
+		t.Fatal("it never stalled")
+	}
+	lose()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("it went on after the lease was lost")
+	}
+	return nil
+}
+
+// losableEngine is w's engine on a ledger whose locks the test can take away.
+func losableEngine(t *testing.T, w *world) (*Engine, *losableLedger) {
+	t.Helper()
 	led, err := ledger.Open(context.Background(), w.ledger)
 	require.NoError(t, err)
 	t.Cleanup(func() { led.Close() })
@@ -180,31 +221,5 @@ func TestLostLeaseCancelsStalledCopy(t *testing.T) {
 	require.NoError(t, err)
 	e, err := New(w.cfg, reg, losable, WithActor(ledger.Actor{Identity: "test"}, nil))
 	require.NoError(t, err)
-	stalled, _ := stallFirstWrite(w, "test/web") // never resumed: only a cancel ends it
-
-	done := make(chan error, 1)
-	go func() {
-		_, err := w.promote(e, "test", "web:1.0")
-		done <- err
-	}()
-	select {
-	case <-stalled:
-	case err := <-done:
-		t.Fatalf("the promotion finished (%v) before its copy stalled", err)
-	case <-time.After(time.Minute):
-		t.Fatal("the copy never reached the target")
-	}
-	losable.loseAll("web", "test")
-	select {
-	case err = <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("the stalled copy went on after the lease was lost")
-	}
-	require.ErrorIs(t, err, ledger.ErrLeaseLost)
-	assert.ErrorIs(t, err, errs.ErrConflict)
-	assert.ErrorContains(t, err, "promoting web to test stopped")
-	assert.ErrorContains(t, err, "expired")
-	assert.Zero(t, w.digestOf(w.test("web")+":1.0"), "no tag")
-	assert.Empty(t, w.records(ledger.Query{App: "web"}), "no record")
-	assert.True(t, w.verify().OK())
+	return e, losable
 }

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 
@@ -94,36 +91,19 @@ func (s *sqliteEditor) rewrite(t *testing.T, app, env string, seq int64, edit fu
 // s3Editor edits the objects of an in-process S3 (gofakes3) directly.
 type s3Editor struct{ backend *s3mem.Backend }
 
-const trustBucket, trustPrefix = "trust", "audit"
-
-// s3TrustWorld is a world whose ledger is s3://trust/audit on an in-process
-// S3, reached the AWS way (AWS_ENDPOINT_URL_S3, credentials in the
-// environment: the test must not be parallel), and an editor of its objects.
+// s3TrustWorld is newS3World with an editor of its ledger's objects.
 func s3TrustWorld(t *testing.T) (*world, ledgerEditor) {
-	backend := s3mem.New()
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-	t.Cleanup(srv.Close)
-	require.NoError(t, backend.CreateBucket(trustBucket))
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_S3": srv.URL, "AWS_ENDPOINT_URL": "", "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
-	} {
-		t.Setenv(k, v)
-	}
-	w := newWorld(t)
-	w.ledger = "s3://" + trustBucket + "/" + trustPrefix
-	return w, &s3Editor{backend: backend}
+	w, store := newS3World(t)
+	return w, &s3Editor{backend: store.backend}
 }
 
 func (s *s3Editor) key(app, env string, seq int64) string {
-	return fmt.Sprintf("%s/records/%s/%s/%020d.json", trustPrefix, app, env, seq)
+	return fmt.Sprintf("audit/records/%s/%s/%020d.json", app, env, seq)
 }
 
 func (s *s3Editor) object(t *testing.T, key string) []byte {
 	t.Helper()
-	obj, err := s.backend.GetObject(trustBucket, key, nil)
+	obj, err := s.backend.GetObject(s3Bucket, key, nil)
 	require.NoError(t, err, key)
 	defer obj.Contents.Close()
 	data, err := io.ReadAll(obj.Contents)
@@ -136,9 +116,9 @@ func (s *s3Editor) object(t *testing.T, key string) []byte {
 // over to the new one.
 func (s *s3Editor) put(t *testing.T, key string, data []byte) {
 	t.Helper()
-	_, err := s.backend.DeleteObject(trustBucket, key)
+	_, err := s.backend.DeleteObject(s3Bucket, key)
 	require.NoError(t, err, key)
-	_, err = s.backend.PutObject(trustBucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
+	_, err = s.backend.PutObject(s3Bucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
 	require.NoError(t, err, key)
 }
 
