@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -28,7 +27,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/internal/faults"
-	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	reg "github.com/promote-dev/promote/promote/registry"
 )
@@ -120,21 +118,7 @@ type faultWorld struct {
 
 func newFaultWorld(t *testing.T) *faultWorld {
 	w := &faultWorld{t: t, src: newFaultySite(t, "src"), dst: newFaultySite(t, "dst")}
-	cfg, err := config.Parse("environments.yaml", []byte(fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-`, filepath.Join(t.TempDir(), "ledger.db"), w.src.Proxy, w.dst.Proxy)))
-	require.NoError(t, err)
+	cfg := devTestConfig(t, filepath.Join(t.TempDir(), "ledger.db"), w.src.Proxy, w.dst.Proxy)
 	led, err := ledger.Open(context.Background(), cfg.Ledger)
 	require.NoError(t, err)
 	t.Cleanup(func() { led.Close() })

@@ -53,24 +53,10 @@ type hostileWorld struct {
 
 func newHostileWorld(t *testing.T) *hostileWorld {
 	w := &hostileWorld{t: t, src: newHostileRegistry(t), dst: regtest.New(t), ledger: filepath.Join(t.TempDir(), "ledger.db")}
-	cfg, err := config.Parse("environments.yaml", []byte(fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-`, w.ledger, w.src.Host, w.dst.Host)))
-	require.NoError(t, err)
-	w.cfg = cfg
+	w.cfg = devTestConfig(t, w.ledger, w.src.Host, w.dst.Host)
 	w.img = regtest.Image(t, 3, regtest.Labels("1.0"), "1000")
 	w.digest = regtest.Push(t, w.src.Host+"/dev/web:1.0", w.img)
+	var err error
 	w.mf, err = w.img.Manifest()
 	require.NoError(t, err)
 	w.raw, err = w.img.RawManifest()

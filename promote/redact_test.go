@@ -33,22 +33,7 @@ type leakyWorld struct {
 
 func newLeakyWorld(t *testing.T) *leakyWorld {
 	w := &leakyWorld{src: regtest.NewLeaky(t), dst: regtest.NewLeaky(t), ledger: filepath.Join(t.TempDir(), "ledger.db")}
-	cfg, err := config.Parse("environments.yaml", []byte(fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-`, w.ledger, w.src.Host, w.dst.Host)))
-	require.NoError(t, err)
-	w.cfg = cfg
+	w.cfg = devTestConfig(t, w.ledger, w.src.Host, w.dst.Host)
 	regtest.Push(t, w.src.Host+"/dev/web:1.0", regtest.Image(t, 2, regtest.Labels("1.0"), "1000"))
 	return w
 }
