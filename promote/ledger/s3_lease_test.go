@@ -136,7 +136,7 @@ func TestS3LeaseLostWhenRenewalsFailUntilExpiry(t *testing.T) {
 	fail := &failingLockPuts{}
 	client := s3.New(f.client().Options(), func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: fail} })
 	l := newS3Ledger(client, testBucket, "audit")
-	l.leaseTTL = 1500 * time.Millisecond
+	l.leaseTTL = 3 * time.Second // a margin (TTL/10) that a loaded CI machine's scheduling fits in
 	const key = "audit/locks/web/prod"
 	held, err := l.Lock(context.Background(), "web", "prod")
 	require.NoError(t, err)
@@ -148,7 +148,10 @@ func TestS3LeaseLostWhenRenewalsFailUntilExpiry(t *testing.T) {
 	expires := readLease(t, f, key).Expires // written by the last renewal that succeeded
 	assert.True(t, lost.Expired)
 	assert.Empty(t, lost.TakenBy)
-	assert.Contains(t, lost.LastErr, "injected: S3 unreachable")
+	// The SDK retries the injected failure within the renewal's deadline, so
+	// the last error is the failure itself or the deadline it ran out of.
+	assert.True(t, strings.Contains(lost.LastErr, "injected: S3 unreachable") || strings.Contains(lost.LastErr, "deadline exceeded"),
+		"the last renewal's failure is named: %s", lost.LastErr)
 	assert.ErrorContains(t, lost, "could not be renewed")
 	assert.False(t, lost.At.After(expires), "lost at %s, after the lease's expiry %s", lost.At, expires)
 	assert.False(t, lost.At.Before(expires.Add(-l.leaseMargin()-5*time.Millisecond)),
