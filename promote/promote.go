@@ -266,7 +266,21 @@ func (e *Engine) appendLocked(ctx context.Context, rec *ledger.Record, cause err
 			}
 			return errors.Join(cause, fmt.Errorf("recording %s: %w", rec.Kind, err))
 		}
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		if err := sleepCtx(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
+			return errors.Join(cause, fmt.Errorf("recording %s: %w", rec.Kind, err))
+		}
+	}
+}
+
+// sleepCtx waits for d, or returns ctx's error as soon as it ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }
 
