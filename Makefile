@@ -12,9 +12,10 @@ export PATH := $(TOOLS):$(PATH)
 
 all: build
 
+# -buildvcs=auto: --version reports the revision even where GOFLAGS turns it off.
 build:
-	$(GO) build -o $(BIN)/promote ./cmd/promote
-	$(GO) build -o $(BIN)/promote-demo ./cmd/promote-demo
+	$(GO) build -buildvcs=auto -o $(BIN)/promote ./cmd/promote
+	$(GO) build -buildvcs=auto -o $(BIN)/promote-demo ./cmd/promote-demo
 
 demo: build
 	./scripts/demo.sh
@@ -50,8 +51,10 @@ fuzz:
 integration: tools build
 	PROMOTE_BIN=$(CURDIR)/$(BIN)/promote $(GO) test -count=1 -tags integration -timeout 20m ./integration/...
 
-## tools: the real clients the integration tests drive (pinned).
-tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3
+## tools: the real clients the integration tests drive (pinned), and
+## versitygw, a real S3 server for the S3 ledger tests, pinned (v1.8.0) in
+## tools/go.mod, a module of its own so its dependencies stay out of go.mod.
+tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw
 	@need=""; for p in docker-registry sqlite3; do command -v $$p >/dev/null || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
@@ -68,13 +71,8 @@ $(TOOLS)/cosign3:
 	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
 	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/cosign-v3/cosign $@ && rmdir $(CURDIR)/.tools/cosign-v3
 
-## --- S3 ledger tests: versitygw, a real S3 server, pinned (v1.8.0) in
-## tools/go.mod, a module of its own so its dependencies stay out of go.mod.
-tools: $(TOOLS)/versitygw
-
 $(TOOLS)/versitygw: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
-## --- end S3 ledger tests
 
 ## bench: the Go benchmarks, then promote beside crane, skopeo and regctl on
 ## real registries (scripts/bench.sh; figures in docs/BENCHMARKS.md).

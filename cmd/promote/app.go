@@ -11,9 +11,6 @@ import (
 	"github.com/promote-dev/promote/errs"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // run executes the promote command line with args (args[0] is the program
 // name) and returns the exit code. It writes only to stdout and stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -29,15 +26,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newApp(st *state) *cli.App {
 	app := &cli.App{
 		Name:    "promote",
-		Usage:   "move container images through environments by digest, behind gates, with a tamper-evident ledger",
-		Version: version,
+		Usage:   "move container images through environments by digest, behind gates, with a hash-chained ledger",
+		Version: versionString(),
 		Description: `promote copies one digest from an environment's "from" repository into its own,
 after that environment's gates pass, and records the promotion in a ledger.
 
 Exit codes: 0 done or nothing to do; 1 error (registry, network, I/O, ledger);
 2 usage or configuration error; 3 a gate rejected the image; 4 conflict (an
-immutable tag names another digest, the promotion path is violated, or the
-ledger head kept moving).
+immutable tag names another digest, the promotion path is violated, the
+ledger head kept moving, or the ledger lock was lost).
 
 Flags may come before or after positional arguments.`,
 		Writer:               st.stdout,
