@@ -29,15 +29,16 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-// sharedFixtures is the shared scan-report directory; the test fails without it.
-func sharedFixtures(t *testing.T) string {
+// scanFixtures is testdata/scan at the repository root: byte-for-byte copies
+// of the shared scan reports, kept in the repository so these tests need
+// nothing outside it. The integration test TestSharedScanFixtures checks the
+// copies against ../shared/fixtures/scan (see testdata/scan/README.md).
+func scanFixtures(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "fixtures", "scan")
-	require.DirExists(t, dir, "the shared scan fixtures (../shared/fixtures/scan from the repository root) are required")
-	return dir
+	return filepath.Join(repoRoot(t), "testdata", "scan")
 }
 
-// expectation is what the shared README documents for a fixture.
+// expectation is what testdata/scan/README.md documents for a fixture.
 type expectation struct {
 	format   Format
 	counts   map[Severity]int
@@ -94,23 +95,21 @@ func parseFixture(t *testing.T, data []byte) *Report {
 	return r
 }
 
-// TestSharedFixtures parses every shared fixture, asserts the counts the
-// shared README documents, and checks that testdata/scan holds an identical copy.
-func TestSharedFixtures(t *testing.T) {
-	dir := sharedFixtures(t)
+// TestScanFixtures parses every fixture in testdata/scan and asserts the
+// counts its README documents; every fixture needs an expectation here and
+// every expectation a fixture.
+func TestScanFixtures(t *testing.T) {
+	dir := scanFixtures(t)
 	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	require.NoError(t, err)
-	require.NotEmpty(t, names)
+	require.NotEmpty(t, names, "no fixtures in %s", dir)
 	for _, path := range names {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			want, ok := expectations[name]
-			require.True(t, ok, "shared fixture %s has no expectation in this test: add one", name)
+			require.True(t, ok, "fixture testdata/scan/%s has no expectation in this test: add one", name)
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			copyData, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "scan", name))
-			require.NoError(t, err, "copy the fixture into testdata/scan")
-			assert.Equal(t, data, copyData, "testdata/scan/%s differs from the shared fixture", name)
 
 			r := parseFixture(t, data)
 			assert.Equal(t, want.format, r.Format)
@@ -140,12 +139,12 @@ func TestSharedFixtures(t *testing.T) {
 		})
 	}
 	for name := range expectations {
-		assert.FileExists(t, filepath.Join(dir, name), "expectation for a fixture the shared directory lacks")
+		assert.FileExists(t, filepath.Join(dir, name), "expectation for a fixture testdata/scan lacks")
 	}
 }
 
 func TestFixtureDetails(t *testing.T) {
-	dir := sharedFixtures(t)
+	dir := scanFixtures(t)
 	read := func(name string) *Report {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
