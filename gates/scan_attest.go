@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/promote-dev/promote/gates/sigverify"
 	"github.com/promote-dev/promote/gates/vuln"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // attestationSource reads the cosign vulnerability attestations attached to

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // SignedConfig is the signed gate's configuration: who may sign. Gates that

@@ -8,7 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // Statement is a signed in-toto statement attached to a subject, verified

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 func fixtureVerifier(t *testing.T, keys string) *SignatureVerifier {

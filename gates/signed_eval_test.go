@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // The signed gate end to end over a Subject whose attachments are what the

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify"
-	"github.com/promote-dev/promote/gates/sigverify/sigtest"
+	"github.com/promote-dev/promote/sigverify"
+	"github.com/promote-dev/promote/sigverify/sigtest"
 )
 
 // The signed gate's decision over candidates already read: no registry.

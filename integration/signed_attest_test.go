@@ -13,11 +13,11 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
-	"github.com/promote-dev/promote/gates/sigverify"
 	"github.com/promote-dev/promote/promote"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	promoteregistry "github.com/promote-dev/promote/promote/registry"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // signedVulnProbe is a gate registered in this test process only: it reads

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify"
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/registry"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // Attest attaches the signed statement as an OCI 1.1 referrer of the

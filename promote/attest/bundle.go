@@ -10,7 +10,7 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // BundleMediaType is the media type of the signed attestation: a sigstore

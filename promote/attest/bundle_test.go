@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify"
+	"github.com/promote-dev/promote/sigverify"
 )
 
 // sigstoreVerifier verifies with the public key in pubPEM as cosign v3 does

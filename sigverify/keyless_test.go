@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/promote-dev/promote/gates/sigverify/sigtest"
+	"github.com/promote-dev/promote/sigverify/sigtest"
 )
 
 const testIssuer = "https://token.actions.githubusercontent.com"

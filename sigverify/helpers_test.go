@@ -23,7 +23,7 @@ import (
 
 // fixtures is testdata/signed at the module root: keys and signatures
 // made by the real cosign CLI (see its README.md).
-var fixtures = filepath.Join("..", "..", "testdata", "signed")
+var fixtures = filepath.Join("..", "testdata", "signed")
 
 func readFixture(t *testing.T, parts ...string) []byte {
 	t.Helper()
