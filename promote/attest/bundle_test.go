@@ -69,7 +69,7 @@ func TestSignVerifiesWithSigstoreGo(t *testing.T) {
 	assert.Error(t, err, "it attests the promoted digest only")
 }
 
-// The signed gate's own verifier (gates/sigverify) reads it as an
+// The signed gate's own verifier (sigverify) reads it as an
 // attestation of the digest by the configured key.
 func TestSignVerifiesWithTheSignedGate(t *testing.T) {
 	s := fixtureSigner(t)
