@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,93 +29,20 @@ type batchResult struct {
 	Promotions []batchItem `json:"promotions"`
 }
 
-// batchError summarises the failures of a batch; it unwraps to the most
-// serious one, which decides the exit code: an error (1) over a conflict
-// (4) over a gate rejection (3).
-type batchError struct {
-	failed, total int
-	worst         error
-}
-
-func (e *batchError) Error() string {
-	return fmt.Sprintf("%d of %d promotions failed; the most serious: %v", e.failed, e.total, e.worst)
-}
-
-func (e *batchError) Unwrap() error { return e.worst }
-
-func severity(err error) int {
-	switch exitCode(err) {
-	case ExitError:
-		return 4
-	case ExitConflict:
-		return 3
-	case ExitRejected:
-		return 2
-	case ExitUsage:
-		return 1
-	}
-	return 0
-}
-
-// promoteMany promotes several APPs into env, jobs at a time, sharing one
-// engine (its registry connections, credentials and ledger handle). Each
-// promotion stands alone: one failing changes nothing for the others.
-func promoteMany(ctx context.Context, ss *session, env string, sources []string, jobs int, base promote.Request) (*batchResult, error) {
-	e, err := ss.engine.Config().Env(env)
-	if err != nil {
-		return nil, err
-	}
-	refs := make([]promote.Ref, len(sources))
-	for i, s := range sources { // every argument checked before anything runs
-		r, err := promote.ParseRef(s)
-		if err == nil {
-			_, err = e.RepositoryFor(r.App)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("APP %q: %w", s, err)
-		}
-		refs[i] = r
-	}
-	seen := map[string]string{}
-	for i, r := range refs {
-		if prev, ok := seen[r.App]; ok {
-			return nil, errs.Usagef("%s and %s name the same app %s: promote one source per app", prev, sources[i], r.App)
-		}
-		seen[r.App] = sources[i]
-	}
-	out := &batchResult{Env: env, Promotions: make([]batchItem, len(refs))}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i := range refs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer func() { <-sem; wg.Done() }()
-			req := base
-			req.Env, req.Ref = env, refs[i]
-			res, err := ss.engine.Promote(ctx, req)
-			out.Promotions[i] = batchItem{Source: sources[i], OK: err == nil, ExitCode: exitCode(err), Result: res, err: err}
-			if err != nil {
-				out.Promotions[i].Error = err.Error()
-			}
-		}(i)
-	}
-	wg.Wait()
-	var worst error
-	for _, it := range out.Promotions {
-		if it.err == nil {
+// newBatchResult is the output of a PromoteAll: each item with its exit
+// code, and the counts.
+func newBatchResult(env string, items []promote.BatchItem) *batchResult {
+	out := &batchResult{Env: env, Promotions: make([]batchItem, len(items))}
+	for i, it := range items {
+		out.Promotions[i] = batchItem{Source: it.Source, OK: it.Err == nil, ExitCode: exitCode(it.Err), Result: it.Result, err: it.Err}
+		if it.Err != nil {
+			out.Promotions[i].Error = it.Err.Error()
+			out.Failed++
+		} else {
 			out.Done++
-			continue
-		}
-		out.Failed++
-		if worst == nil || severity(it.err) > severity(worst) {
-			worst = it.err
 		}
 	}
-	if worst != nil {
-		return out, &batchError{failed: out.Failed, total: len(refs), worst: worst}
-	}
-	return out, nil
+	return out
 }
 
 // printBatch writes one block per APP, in the order given.
@@ -144,14 +69,12 @@ func toMany(c *cli.Context, ss *session, env string, sources []string, jobs int)
 	if len(c.StringSlice("scan-report")) > 0 {
 		return nil, nil, errs.Usagef("--scan-report with several APPs: promote those apps one by one (a report is bound to one image)")
 	}
-	res, err := promoteMany(c.Context, ss, env, sources, jobs,
+	items, err := ss.engine.PromoteAll(c.Context, env, sources, jobs,
 		promote.Request{DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
-	if res == nil {
+	var be *promote.BatchError
+	if items == nil || err != nil && !errors.As(err, &be) {
 		return nil, nil, err
 	}
-	var be *batchError
-	if err != nil && !errors.As(err, &be) {
-		return nil, nil, err
-	}
+	res := newBatchResult(env, items)
 	return res, func(w io.Writer) { printBatch(w, res) }, err
 }
