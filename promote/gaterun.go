@@ -49,8 +49,17 @@ func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([
 		}()
 	}
 	wg.Wait()
+	return out, foldVerdicts(out)
+}
+
+// foldVerdicts turns the outcomes, in configuration order, into the
+// promotion's answer: nil when every gate passed; an error wrapping
+// errs.ErrGateRejected naming every gate that said no (a rejection wins
+// over a gate that could not judge); otherwise a plain error naming every
+// gate that could not judge (fail closed, retryable).
+func foldVerdicts(outcomes []GateOutcome) error {
 	var failed, broken []string
-	for _, o := range out {
+	for _, o := range outcomes {
 		switch o.Verdict {
 		case VerdictFail:
 			failed = append(failed, o.Name+": "+o.Reason)
@@ -60,11 +69,11 @@ func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([
 	}
 	switch {
 	case len(failed) > 0:
-		return out, fmt.Errorf("%w by %s", errs.ErrGateRejected, strings.Join(failed, "; "))
+		return fmt.Errorf("%w by %s", errs.ErrGateRejected, strings.Join(failed, "; "))
 	case len(broken) > 0:
-		return out, fmt.Errorf("gates could not be evaluated, so the promotion is refused (fail closed): %s", strings.Join(broken, "; "))
+		return fmt.Errorf("gates could not be evaluated, so the promotion is refused (fail closed): %s", strings.Join(broken, "; "))
 	}
-	return out, nil
+	return nil
 }
 
 func evaluate(ctx context.Context, g config.Gate, s *gates.Subject) (o GateOutcome) {
