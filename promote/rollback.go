@@ -97,31 +97,61 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 		Reference: repo.Name() + "@" + to.Digest, Record: rec}, nil
 }
 
-// rollbackTarget finds the promotion record of the digest to return to.
+// rollbackTarget finds the promotion record of the digest to return to:
+// it reads the record --to names (when it names one) and the promotion of
+// the chosen digest; rollbackDigest and rollbackRecord decide.
 func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *ledger.Record) (*ledger.Record, error) {
-	digest := req.To
-	switch {
-	case req.To == "":
-		if cur.Previous == "" {
-			return nil, fmt.Errorf("%w: %s held nothing before %s; pass --to DIGEST|RECORD", errs.ErrNotFound, req.Env, cur.Digest)
-		}
-		digest = cur.Previous
-	case !strings.HasPrefix(req.To, "sha256:"):
+	var named *ledger.Record
+	if rollbackNamesRecord(req) {
 		r, err := e.led.Get(ctx, req.To)
 		if err != nil {
 			return nil, fmt.Errorf("--to %s: %w", req.To, err)
 		}
-		if r.App != req.App || r.Env != req.Env || r.Kind == ledger.KindRejected {
-			return nil, errs.Usagef("--to %s: record is a %s of %s in %s, not a promotion of %s in %s", req.To, r.Kind, r.App, r.Env, req.App, req.Env)
-		}
-		digest = r.Digest
+		named = &r
+	}
+	digest, err := rollbackDigest(req, cur, named)
+	if err != nil {
+		return nil, err
 	}
 	rec, err := e.promotedTo(ctx, req.App, req.Env, digest)
 	if err != nil {
 		return nil, err
 	}
-	if rec == nil {
+	return rollbackRecord(req, digest, rec)
+}
+
+// rollbackNamesRecord reports whether --to names a ledger record (not a digest).
+func rollbackNamesRecord(req RollbackRequest) bool {
+	return req.To != "" && !strings.HasPrefix(req.To, "sha256:")
+}
+
+// rollbackDigest chooses the digest a rollback returns to: the one held
+// before cur when --to is empty, --to itself when it is a digest, or the
+// digest of named, the record --to names (read by the caller whenever
+// rollbackNamesRecord(req)), which must be a promotion or rollback of the
+// same app in the same environment.
+func rollbackDigest(req RollbackRequest, cur, named *ledger.Record) (string, error) {
+	switch {
+	case req.To == "":
+		if cur.Previous == "" {
+			return "", fmt.Errorf("%w: %s held nothing before %s; pass --to DIGEST|RECORD", errs.ErrNotFound, req.Env, cur.Digest)
+		}
+		return cur.Previous, nil
+	case rollbackNamesRecord(req):
+		r := named
+		if r.App != req.App || r.Env != req.Env || r.Kind == ledger.KindRejected {
+			return "", errs.Usagef("--to %s: record is a %s of %s in %s, not a promotion of %s in %s", req.To, r.Kind, r.App, r.Env, req.App, req.Env)
+		}
+		return r.Digest, nil
+	}
+	return req.To, nil
+}
+
+// rollbackRecord returns promoted, the latest promotion of digest into the
+// environment: a rollback only returns to a digest promoted there.
+func rollbackRecord(req RollbackRequest, digest string, promoted *ledger.Record) (*ledger.Record, error) {
+	if promoted == nil {
 		return nil, errs.Conflictf("%s never held %s@%s, so it cannot roll back to it (rollback only returns to a digest promoted there)", req.Env, req.App, digest)
 	}
-	return rec, nil
+	return promoted, nil
 }
