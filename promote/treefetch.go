@@ -113,9 +113,6 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 			if err != nil {
 				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
 			}
-			if err := f.count(cm); err != nil {
-				return err
-			}
 			return f.build(gctx, c, cm, &d, level+1, depth, allowed)
 		})
 	}
@@ -190,12 +187,18 @@ func (f *fetcher) refuse(format string, a ...any) error {
 	return &TreeError{Digest: f.root, Problem: fmt.Sprintf(format, a...)}
 }
 
+// get fetches the manifest ref names, within the bound on concurrent
+// requests, and counts it against limits.maxManifestBytes.
 func (f *fetcher) get(ctx context.Context, ref name.Reference) (*registry.Manifest, error) {
 	if err := f.acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer func() { <-f.sem }()
-	return f.reg.Get(ctx, ref)
+	m, err := f.reg.Get(ctx, ref)
+	<-f.sem
+	if err != nil {
+		return nil, err
+	}
+	return m, f.count(m)
 }
 
 // listReferrers lists the referrers of d, within the same bound on

@@ -25,8 +25,9 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 	if err != nil {
 		return nil, err
 	}
+	out := uniqueNodes(all)
 	f.mu.Lock()
-	for _, rn := range uniqueNodes(all) {
+	for _, rn := range out {
 		f.edges = append(f.edges, referrerEdge{subject: d, n: rn})
 	}
 	f.mu.Unlock()
@@ -39,14 +40,10 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		if err != nil {
 			return nil, fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
 		}
-		if err := f.count(rm); err != nil {
-			return nil, err
-		}
 		if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
 			return nil, err
 		}
 	}
-	out := uniqueNodes(all)
 	for _, suffix := range registry.CosignSuffixes {
 		tag := registry.AttachmentTag(d, suffix)
 		rn, err := f.cosignTag(ctx, tag, depth)
@@ -71,9 +68,6 @@ func (f *fetcher) cosignTag(ctx context.Context, tag string, depth int) (*node, 
 			return nil, nil
 		}
 		return nil, fmt.Errorf("cosign attachment %s: %w", tag, err)
-	}
-	if err := f.count(rm); err != nil {
-		return nil, err
 	}
 	all, fresh, err := f.claim([]v1.Descriptor{rm.Descriptor()}, true)
 	if err != nil {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -126,9 +125,4 @@ func (w *walker) size(n *yaml.Node, path string) (int64, error) {
 		return 0, w.errf(n, path, "%q is below 1KiB: %s", s, expected)
 	}
 	return v * mult, nil
-}
-
-// String describes l for errors and documentation.
-func (l Limits) String() string {
-	return fmt.Sprintf("maxManifests %d, maxManifestBytes %d, maxIndexDepth %d, maxBlobs %d", l.MaxManifests, l.MaxManifestBytes, l.MaxIndexDepth, l.MaxBlobs)
 }
