@@ -31,26 +31,13 @@ func newWorld(t testing.TB, opts ...regtest.Option) *world {
 	t.Helper()
 	w := &world{t: t, a: regtest.New(t, opts...), b: regtest.New(t, opts...)}
 	w.ledger = filepath.Join(t.TempDir(), "ledger.db")
-	yaml := fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-  - name: prod
+	yaml := devTestYAML(w.ledger, w.a.Host, w.a.Host) + fmt.Sprintf(`  - name: prod
     from: test
     repository: %s/prod/{app}
     tags: immutable
     gates:
       - labels: {}
-`, w.ledger, w.a.Host, w.a.Host, w.b.Host)
+`, w.b.Host)
 	cfg, err := config.Parse("environments.yaml", []byte(yaml))
 	require.NoError(t, err)
 	w.cfg = cfg
@@ -128,11 +115,10 @@ func (w *world) verify() ledger.Report {
 	return rep
 }
 
-// devTestConfig is a dev (mutable, on src) → test (immutable, on dst,
-// gated by labels and nonroot) pipeline with its ledger at ledgerPath.
-func devTestConfig(t testing.TB, ledgerPath, src, dst string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse("environments.yaml", []byte(fmt.Sprintf(`version: 1
+// devTestYAML is a dev (mutable, on src) → test (immutable, on dst, gated
+// by labels and nonroot) pipeline with its ledger at ledgerPath.
+func devTestYAML(ledgerPath, src, dst string) string {
+	return fmt.Sprintf(`version: 1
 ledger: %s
 environments:
   - name: dev
@@ -145,7 +131,13 @@ environments:
     gates:
       - labels: {}
       - nonroot: {}
-`, ledgerPath, src, dst)))
+`, ledgerPath, src, dst)
+}
+
+// devTestConfig is devTestYAML, parsed.
+func devTestConfig(t testing.TB, ledgerPath, src, dst string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("environments.yaml", []byte(devTestYAML(ledgerPath, src, dst)))
 	require.NoError(t, err)
 	return cfg
 }
