@@ -40,16 +40,14 @@ func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Tim
 	if err != nil {
 		return nil, err
 	}
-	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback},
-		Until: at.Add(time.Nanosecond), Limit: 1})
+	cur, err := e.currentUntil(ctx, app, env.Name, at.Add(time.Nanosecond))
 	if err != nil {
-		return nil, fmt.Errorf("reading ledger: %w", err)
+		return nil, err
 	}
-	if len(recs) == 0 {
+	if cur == nil {
 		return nil, fmt.Errorf("%w: %s held nothing for %s at %s", errs.ErrNotFound, env.Name, app, at.UTC().Format(time.RFC3339))
 	}
-	cur := recs[0]
-	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: &cur}, nil
+	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
 }
 
 // Show returns one record by id with the result of its check. A record that

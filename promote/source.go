@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -162,13 +163,18 @@ func (p *PathError) Is(target error) bool { return target == errs.ErrConflict }
 
 // current returns the record that set what env holds for app now, or nil.
 func (e *Engine) current(ctx context.Context, app, env string) (*ledger.Record, error) {
+	return e.currentUntil(ctx, app, env, time.Time{})
+}
+
+// currentUntil is current as of records before until (zero: no bound).
+func (e *Engine) currentUntil(ctx context.Context, app, env string, until time.Time) (*ledger.Record, error) {
 	// Read from the chain's head down to its latest promotion or rollback,
 	// every record checked, rather than filter on kind: a current record
 	// whose kind was edited to "rejected" (index and body alike) would
 	// otherwise drop out of the filter unseen, and the one before it would
 	// silently become current. Usually the head is that record: one read.
 	for off, n := 0, 1; ; off, n = off+n, min(n*4, 64) {
-		recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env, Limit: n, Offset: off})
+		recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env, Until: until, Limit: n, Offset: off})
 		if err != nil {
 			return nil, fmt.Errorf("reading ledger: %w", err)
 		}
