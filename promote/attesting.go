@@ -37,6 +37,19 @@ func (e *Engine) signer(env *config.Environment) (*attest.Signer, error) {
 	return s, nil
 }
 
+// attest is the phase after the record: the promotion attestation, signed
+// and attached to the promoted digest; on a re-run with nothing to do, the
+// one a failed earlier run did not attach.
+func (r *run) attest(ctx context.Context) (err error) {
+	switch {
+	case r.res.NothingToDo && r.current.Kind == ledger.KindPromotion:
+		r.res.Attestation, err = r.e.ensureAttested(ctx, r.env, r.dst, r.current)
+	case r.res.Record != nil && r.res.Record.Kind == ledger.KindPromotion:
+		r.res.Attestation, err = r.e.attestRecord(ctx, r.env, r.dst, r.res.Record)
+	}
+	return err
+}
+
 // attestRecord signs a promotion attestation of rec (with its ledger seq
 // and hash) and attaches it to the promoted digest in dst as an OCI 1.1
 // referrer, when env has an attestation key. It runs after the record is
@@ -54,7 +67,7 @@ func (e *Engine) attestRecord(ctx context.Context, env *config.Environment, dst 
 	if err != nil {
 		return "", err
 	}
-	d, err := s.Attest(ctx, e.reg, dst, st)
+	d, err := s.Attest(ctx, registryIO{e.rd, e.wr}, dst, st)
 	if err != nil {
 		return "", fmt.Errorf("promotion %s is recorded, but its attestation could not be attached: %w; run the same command again to attach it", rec.ID, err)
 	}
@@ -72,7 +85,7 @@ func (e *Engine) ensureAttested(ctx context.Context, env *config.Environment, ds
 	if err != nil {
 		return "", fmt.Errorf("record %s: digest %q: %w", rec.ID, rec.Digest, err)
 	}
-	have, err := attest.Attached(ctx, e.reg, dst, d, rec.Hash)
+	have, err := attest.Attached(ctx, registryIO{e.rd, e.wr}, dst, d, rec.Hash)
 	if err != nil {
 		return "", err
 	}

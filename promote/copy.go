@@ -2,7 +2,6 @@ package promote
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,6 +20,20 @@ type CopyStats struct {
 	Bytes            int64 `json:"bytes"`
 	ManifestsWritten int   `json:"manifestsWritten"`
 	ManifestsPresent int   `json:"manifestsPresent"`
+}
+
+// copy is the first phase under the lock: every blob and manifest the
+// plan lacks, nothing an environment reads yet (no tag).
+func (r *run) copy(ctx context.Context) error {
+	stats, err := r.e.copyContent(ctx, r.src.repo, r.dst, r.res.Plan)
+	r.res.Copy = &stats
+	if err != nil {
+		return err
+	}
+	if r.e.hooks.afterCopy != nil {
+		return r.e.hooks.afterCopy()
+	}
+	return nil
 }
 
 // copyContent performs the content part of a plan in the order invariant 5
@@ -49,10 +62,10 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 			if err != nil {
 				return st, err
 			}
-			g.Go(func() error { return e.reg.MountBlob(gctx, src, from, dst, desc) })
+			g.Go(func() error { return e.wr.MountBlob(gctx, src, from, dst, desc) })
 			continue
 		}
-		g.Go(func() error { return e.reg.CopyBlob(gctx, src, dst, desc) })
+		g.Go(func() error { return e.wr.CopyBlob(gctx, src, dst, desc) })
 	}
 	if err := g.Wait(); err != nil {
 		return st, err
@@ -62,11 +75,11 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 			st.ManifestsPresent++
 			continue
 		}
-		if err := e.reg.Put(ctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
+		if err := e.wr.Put(ctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
 			return st, err
 		}
 		if m.Tag != "" {
-			if err := e.reg.Put(ctx, dst.Tag(m.Tag), m.node.m); err != nil {
+			if err := e.wr.Put(ctx, dst.Tag(m.Tag), m.node.m); err != nil {
 				return st, err
 			}
 		}
@@ -74,32 +87,6 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 		e.log.Debug("manifest written", "digest", m.Digest, "role", m.Role)
 	}
 	return st, nil
-}
-
-// verify checks that the target serves the subject under its digest and
-// under every tag, as the registry itself computes it.
-func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tags []string) error {
-	refs := []name.Reference{dst.Digest(d.String())}
-	for _, t := range tags {
-		tag, err := e.reg.Tag(dst, t)
-		if err != nil {
-			return err
-		}
-		refs = append(refs, tag)
-	}
-	for _, r := range refs {
-		got, err := e.reg.Head(ctx, r)
-		if err != nil {
-			return fmt.Errorf("verifying %s: %w", r, err)
-		}
-		if got == nil {
-			return fmt.Errorf("verifying %s: the target does not serve it after the copy", r)
-		}
-		if got.Digest != d {
-			return fmt.Errorf("verifying %s: the target serves %s, not %s", r, got.Digest, d)
-		}
-	}
-	return nil
 }
 
 // rememberBlobs notes, for later promotions of other apps, that src and

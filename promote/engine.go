@@ -19,7 +19,9 @@ import (
 // Engine runs promotions, rollbacks and queries for one configuration.
 type Engine struct {
 	cfg     *config.Config
-	reg     *registry.Client
+	reg     *registry.Client // names repositories and tags; its I/O goes through rd and wr
+	rd      reader
+	wr      writer
 	led     ledger.Ledger
 	log     *slog.Logger
 	now     func() time.Time
@@ -33,7 +35,6 @@ type Engine struct {
 	// searchMin is the fewest missing bytes worth a ledger search for
 	// mount sources (mountsource.go).
 	searchMin int64
-	leases    leaseTable // the ledger locks held now (lease.go)
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.
@@ -78,7 +79,7 @@ func New(cfg *config.Config, reg *registry.Client, led ledger.Ledger, opts ...Op
 		return nil, fmt.Errorf("promote: config, registry client and ledger are all required")
 	}
 	e := &Engine{
-		cfg: cfg, reg: reg, led: led, searchMin: ledgerSearchMinBytes,
+		cfg: cfg, reg: reg, rd: reg, wr: reg, led: led, searchMin: ledgerSearchMinBytes,
 		log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:     time.Now,
 		retries: 3,

@@ -13,14 +13,17 @@ import (
 
 // gateSource lets gates read registries through the engine's client, with
 // its authentication and retries, and nothing else: it has no write method.
-type gateSource struct{ reg *registry.Client }
+type gateSource struct {
+	names *registry.Client // parses names as the engine does (--insecure-registry)
+	rd    reader
+}
 
 func (g gateSource) Manifest(ctx context.Context, ref string) (gates.Manifest, error) {
 	r, err := name.ParseReference(ref, name.StrictValidation)
 	if err != nil {
 		return gates.Manifest{}, fmt.Errorf("reference %q: %w", ref, err)
 	}
-	if rr, err := g.reg.Repository(r.Context().Name()); err == nil {
+	if rr, err := g.names.Repository(r.Context().Name()); err == nil {
 		// Re-parse through the client so --insecure-registry applies.
 		if d, ok := r.(name.Digest); ok {
 			r = rr.Digest(d.DigestStr())
@@ -28,7 +31,7 @@ func (g gateSource) Manifest(ctx context.Context, ref string) (gates.Manifest, e
 			r = rr.Tag(r.Identifier())
 		}
 	}
-	m, err := g.reg.Get(ctx, r)
+	m, err := g.rd.Get(ctx, r)
 	if err != nil {
 		return gates.Manifest{}, err
 	}
@@ -36,25 +39,25 @@ func (g gateSource) Manifest(ctx context.Context, ref string) (gates.Manifest, e
 }
 
 func (g gateSource) Blob(ctx context.Context, repo string, desc v1.Descriptor, max int64) ([]byte, error) {
-	r, err := g.reg.Repository(repo)
+	r, err := g.names.Repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	return g.reg.FetchBlob(ctx, r, desc, max)
+	return g.rd.FetchBlob(ctx, r, desc, max)
 }
 
 func (g gateSource) Referrers(ctx context.Context, repo string, d v1.Hash) ([]v1.Descriptor, error) {
-	r, err := g.reg.Repository(repo)
+	r, err := g.names.Repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	return g.reg.Referrers(ctx, r, d)
+	return g.rd.Referrers(ctx, r, d)
 }
 
 func (g gateSource) Tags(ctx context.Context, repo string) ([]string, error) {
-	r, err := g.reg.Repository(repo)
+	r, err := g.names.Repository(repo)
 	if err != nil {
 		return nil, err
 	}
-	return g.reg.Tags(ctx, r)
+	return g.rd.Tags(ctx, r)
 }

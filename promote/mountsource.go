@@ -69,7 +69,7 @@ func (e *Engine) ledgerMountSources(ctx context.Context, dst name.Repository, mi
 // blobsOf lists the config and layer digests of the image or index digest
 // names in repo (the children of an index within bounds); nil on any error.
 func (e *Engine) blobsOf(ctx context.Context, repo name.Repository, digest string) []v1.Hash {
-	m, err := e.reg.Get(ctx, repo.Digest(digest))
+	m, err := e.rd.Get(ctx, repo.Digest(digest))
 	if err != nil {
 		return nil
 	}

@@ -142,7 +142,7 @@ func TestDecide(t *testing.T) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := decide(srcRepo, c.dst, c.root, c.st, c.tags, c.immutable)
+			p := decide(srcRepo, c.dst, c.root, c.st, wantTags{c.tags, c.immutable})
 			assert.Equal(t, "src.example/dev/web@"+c.root.m.Digest.String(), p.Source)
 			assert.Equal(t, c.dst.Name(), p.Target)
 			assert.Equal(t, c.root.m.Digest, p.Digest)

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -30,8 +33,9 @@ type Current struct {
 
 // Rollback re-points env at a digest the ledger shows it held before, after
 // checking that the digest is still in env's repository. It copies nothing
-// (it moves env's pointer tag, if it has one) and runs no gates: the digest
-// passed them when it was promoted there.
+// (it moves env's pointer tag, if it has one, and verifies it) and runs no
+// gates: the digest passed them when it was promoted there. The record goes
+// through the same recorder as a promotion's.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current, err error) {
 	env, err := e.cfg.Env(req.Env)
 	if err != nil {
@@ -45,11 +49,12 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if err != nil {
 		return nil, err
 	}
-	held, err := e.lease(ctx, req.App, env.Name)
+	rc := e.recorder(req.App, env.Name)
+	held, err := rc.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer held.Release()
+	defer rc.release()
 	ctx, stop := held.Watch(ctx)
 	defer stop()
 	defer func() { err = leaseLost(ctx, "rolling back "+req.App+" in "+env.Name, err) }()
@@ -67,7 +72,7 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if to.Digest == cur.Digest {
 		return nil, errs.Conflictf("%s already runs %s@%s; nothing to roll back", env.Name, req.App, cur.Digest)
 	}
-	m, err := e.reg.Get(ctx, repo.Digest(to.Digest))
+	m, err := e.rd.Get(ctx, repo.Digest(to.Digest))
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
 			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
@@ -75,12 +80,25 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if err != nil {
 		return nil, err
 	}
-	if err := e.checkLease(ctx, req.App, env.Name, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {
+	if err := rc.check(ctx, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {
 		return nil, err
 	}
 	if err := e.movePointer(ctx, env, repo, m); err != nil {
 		return nil, err
 	}
+	if err := e.verify(ctx, repo, m.Digest, withPointer(nil, env)); err != nil {
+		return nil, err
+	}
+	rec := e.newRollback(req, env, repo, to, cur)
+	if err := rc.append(ctx, rec); err != nil {
+		return nil, err
+	}
+	return &Current{App: req.App, Env: env.Name, Repository: repo.Name(), Digest: to.Digest,
+		Reference: repo.Name() + "@" + to.Digest, Record: rec}, nil
+}
+
+// newRollback is the record of a rollback from cur to the digest of to.
+func (e *Engine) newRollback(req RollbackRequest, env *config.Environment, repo name.Repository, to, cur *ledger.Record) *ledger.Record {
 	rec := &ledger.Record{
 		Time: e.now().UTC(), Kind: ledger.KindRollback, App: req.App, Env: env.Name, From: env.From,
 		Repository: repo.Name(), Digest: to.Digest, Tags: to.Tags, Previous: cur.Digest,
@@ -90,11 +108,7 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if env.PointerTag != "" {
 		rec.Targets = []string{repo.Name() + ":" + env.PointerTag}
 	}
-	if err := e.appendLocked(ctx, rec, nil); err != nil {
-		return nil, err
-	}
-	return &Current{App: req.App, Env: env.Name, Repository: repo.Name(), Digest: to.Digest,
-		Reference: repo.Name() + "@" + to.Digest, Record: rec}, nil
+	return rec
 }
 
 // rollbackTarget finds the promotion record of the digest to return to:

@@ -112,11 +112,11 @@ func (e *Engine) resolve(ctx context.Context, env *config.Environment, ref Ref) 
 	}
 	if ref.Digest != "" && !fromRoot {
 		// Check the path before asking the registry: the digest may not be there at all.
-		if err := e.checkPath(ctx, env, from, ref.App, ref.Digest, src); err != nil {
+		if err := e.checkPath(ctx, env, ref.App, ref.Digest, src); err != nil {
 			return src, err
 		}
 	}
-	m, err := e.reg.Get(ctx, target)
+	m, err := e.rd.Get(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s in %s: %w", ref, from.Name, err)
 	}
@@ -124,13 +124,14 @@ func (e *Engine) resolve(ctx context.Context, env *config.Environment, ref Ref) 
 	if fromRoot || ref.Digest != "" {
 		return src, nil
 	}
-	return src, e.checkPath(ctx, env, from, ref.App, m.Digest.String(), src)
+	return src, e.checkPath(ctx, env, ref.App, m.Digest.String(), src)
 }
 
 // checkPath enforces invariant 3 for a digest entering env from from. On
 // success it fills src.tags, when no tag was given, with the tags the
 // digest carries in from.
-func (e *Engine) checkPath(ctx context.Context, env, from *config.Environment, app, digest string, src *source) error {
+func (e *Engine) checkPath(ctx context.Context, env *config.Environment, app, digest string, src *source) error {
+	from := src.env
 	rec, err := e.promotedTo(ctx, app, from.Name, digest)
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/gates"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // maxConfigBytes bounds an image config read into memory for the gates.
@@ -45,7 +44,7 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node, 
 		MediaType:  root.m.Type,
 		Manifest:   root.m.Raw,
 		Now:        e.now().UTC(),
-		Source:     gateSource{e.reg},
+		Source:     gateSource{names: e.reg, rd: e.rd},
 	}
 	s.Attachments = attachments(root)
 	imgs, err := images(root)
@@ -79,7 +78,7 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node, 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
 	for _, c := range order {
-		g.Go(func() error { return c.read(gctx, e.reg, repo) })
+		g.Go(func() error { return c.read(gctx, e.rd, repo) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -105,7 +104,7 @@ type imageConfig struct {
 	file *v1.ConfigFile
 }
 
-func (c *imageConfig) read(ctx context.Context, reg *registry.Client, repo name.Repository) error {
+func (c *imageConfig) read(ctx context.Context, reg reader, repo name.Repository) error {
 	raw, err := reg.FetchBlob(ctx, repo, c.desc, c.desc.Size)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ import (
 // by the configured limits, and a bound is checked before the requests it
 // would allow are made.
 type fetcher struct {
-	reg   *registry.Client
+	reg   reader
 	repo  name.Repository
 	root  v1.Hash
 	lim   config.Limits
@@ -42,14 +42,14 @@ type referrerEdge struct {
 // fetchTree fetches the tree of root and returns it with the total size of
 // its manifests (which the configs read for the gates then share).
 func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, int64, error) {
-	f := &fetcher{reg: e.reg, repo: repo, root: root.Digest, lim: e.cfg.Limits.WithDefaults(),
+	f := &fetcher{reg: e.rd, repo: repo, root: root.Digest, lim: e.cfg.Limits.WithDefaults(),
 		sem: make(chan struct{}, e.reg.Jobs()), nodes: map[v1.Hash]*node{}, blobs: map[v1.Hash]bool{}}
 	n := &node{}
 	f.nodes[root.Digest] = n
 	if err := f.count(root); err != nil {
 		return nil, 0, err
 	}
-	if err := f.build(ctx, n, root, nil, 1, 0, contentTypes); err != nil {
+	if err := f.build(ctx, n, root, nil, place{1, 0, contentTypes}); err != nil {
 		return nil, 0, err
 	}
 	for _, e := range f.edges {
@@ -70,10 +70,19 @@ func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *regi
 	return n, f.bytes, nil
 }
 
-// build fills n from m: its blobs, then, concurrently, its index children
-// and its referrers. level is the index nesting level of m (the subject is
-// 1); depth counts referrer hops.
-func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc *v1.Descriptor, level, depth int, allowed []types.MediaType) error {
+// place is where a manifest sits in the tree: level is its index nesting
+// level (the subject is 1), depth counts referrer hops, allowed is the
+// media types it may have there.
+type place struct {
+	level, depth int
+	allowed      []types.MediaType
+}
+
+// build fills n from m, found at place at (desc is the index entry that
+// listed it, if any): its blobs, then, concurrently, its index children
+// and its referrers.
+func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc *v1.Descriptor, at place) error {
+	level, depth, allowed := at.level, at.depth, at.allowed
 	p, err := f.check(m, desc, allowed)
 	if err != nil {
 		return err
@@ -113,7 +122,7 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 			if err != nil {
 				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
 			}
-			return f.build(gctx, c, cm, &d, level+1, depth, allowed)
+			return f.build(gctx, c, cm, &d, place{level + 1, depth, allowed})
 		})
 	}
 	var refs []*node

@@ -40,7 +40,7 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		if err != nil {
 			return nil, fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
 		}
-		if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
+		if err := f.build(ctx, rn, rm, nil, place{1, depth + 1, referrerTypes}); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +93,7 @@ func (f *fetcher) cosignTag(ctx context.Context, tag string, depth int) (*node, 
 		alias.blobs = append(alias.blobs, p.Blobs...)
 		return alias, nil
 	}
-	if err := f.build(ctx, rn, rm, nil, 1, depth+1, referrerTypes); err != nil {
+	if err := f.build(ctx, rn, rm, nil, place{1, depth + 1, referrerTypes}); err != nil {
 		return nil, err
 	}
 	rn.tag = tag

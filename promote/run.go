@@ -1,0 +1,106 @@
+package promote
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// run is one promotion on its way through the phases of the flow, each a
+// method in a file of its own: resolve (resolve.go), inspect (inspect.go),
+// plan (plan.go), judge (judge.go), admit (plan.go), then under the ledger
+// lock replan, copy, tag, verify and record (write.go and the files named
+// after them), and attest (attesting.go). Each phase leaves what it found
+// here for the next; none takes more than the context.
+type run struct {
+	e   *Engine
+	req Request
+	env *config.Environment
+	dst name.Repository
+	res *Result
+
+	src  *source        // resolve
+	root *node          // inspect: the manifest tree
+	subj *gates.Subject // inspect: what the gates judge
+	tags []string       // inspect: the environment tags to write
+	st   *targetState   // plan: what the target holds
+	// current is the environment's record when there is nothing to do.
+	current *ledger.Record
+	rec     *recorder // the one writer of the run's records
+
+	// done ends the run early without error: a dry run, or nothing to do.
+	done bool
+	// shown is whether the result goes back with an error: from the
+	// point the run has something to show (a refusal, or the plan).
+	shown bool
+}
+
+// refusal is a terminal no: the path, the tree, the gates, a tag
+// conflict, and every later policy. Promote records it, once, as a
+// rejected attempt; the caller sees the cause.
+type refusal struct{ cause error }
+
+func (r *refusal) Error() string { return r.cause.Error() }
+func (r *refusal) Unwrap() error { return r.cause }
+
+// refuse marks cause as a refusal.
+func refuse(cause error) error { return &refusal{cause: cause} }
+
+// newRun checks what a promotion needs before any phase: the environment,
+// its attestation key (a key that cannot sign fails before anything is
+// written) and the target repository.
+func (e *Engine) newRun(req Request) (*run, error) {
+	env, err := e.cfg.Env(req.Env)
+	if err != nil {
+		return nil, err
+	}
+	if env.Attest != nil && !req.DryRun {
+		if _, err := e.signer(env); err != nil {
+			return nil, err
+		}
+	}
+	dstStr, err := env.RepositoryFor(req.Ref.App)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := e.reg.Repository(dstStr)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{App: req.Ref.App, Env: env.Name, From: env.From, Repository: dst.Name(), DryRun: req.DryRun}
+	return &run{e: e, req: req, env: env, dst: dst, res: res, rec: e.recorder(req.Ref.App, env.Name)}, nil
+}
+
+// through runs phases in order until one fails or the run is done.
+func (r *run) through(ctx context.Context, phases ...func(context.Context) error) error {
+	for _, phase := range phases {
+		if r.done {
+			return nil
+		}
+		if err := phase(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settle is where a run's refusal is recorded, the one place: as a
+// rejected attempt under the lock (taken now if the refusal came before
+// it), unless it is a dry run or the source was never resolved. It
+// returns the cause, joined with whatever kept it from the ledger.
+func (r *run) settle(ctx context.Context, err error) error {
+	var no *refusal
+	if !errors.As(err, &no) {
+		return err
+	}
+	r.shown = true
+	if r.req.DryRun || r.res.Digest == "" {
+		return no.cause
+	}
+	return r.rec.refused(ctx, r.rejection(no.cause), no.cause)
+}
