@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// make demo works as the README says: both acts run to the end with the
+// make demo works as the README says (its two commands): both acts run to the end with the
 // real binaries, and each refusal it shows happens with its exit code.
 func TestDemoRuns(t *testing.T) {
 	bin := filepath.Dir(os.Getenv("PROMOTE_BIN"))

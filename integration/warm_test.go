@@ -65,7 +65,7 @@ func TestWarmRegistryMountsFromEarlierPromotions(t *testing.T) {
 	layer := p.layerOf(p.repo("test", "cli") + ":3.0.0")
 	hint := filepath.Join(p.home, ".cache", "promote", "blobs", strings.ReplaceAll(p.B.Host, ":", "_"), "sha256", strings.TrimPrefix(layer, "sha256:"))
 	if err := os.WriteFile(hint, []byte("prod/nowhere\n"), 0o600); err != nil {
-		t.Fatalf("planting a stale hint (is the cache where the README says?): %v", err)
+		t.Fatalf("planting a stale hint (is the cache where docs/faults.md says?): %v", err)
 	}
 	r, doc = p.promoteJSON("to", "prod", "cli")
 	if r.Code != 0 {
