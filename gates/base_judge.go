@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func (g baseGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) {
 	}
 	evidence := map[string]any{"platforms": evs, "approved": g.approved, "images": s.Judged()}
 	if len(problems) > 0 {
-		return Verdict{Gate: "base", Reason: strings.Join(problems, "; "), Evidence: evidence}, nil
+		return Verdict{Name: "base", Verdict: verdict.Fail, Reason: strings.Join(problems, "; "), Evidence: evidence}, nil
 	}
 	e := evs[0]
 	reason := fmt.Sprintf("built on approved base %s (%d of %d layers", e.Base, e.Layers, e.Of)
@@ -58,7 +59,7 @@ func (g baseGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) {
 		reason += ", " + e.Age + " old"
 	}
 	reason += fmt.Sprintf(", via %s) on %d platform(s)", e.Via, len(evs))
-	return Verdict{Gate: "base", Pass: true, Reason: reason, Evidence: evidence}, nil
+	return Verdict{Name: "base", Verdict: verdict.Pass, Reason: reason, Evidence: evidence}, nil
 }
 
 type baseJudge struct {

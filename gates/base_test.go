@@ -138,7 +138,7 @@ func TestBaseGate(t *testing.T) {
 			require.NoError(t, err)
 			v, err := g.Evaluate(context.Background(), subjectOf(t, tr.src, c.app(tr)))
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 		})
 	}
@@ -167,7 +167,7 @@ func TestBaseGateIndexBaseAndErrors(t *testing.T) {
 	require.NoError(t, err)
 	v, err := g.Evaluate(context.Background(), subjectOf(t, src, app))
 	require.NoError(t, err)
-	assert.True(t, v.Pass, "the arm64 child of the base index is compared: %s", v.Reason)
+	assert.True(t, v.Passed(), "the arm64 child of the base index is compared: %s", v.Reason)
 
 	src.fail = errors.New("connection reset")
 	_, err = g.Evaluate(context.Background(), subjectOf(t, src, app))

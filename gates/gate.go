@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // Gate judges one Subject. It returns a Verdict with evidence when it could
@@ -18,13 +20,11 @@ type Gate interface {
 	Evaluate(ctx context.Context, s *Subject) (Verdict, error)
 }
 
-// Verdict is a gate's judgement and the evidence behind it.
-type Verdict struct {
-	Gate     string         `json:"name"`
-	Pass     bool           `json:"pass"`
-	Reason   string         `json:"reason"`
-	Evidence map[string]any `json:"evidence,omitempty"`
-}
+// Verdict is a gate's judgement and the evidence behind it: a gate sets
+// Verdict to verdict.Pass or verdict.Fail. It is the one gate-result type
+// (verdict.Result) from the gate, through the engine, which names it after
+// the gate's kind, to the ledger record and the promotion attestation.
+type Verdict = verdict.Result
 
 // Decoder decodes a gate's configuration block into v, rejecting unknown
 // fields. It is handed to a Factory by the configuration loader.

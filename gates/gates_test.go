@@ -37,7 +37,7 @@ func TestNonroot(t *testing.T) {
 			}
 			v, err := nonrootGate{}.Evaluate(context.Background(), s)
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			if !c.pass {
 				assert.Contains(t, v.Reason, "runs as root")
 			}
@@ -51,14 +51,14 @@ func TestLabels(t *testing.T) {
 	s := &Subject{Images: []Image{img("amd64", "", map[string]string{"a": "1", "b": "2"}), img("arm64", "", map[string]string{"a": "1"})}}
 	v, err := g.Evaluate(context.Background(), s)
 	require.NoError(t, err)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Contains(t, v.Reason, "missing label b on linux/arm64")
 	assert.Equal(t, []string{"b"}, v.Evidence["missing"])
 
 	s.Images[1].Config.Config.Labels["b"] = "x"
 	v, err = g.Evaluate(context.Background(), s)
 	require.NoError(t, err)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 
 	_, err = NewLabels(LabelsConfig{Require: []string{" "}})
 	assert.Error(t, err)

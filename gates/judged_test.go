@@ -42,7 +42,7 @@ func TestPerImageGatesNameEachImageJudged(t *testing.T) {
 	}
 	v, err := nonrootGate{}.Evaluate(context.Background(), s)
 	require.NoError(t, err)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "runs as root on linux/amd64@"+bad.Digest.String()+" (user unset); set USER to a non-root uid", v.Reason)
 	assert.Equal(t, "linux/amd64", (&Subject{Images: []Image{good}}).ImageName(good), "a platform listed once is named alone")
 }

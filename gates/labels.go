@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
 )
@@ -58,7 +59,7 @@ func (g labelsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	}
 	ev := map[string]any{"required": g.require, "platforms": len(s.Images), "images": s.Judged()}
 	if len(missing) == 0 {
-		return Verdict{Gate: "labels", Pass: true, Reason: fmt.Sprintf("all %d required labels present on %d platform(s)", len(g.require), len(s.Images)), Evidence: ev}, nil
+		return Verdict{Name: "labels", Verdict: verdict.Pass, Reason: fmt.Sprintf("all %d required labels present on %d platform(s)", len(g.require), len(s.Images)), Evidence: ev}, nil
 	}
 	names := make([]string, 0, len(missing))
 	for l := range missing {
@@ -66,7 +67,7 @@ func (g labelsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	}
 	sort.Strings(names)
 	ev["missing"] = names
-	return Verdict{Gate: "labels", Reason: fmt.Sprintf("missing label %s on %s", strings.Join(names, ", "), strings.Join(missing[names[0]], ", ")), Evidence: ev}, nil
+	return Verdict{Name: "labels", Verdict: verdict.Fail, Reason: fmt.Sprintf("missing label %s on %s", strings.Join(names, ", "), strings.Join(missing[names[0]], ", ")), Evidence: ev}, nil
 }
 
 // PlatformName renders an image's platform as os/arch[/variant], or its digest.

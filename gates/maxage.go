@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 	"time"
 )
@@ -63,8 +64,8 @@ func (g maxAgeGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	}
 	ev := map[string]any{"created": created, "max": Duration(g.max).String(), "images": s.Judged()}
 	if len(bad) > 0 {
-		return Verdict{Gate: "maxAge", Reason: strings.Join(bad, "; ") + fmt.Sprintf(" (max %s)", Duration(g.max)), Evidence: ev}, nil
+		return Verdict{Name: "maxAge", Verdict: verdict.Fail, Reason: strings.Join(bad, "; ") + fmt.Sprintf(" (max %s)", Duration(g.max)), Evidence: ev}, nil
 	}
 	ev["age"] = Age(oldest)
-	return Verdict{Gate: "maxAge", Pass: true, Reason: fmt.Sprintf("built %s ago, within %s", Age(oldest), Duration(g.max)), Evidence: ev}, nil
+	return Verdict{Name: "maxAge", Verdict: verdict.Pass, Reason: fmt.Sprintf("built %s ago, within %s", Age(oldest), Duration(g.max)), Evidence: ev}, nil
 }

@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 )
 
@@ -52,7 +53,7 @@ func (nonrootGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	}
 	ev := map[string]any{"users": users, "images": s.Judged()}
 	if len(bad) > 0 {
-		return Verdict{Gate: "nonroot", Reason: "runs as root on " + strings.Join(bad, ", ") + "; set USER to a non-root uid", Evidence: ev}, nil
+		return Verdict{Name: "nonroot", Verdict: verdict.Fail, Reason: "runs as root on " + strings.Join(bad, ", ") + "; set USER to a non-root uid", Evidence: ev}, nil
 	}
-	return Verdict{Gate: "nonroot", Pass: true, Reason: fmt.Sprintf("runs as a non-root user on %d platform(s)", len(s.Images)), Evidence: ev}, nil
+	return Verdict{Name: "nonroot", Verdict: verdict.Pass, Reason: fmt.Sprintf("runs as a non-root user on %d platform(s)", len(s.Images)), Evidence: ev}, nil
 }

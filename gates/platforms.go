@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
 )
@@ -77,12 +78,12 @@ func (g platformsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) 
 	switch {
 	case len(missing) > 0:
 		ev["missing"] = missing
-		return Verdict{Gate: "platforms", Reason: fmt.Sprintf("missing platform %s (has %s)", strings.Join(missing, ", "), strings.Join(list, ", ")), Evidence: ev}, nil
+		return Verdict{Name: "platforms", Verdict: verdict.Fail, Reason: fmt.Sprintf("missing platform %s (has %s)", strings.Join(missing, ", "), strings.Join(list, ", ")), Evidence: ev}, nil
 	case len(extra) > 0:
 		ev["unexpected"] = extra
-		return Verdict{Gate: "platforms", Reason: "platforms beyond those allowed: " + strings.Join(extra, ", "), Evidence: ev}, nil
+		return Verdict{Name: "platforms", Verdict: verdict.Fail, Reason: "platforms beyond those allowed: " + strings.Join(extra, ", "), Evidence: ev}, nil
 	}
-	return Verdict{Gate: "platforms", Pass: true, Reason: "provides " + strings.Join(list, ", "), Evidence: ev}, nil
+	return Verdict{Name: "platforms", Verdict: verdict.Pass, Reason: "provides " + strings.Join(list, ", "), Evidence: ev}, nil
 }
 
 // osArch drops a variant: linux/arm64/v8 → linux/arm64.

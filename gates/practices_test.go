@@ -46,7 +46,7 @@ func TestPlatforms(t *testing.T) {
 			}
 			v, err := g.Evaluate(context.Background(), s)
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 		})
 	}
@@ -81,7 +81,7 @@ func TestMaxAge(t *testing.T) {
 			}
 			v, err := g.Evaluate(context.Background(), s)
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 		})
 	}
@@ -119,10 +119,10 @@ func TestNoSecretsInEnv(t *testing.T) {
 			v, err := g.Evaluate(context.Background(), &Subject{Images: []Image{img}})
 			require.NoError(t, err)
 			if c.rule == "" {
-				assert.True(t, v.Pass, v.Reason)
+				assert.True(t, v.Passed(), v.Reason)
 				return
 			}
-			assert.False(t, v.Pass)
+			assert.False(t, v.Passed())
 			assert.Contains(t, v.Reason, c.where+" ("+c.rule+")")
 			for _, secret := range []string{"hunter2", "AKIAIOSFODNN7EXAMPLE", "abc123", "s3cr3t", strings.Repeat("a", 36)} {
 				assert.NotContains(t, v.Reason, secret, "the secret itself is never shown")

@@ -12,14 +12,14 @@ func TestScanReportBoundByConfigDigest(t *testing.T) {
 	s := testSubject(t, "amd64")
 	s.Reports = []Report{rebound(t, "trivy-photon-30.json", configOf(s.Images[0]), "")}
 	v := evaluate(t, mustScan(t, "maxSeverity: high"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "2 findings above high: CVE-2019-5481 (CRITICAL)", v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, []string{configOf(s.Images[0]) + " (Metadata.ImageID)"}, rep["boundTo"])
 	assert.Equal(t, map[string]int{"CRITICAL": 2, "HIGH": 1, "MEDIUM": 0, "LOW": 0, "UNKNOWN": 0}, rep["reported"])
 
 	v = evaluate(t, mustScan(t, "maxSeverity: critical"), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "clean at maxSeverity critical: 0 findings above it (2 critical, 1 high allowed); trivy dev db unknown", v.Reason)
 }
 
@@ -27,7 +27,7 @@ func TestScanReportBoundByManifestDigest(t *testing.T) {
 	s := testSubject(t, "arm64")
 	s.Reports = []Report{rebound(t, "grype-chainguard-ruby-test.json", "", s.Digest.String())}
 	v := evaluate(t, mustScan(t, "maxSeverity: medium"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "3 findings above medium: CVE-2023-28755 (HIGH), GHSA-hv5j-3h9f-99c2 (HIGH)", v.Reason)
 	assert.Contains(t, v.Evidence["reports"].([]map[string]any)[0]["boundTo"], s.Digest.String()+" (source.target.manifestDigest)")
 
@@ -45,18 +45,18 @@ func TestScanRefusesReportOfAnotherImage(t *testing.T) {
 	s := testSubject(t, "amd64")
 	s.Reports = []Report{{Name: "trivy-photon-30.json", Data: scanFixture(t, "trivy-photon-30.json")}}
 	v := evaluate(t, mustScan(t, "maxSeverity: critical"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "scan report trivy-photon-30.json names sha256:5ccb5186b75cd13ff0d028f5b5b2bdf7ef7ca2b3d56eb2c6eb6c136077a6991a (Metadata.ImageID), not this image; no scan for linux/amd64", v.Reason)
 
 	// A manifest digest of another image is refused as well.
 	s.Reports = []Report{rebound(t, "grype-chainguard-ruby-test.json", "", otherDigest)}
 	v = evaluate(t, mustScan(t, "maxSeverity: critical"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Contains(t, v.Reason, "scan report grype-chainguard-ruby-test.json names "+otherDigest+" (source.target.manifestDigest), not this image")
 
 	// allowUnbound does not accept a report bound elsewhere.
 	v = evaluate(t, mustScan(t, "maxSeverity: critical\nallowUnbound: true"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 }
 
 func TestScanConfigDigestDecidesOverIndexDigest(t *testing.T) {
@@ -65,13 +65,13 @@ func TestScanConfigDigestDecidesOverIndexDigest(t *testing.T) {
 	// index, ImageID the amd64 config. It covers amd64 only.
 	s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", configOf(s.Images[0]), s.Digest.String())}
 	v := evaluate(t, mustScan(t, ""), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "no scan for linux/arm64", v.Reason)
 
 	// A config digest of no platform refuses the report, even beside the index digest.
 	s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", otherDigest, s.Digest.String())}
 	v = evaluate(t, mustScan(t, ""), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Contains(t, v.Reason, "names "+otherDigest+" (Metadata.ImageID), not this image")
 }
 
@@ -87,7 +87,7 @@ func TestScanCoverage(t *testing.T) {
 
 	s.Reports = []Report{amd, arm}
 	v = evaluate(t, mustScan(t, "maxSeverity: medium"), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (4 medium allowed); trivy dev db unknown", v.Reason)
 	reports := v.Evidence["reports"].([]map[string]any)
 	assert.Equal(t, []string{"linux/amd64"}, reports[0]["covers"])
@@ -96,7 +96,7 @@ func TestScanCoverage(t *testing.T) {
 	// One report of the index digest itself covers every platform.
 	s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", "", s.Digest.String())}
 	v = evaluate(t, mustScan(t, ""), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, v.Evidence["reports"].([]map[string]any)[0]["covers"])
 }
 
@@ -106,7 +106,7 @@ func TestScanToleratesOtherRepoDigests(t *testing.T) {
 	// encoding; the config digest still identifies it.
 	s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", configOf(s.Images[0]), otherDigest)}
 	v := evaluate(t, mustScan(t, ""), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 }
 
 func TestScanConfigDigestFromManifestOrBytes(t *testing.T) {
@@ -119,7 +119,7 @@ func TestScanConfigDigestFromManifestOrBytes(t *testing.T) {
 		strip(&s.Images[0])
 		s.Reports = []Report{rebound(t, "trivy-sl-micro-rancher5.4.json", cfg, "")}
 		v := evaluate(t, mustScan(t, ""), s)
-		assert.True(t, v.Pass, "%s: %s", name, v.Reason)
+		assert.True(t, v.Passed(), "%s: %s", name, v.Reason)
 	}
 }
 
@@ -127,15 +127,15 @@ func TestScanUnboundReport(t *testing.T) {
 	s := testSubject(t, "amd64", "arm64")
 	s.Reports = []Report{{Name: "empty.json", Data: scanFixture(t, "grype-TestEmptyJsonPresenter.json")}}
 	v := evaluate(t, mustScan(t, ""), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "scan report empty.json is not bound to any digest (it names none; allowUnbound accepts such reports); no scan for linux/amd64; no scan for linux/arm64", v.Reason)
 
 	v = evaluate(t, mustScan(t, "allowUnbound: true"), s)
-	assert.False(t, v.Pass, "this Grype snapshot has no descriptor.timestamp either")
+	assert.False(t, v.Passed(), "this Grype snapshot has no descriptor.timestamp either")
 	assert.Equal(t, "scan report empty.json does not say when it was scanned (no descriptor.timestamp): pass a report from a current scanner, or set allowUndated: true", v.Reason)
 
 	v = evaluate(t, mustScan(t, "allowUnbound: true\nallowUndated: true"), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, true, rep["unbound"])
 	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, rep["covers"])
@@ -148,7 +148,7 @@ func TestScanUnboundReport(t *testing.T) {
 func TestScanWithoutReports(t *testing.T) {
 	s := testSubject(t, "amd64")
 	v := evaluate(t, mustScan(t, "maxSeverity: critical"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Contains(t, v.Reason, "no scan report given: pass --scan-report FILE")
 	assert.Contains(t, v.Reason, s.Digest.String())
 }

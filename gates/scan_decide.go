@@ -2,6 +2,7 @@ package gates
 
 import (
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 		}
 		ev.bySource[sf.source] = t.evidence()
 	}
-	v := Verdict{Gate: "scan", Evidence: ev.render(g, total, problems, now)}
+	v := Verdict{Name: "scan", Verdict: verdict.Fail, Evidence: ev.render(g, total, problems, now)}
 	v.Evidence["images"] = s.Judged()
 	var fails []string
 	fails = append(fails, problems...)
@@ -112,7 +113,7 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 		v.Reason = strings.Join(fails, "; ")
 		return v
 	}
-	v.Pass = true
+	v.Verdict = verdict.Pass
 	v.Reason = g.cleanReason(total, ev.scanners())
 	return v
 }

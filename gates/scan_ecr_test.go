@@ -74,7 +74,7 @@ func TestScanECRSource(t *testing.T) {
 			s.Scans = f
 			v, err := mustScan(t, "sources: [ecr]\nmaxSeverity: high").Evaluate(context.Background(), s)
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 			require.Len(t, f.asked, 2, "an index has no scan of its own: each platform is read")
 			assert.Equal(t, s.Images[0].Digest, f.asked[0])
@@ -91,7 +91,7 @@ func TestScanECRScanMustBeFresh(t *testing.T) {
 	s := testSubject(t, "amd64", "arm64")
 	s.Scans = &fakeScans{t: t, status: "COMPLETE", severity: "LOW", completed: scanNow.Add(-10 * 24 * time.Hour)}
 	v := evaluate(t, mustScan(t, "sources: [ecr]\nmaxSeverity: high"), s)
-	assert.False(t, v.Pass, "a 10-day-old ECR scan is refused at the default maxReportAge 7d")
+	assert.False(t, v.Passed(), "a 10-day-old ECR scan is refused at the default maxReportAge 7d")
 	assert.Contains(t, v.Reason, "ECR scan of linux/amd64 was scanned 10d ago (at 2026-02-19T12:00:00Z), more than maxReportAge 7d")
 	assert.Contains(t, v.Reason, "ECR scan of linux/arm64 was scanned 10d ago")
 }

@@ -38,7 +38,7 @@ func TestScanReportMustBeFresh(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s.Reports = []Report{c.report}
 			v := evaluate(t, mustScan(t, c.gate), s)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Equal(t, c.reason, v.Reason)
 		})
 	}
@@ -67,17 +67,17 @@ func TestScanNewestAttestationDecides(t *testing.T) {
 
 	// A new scan found a critical: the older clean attestation does not outvote it.
 	v := decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "old", old), attested(s, "new", recent, fCritical))
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "1 finding above high: CVE-2026-0001 (CRITICAL)", v.Reason)
 
 	// The critical was fixed and scanned again: the newer clean attestation decides.
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "old", old, fCritical), attested(s, "new", recent))
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "clean at maxSeverity high: 0 findings above it; trivy 0.50.1 db unknown", v.Reason)
 
 	// Only a stale attestation: refused, whatever it found.
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "stale", scanNow.Add(-9*day)))
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "attestation stale was scanned 9d ago (at 2026-02-20T12:00:00Z), more than maxReportAge 7d: scan the image again and attest the new result", v.Reason)
 }
 
@@ -97,7 +97,7 @@ func TestScanUnknownSeverityBlocks(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := decideOn(t, ScanConfig{MaxSeverity: c.max}, testSubject(t, "amd64"), c.f)
-			assert.False(t, v.Pass, v.Reason)
+			assert.False(t, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, "1 finding of unknown severity: "+c.f.ID+" (UNKNOWN")
 			assert.Contains(t, v.Reason, "unknown: allow")
 		})
@@ -132,7 +132,7 @@ func TestScanFreshnessOptions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s.Reports = []Report{c.report}
 			v := evaluate(t, mustScan(t, c.gate), s)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			if !c.pass {
 				assert.Equal(t, c.reason, v.Reason)
 			}
@@ -142,7 +142,7 @@ func TestScanFreshnessOptions(t *testing.T) {
 	// Evidence says when the scan ran, its age and its database's.
 	s.Reports = []Report{grype(freshScan)}
 	v := evaluate(t, mustScan(t, "maxSeverity: critical\nmaxDBAge: 2000d"), s)
-	require.True(t, v.Pass, v.Reason)
+	require.True(t, v.Passed(), v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, "2026-03-01T10:00:00Z", rep["scannedAt"])
 	assert.Equal(t, "descriptor.timestamp", rep["scanTimeField"])
@@ -156,11 +156,11 @@ func TestScanECRDatabaseAge(t *testing.T) {
 	s := testSubject(t, "amd64")
 	s.Scans = &fakeScans{t: t, status: "COMPLETE", severity: "LOW", dbUpdated: scanNow.Add(-5 * day)}
 	v := evaluate(t, mustScan(t, "sources: [ecr]\nmaxSeverity: high\nmaxDBAge: 2d"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "ECR scan of linux/amd64 used a vulnerability database built 5d ago (at 2026-02-24T12:00:00Z), more than maxDBAge 2d: update the scanner's database and scan it again (aws ecr start-image-scan) or turn on continuous scanning", v.Reason)
 
 	v = evaluate(t, mustScan(t, "sources: [ecr]\nmaxSeverity: high\nmaxDBAge: 6d"), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, "imageScanFindings.imageScanCompletedAt", rep["scanTimeField"])
 	assert.Equal(t, "5d", rep["dbAge"])
@@ -170,7 +170,7 @@ func TestScanAttestationEvidence(t *testing.T) {
 	s := testSubject(t, "amd64", "arm64")
 	old, recent := scanNow.Add(-3*day), scanNow.Add(-time.Hour)
 	v := decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "old", old, fCritical), attested(s, "new", recent))
-	require.True(t, v.Pass, v.Reason)
+	require.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, map[string]any{
 		"decided":    []string{"attestation new scanned 2026-03-01T11:00:00Z"},
 		"superseded": []string{"attestation old scanned 2026-02-26T12:00:00Z"},
@@ -185,11 +185,11 @@ func TestScanAttestationEvidence(t *testing.T) {
 	undated := attested(s, "undated", time.Time{})
 	undated.report.ScannedAtField = "metadata.scanFinishedOn"
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "new", recent), undated)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "attestation undated does not say when it was scanned (no metadata.scanFinishedOn): attest a result that records metadata.scanFinishedOn, or set allowUndated: true", v.Reason)
 	undated.report.Findings = []vuln.Finding{fCritical}
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high", AllowUndated: true}, s, attested(s, "new", recent), undated)
-	assert.False(t, v.Pass, "its findings count beside the newest dated one")
+	assert.False(t, v.Passed(), "its findings count beside the newest dated one")
 	assert.Equal(t, "1 finding above high: CVE-2026-0001 (CRITICAL)", v.Reason)
 
 	// Newest per platform: an older attestation of arm64 alone still
@@ -199,14 +199,14 @@ func TestScanAttestationEvidence(t *testing.T) {
 	armOnly := attested(s, "arm64", old, fHigh)
 	armOnly.report.Digests = []vuln.Digest{{Value: configOf(s.Images[1]), Kind: vuln.ConfigDigest, Field: "Metadata.ImageID"}}
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "medium"}, s, amdOnly, armOnly)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "1 finding above medium: CVE-2026-0002 (HIGH)", v.Reason)
 	assert.NotContains(t, v.Evidence["attestations"], "superseded")
 }
 
 func TestScanUnknownAllow(t *testing.T) {
 	v := decideOn(t, ScanConfig{MaxSeverity: "low", Unknown: "allow"}, testSubject(t, "amd64"), fUnknown, fLowGHSA)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "clean at maxSeverity low: 0 findings above it (1 low, 1 unknown allowed); trivy 0.50.1 db unknown", v.Reason)
 	assert.Equal(t, "allow", v.Evidence["unknown"])
 
@@ -220,9 +220,9 @@ func TestScanUnknownAllow(t *testing.T) {
 func TestScanMatchAliases(t *testing.T) {
 	ignoreCVE := []IgnoreRule{{ID: "CVE-2026-0005", Until: "2027-01-31", Reason: "not reachable"}}
 	v := decideOn(t, ScanConfig{Ignore: ignoreCVE}, testSubject(t, "amd64"), fLowGHSA)
-	assert.False(t, v.Pass, "the GHSA finding lists the CVE as an alias only")
+	assert.False(t, v.Passed(), "the GHSA finding lists the CVE as an alias only")
 	v = decideOn(t, ScanConfig{Ignore: ignoreCVE, MatchAliases: true}, testSubject(t, "amd64"), fLowGHSA)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, true, v.Evidence["matchAliases"])
 
 	s := testSubject(t, "arm64")

@@ -154,6 +154,6 @@ func evaluate(t *testing.T, g Gate, s *Subject) Verdict {
 	t.Helper()
 	v, err := g.Evaluate(context.Background(), s)
 	require.NoError(t, err)
-	require.Equal(t, "scan", v.Gate)
+	require.Equal(t, "scan", v.Name)
 	return v
 }

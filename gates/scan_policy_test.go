@@ -73,7 +73,7 @@ func TestScanDecision(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := decideOn(t, c.cfg, testSubject(t, "amd64"), c.findings...)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Equal(t, c.reason, v.Reason)
 		})
 	}
@@ -85,7 +85,7 @@ func TestScanEvidence(t *testing.T) {
 		{ID: "CVE-2019-0001", Until: "2026-01-31", Reason: "old"},
 	}}
 	v := decideOn(t, cfg, testSubject(t, "amd64"), fCritical, fHigh, fMedium, fLowGHSA, fUnknown)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	ev := v.Evidence
 	assert.Equal(t, map[string]int{"CRITICAL": 1, "HIGH": 0, "MEDIUM": 0, "LOW": 1, "UNKNOWN": 1}, ev["counts"])
 	assert.Equal(t, map[string]int{"vex": 0, "ignored": 1, "notFixable": 1}, ev["suppressed"])
@@ -124,7 +124,7 @@ func TestScanBlockingListIsCapped(t *testing.T) {
 		many = append(many, vuln.Finding{ID: "CVE-2026-" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Severity: vuln.High})
 	}
 	v := decideOn(t, ScanConfig{MaxSeverity: "medium"}, testSubject(t, "amd64"), many...)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Len(t, v.Evidence["blocking"], maxBlockingShown+1)
 	assert.Equal(t, "… and 10 more", v.Evidence["blocking"].([]string)[maxBlockingShown])
 	assert.Equal(t, 30, v.Evidence["blockingIDs"])

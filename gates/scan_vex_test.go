@@ -69,7 +69,7 @@ func TestScanVEXProducts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			v := decideOn(t, ScanConfig{MaxSeverity: "high", VEX: []string{writeVEX(t, c.statements...)}}, s, fOpenSSL, fBusy)
 			assert.Equal(t, c.suppressed, v.Evidence["suppressed"].(map[string]int)["vex"], v.Reason)
-			assert.Equal(t, c.suppressed == 2, v.Pass, v.Reason)
+			assert.Equal(t, c.suppressed == 2, v.Passed(), v.Reason)
 		})
 	}
 }
@@ -97,7 +97,7 @@ func TestScanVEXLatestStatementWins(t *testing.T) {
 				paths = append(paths, writeVEX(t, d...))
 			}
 			v := decideOn(t, ScanConfig{MaxSeverity: "high", VEX: paths}, s, fOpenSSL)
-			assert.Equal(t, c.suppressed, v.Pass, v.Reason)
+			assert.Equal(t, c.suppressed, v.Passed(), v.Reason)
 		})
 	}
 }
@@ -108,14 +108,14 @@ func TestScanVEXConfiguredDocument(t *testing.T) {
 	s := testSubject(t, "amd64")
 	s.Reports = []Report{rebound(t, "trivy-photon-30.json", configOf(s.Images[0]), "")}
 	v := evaluate(t, mustScan(t, "maxSeverity: medium\nvex: [vex/app.openvex.json]"), s)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "2 findings above medium: CVE-2019-5481 (CRITICAL)", v.Reason)
 	assert.Equal(t, map[string]int{"vex": 1, "ignored": 0, "notFixable": 0}, v.Evidence["suppressed"])
 	assert.Equal(t, []string{"CVE-2019-18276 not_affected (vulnerable_code_not_in_execute_path) in ../testdata/vex/app.openvex.json (1 finding)"}, v.Evidence["vexApplied"])
 
 	cfg := "maxSeverity: medium\nvex: [vex/app.openvex.json]\nignore: [{id: CVE-2019-5481, until: 2026-03-31, reason: curl is not used at runtime}]"
 	v = evaluate(t, mustScan(t, cfg), s)
-	assert.True(t, v.Pass, v.Reason)
+	assert.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (suppressed 1 vex, 2 ignored); trivy dev db unknown", v.Reason)
 }
 
@@ -132,7 +132,7 @@ func TestScanVEXByAlias(t *testing.T) {
 		g, err := NewScan(ScanConfig{MaxSeverity: "medium", VEX: []string{writeVEX(t, stmt)}})
 		require.NoError(t, err)
 		v := evaluate(t, g, s)
-		assert.False(t, v.Pass)
+		assert.False(t, v.Passed())
 		assert.Equal(t, "2 findings above medium: CVE-2023-28755 (HIGH), GHSA-hv5j-3h9f-99c2 (HIGH)", v.Reason, "the ruby-3.0 apk finding and the GHSA remain")
 		assert.Equal(t, 1, v.Evidence["suppressed"].(map[string]int)["vex"])
 	}
@@ -149,7 +149,7 @@ func TestScanVEXUpstreamDocument(t *testing.T) {
 		return vuln.Finding{ID: "CVE-2023-3446", Severity: vuln.High, Package: pkg, PURL: "pkg:apk/alpine/" + pkg + "@3.0.8-r3?arch=x86_64&distro=3.18.0", Fixable: true}
 	}
 	v := decideOn(t, ScanConfig{MaxSeverity: "medium", VEX: []string{filepath.Join("..", "testdata", "vex", "go-vex-v0.2.0.json")}}, s, f("libssl3"), f("libcrypto3"), f("openssl"))
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Equal(t, "1 finding above medium: CVE-2023-3446 (HIGH)", v.Reason)
 	assert.Equal(t, 2, v.Evidence["suppressed"].(map[string]int)["vex"])
 }

@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
 )
@@ -44,7 +45,7 @@ func (g secretsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	sortFindings(found)
 	ev := map[string]any{"platforms": len(s.Images), "images": s.Judged()}
 	if len(found) == 0 {
-		return Verdict{Gate: "noSecretsInEnv", Pass: true, Reason: fmt.Sprintf("no secrets in env, labels or history of %d platform(s)", len(s.Images)), Evidence: ev}, nil
+		return Verdict{Name: "noSecretsInEnv", Verdict: verdict.Pass, Reason: fmt.Sprintf("no secrets in env, labels or history of %d platform(s)", len(s.Images)), Evidence: ev}, nil
 	}
 	ev["findings"] = found
 	var names []string
@@ -63,7 +64,7 @@ func (g secretsGate) Evaluate(_ context.Context, s *Subject) (Verdict, error) {
 	if len(names) > 5 {
 		names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
 	}
-	return Verdict{Gate: "noSecretsInEnv", Reason: "secret-like values in " + strings.Join(names, ", ") + "; pass secrets at run time, not in the image", Evidence: ev}, nil
+	return Verdict{Name: "noSecretsInEnv", Verdict: verdict.Fail, Reason: "secret-like values in " + strings.Join(names, ", ") + "; pass secrets at run time, not in the image", Evidence: ev}, nil
 }
 
 func sortFindings(f []finding) {

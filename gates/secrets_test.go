@@ -28,10 +28,10 @@ func TestSecretsAllowExemptsNamesOnly(t *testing.T) {
 			v, err := g.Evaluate(context.Background(), &Subject{Images: []Image{img}})
 			require.NoError(t, err)
 			if c.rule == "" {
-				assert.True(t, v.Pass, v.Reason)
+				assert.True(t, v.Passed(), v.Reason)
 				return
 			}
-			assert.False(t, v.Pass, "a value that looks like a secret fails even under an allowed name")
+			assert.False(t, v.Passed(), "a value that looks like a secret fails even under an allowed name")
 			assert.Contains(t, v.Reason, "env DB_PASSWORD ("+c.rule+")")
 			assert.NotContains(t, v.Reason, "AKIAIOSFODNN7EXAMPLE")
 			assert.NotContains(t, fmtEvidence(v), "s3cr3t")

@@ -78,7 +78,7 @@ func TestSignedEvaluateCosignFixtures(t *testing.T) {
 			s := &Subject{Repository: "registry.example/dev/web", Digest: c.digest, Source: src, Attachments: c.attach(src, c.digest)}
 			v, err := g.Evaluate(context.Background(), s)
 			require.NoError(t, err)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 			for k, want := range c.evidence {
 				assert.Equal(t, want, v.Evidence[k], "evidence %s", k)
@@ -106,7 +106,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		src := newBlobSource()
 		v, err := g.Evaluate(context.Background(), subject(src, attach(t, src, child, "sha256-"+child.Hex+".sig", k.sigLayer(t, simpleSigning(child)))))
 		require.NoError(t, err)
-		assert.False(t, v.Pass)
+		assert.False(t, v.Passed())
 		assert.Equal(t, "no signature attached to "+sigverify.Short(index.String())+"; 1 on platform images do not count: sign the index digest", v.Reason)
 		assert.Empty(t, src.reads, "signatures of other digests are not read")
 	})
@@ -115,7 +115,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		sig := attach(t, src, index, "sha256-"+index.Hex+".sig", k.sigLayer(t, simpleSigning(index)))
 		v, err := g.Evaluate(context.Background(), subject(src, sig, sig)) // listed twice: judged once
 		require.NoError(t, err)
-		assert.True(t, v.Pass, v.Reason)
+		assert.True(t, v.Passed(), v.Reason)
 		assert.Equal(t, 1, v.Evidence["candidates"])
 		assert.Equal(t, sig.Digest.String(), v.Evidence["signature"])
 	})
@@ -125,7 +125,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		sig := attach(t, src, index, "sha256-"+index.Hex+".sig", other.sigLayer(t, simpleSigning(index)), k.sigLayer(t, simpleSigning(index)))
 		v, err := g.Evaluate(context.Background(), subject(src, sig))
 		require.NoError(t, err)
-		assert.True(t, v.Pass, v.Reason)
+		assert.True(t, v.Passed(), v.Reason)
 		assert.Equal(t, 2, v.Evidence["candidates"])
 		assert.Equal(t, []map[string]string{{"signature": sig.Digest.String(), "layer": "0", "format": "cosign-legacy", "reason": "signature does not verify with any key"}}, v.Evidence["rejected"])
 	})
@@ -134,7 +134,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		big := k.sigLayer(t, append(simpleSigning(index), make([]byte, maxSignatureBytes)...))
 		v, err := g.Evaluate(context.Background(), subject(src, attach(t, src, index, "sha256-"+index.Hex+".sig", big)))
 		require.NoError(t, err)
-		assert.False(t, v.Pass)
+		assert.False(t, v.Passed())
 		assert.Contains(t, v.Reason, "exceeds the 1048576-byte limit")
 		assert.Empty(t, src.reads)
 	})
@@ -142,7 +142,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		src := newBlobSource()
 		v, err := g.Evaluate(context.Background(), subject(src, attach(t, src, index, "", layer{mediaType: "text/plain", blob: []byte("hi")})))
 		require.NoError(t, err)
-		assert.False(t, v.Pass)
+		assert.False(t, v.Passed())
 		assert.Contains(t, v.Reason, "layer media type text/plain holds no sigstore-bundle")
 	})
 	t.Run("a registry failure is an error, not a rejection", func(t *testing.T) {

@@ -3,6 +3,7 @@ package gates
 import (
 	"errors"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -39,7 +40,7 @@ func judgeSignatures(v *sigverify.Verifier, digest v1.Hash, cands []sigCandidate
 		if elsewhere > 0 {
 			reason += fmt.Sprintf("; %d on platform images do not count: sign the index digest", elsewhere)
 		}
-		return Verdict{Gate: SignedGate, Reason: reason, Evidence: ev}
+		return Verdict{Name: SignedGate, Verdict: verdict.Fail, Reason: reason, Evidence: ev}
 	}
 	var (
 		first    *sigCandidate
@@ -69,7 +70,7 @@ func judgeSignatures(v *sigverify.Verifier, digest v1.Hash, cands []sigCandidate
 		ev["rejected"] = rejected
 	}
 	if first == nil {
-		return Verdict{Gate: SignedGate, Evidence: ev,
+		return Verdict{Name: SignedGate, Verdict: verdict.Fail, Evidence: ev,
 			Reason: fmt.Sprintf("no valid signature: %d %s: %s", len(cands), sigPlural(len(cands), "candidate"), strings.Join(why, "; "))}
 	}
 	ev["verified"] = verified
@@ -80,7 +81,7 @@ func judgeSignatures(v *sigverify.Verifier, digest v1.Hash, cands []sigCandidate
 	} else {
 		ev["issuer"], ev["subject"] = res.Signer.Issuer, res.Signer.Subject
 	}
-	return Verdict{Gate: SignedGate, Pass: true, Evidence: ev,
+	return Verdict{Name: SignedGate, Verdict: verdict.Pass, Evidence: ev,
 		Reason: fmt.Sprintf("signed by %s (%s %s)", res.Signer, sigFormatNames[res.Format], sigverify.Short(first.Manifest.String()))}
 }
 

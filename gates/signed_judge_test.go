@@ -72,8 +72,8 @@ func TestSignedJudge(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := judgeSignatures(g.v.v, digest, c.cands, c.elsewhere)
-			assert.Equal(t, SignedGate, v.Gate)
-			assert.Equal(t, c.pass, v.Pass, v.Reason)
+			assert.Equal(t, SignedGate, v.Name)
+			assert.Equal(t, c.pass, v.Passed(), v.Reason)
 			assert.Contains(t, v.Reason, c.reason)
 			assert.NotContains(t, v.Reason, "\n")
 			assert.Equal(t, digest.String(), v.Evidence["digest"])
@@ -108,7 +108,7 @@ trustedRoot: trusted_root.json`, dir).(signedGate)
 
 	bundle := sigCandidate{Manifest: sha([]byte("b")), Layers: 1, Format: sigverify.FormatBundle, Blob: vs.Bundle(t, workflow, issuer, statement)}
 	v := judgeSignatures(g.v.v, digest, []sigCandidate{bundle}, 0)
-	require.True(t, v.Pass, v.Reason)
+	require.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "signed by "+workflow+" (issuer "+issuer+") (sigstore bundle "+sigverify.Short(bundle.Manifest.String())+")", v.Reason)
 	assert.Equal(t, issuer, v.Evidence["issuer"])
 	assert.Equal(t, workflow, v.Evidence["subject"])
@@ -118,13 +118,13 @@ trustedRoot: trusted_root.json`, dir).(signedGate)
 	legacy := sigCandidate{Manifest: sha([]byte("l")), Layers: 1, Format: sigverify.FormatLegacy, Blob: payload,
 		Annotations: vs.LegacyAnnotations(t, workflow, issuer, payload)}
 	v = judgeSignatures(g.v.v, digest, []sigCandidate{legacy}, 0)
-	require.True(t, v.Pass, v.Reason)
+	require.True(t, v.Passed(), v.Reason)
 	assert.Equal(t, "cosign-legacy", v.Evidence["format"])
 	assert.Equal(t, workflow, v.Evidence["subject"])
 
 	fork := sigCandidate{Manifest: sha([]byte("f")), Layers: 1, Format: sigverify.FormatBundle,
 		Blob: vs.Bundle(t, "https://github.com/fork/web/.github/workflows/release.yml@refs/heads/main", issuer, statement)}
 	v = judgeSignatures(g.v.v, digest, []sigCandidate{fork}, 0)
-	assert.False(t, v.Pass)
+	assert.False(t, v.Passed())
 	assert.Contains(t, v.Reason, "certificate identity https://github.com/fork/web/.github/workflows/release.yml@refs/heads/main (issuer "+issuer+") matches no trusted identity")
 }

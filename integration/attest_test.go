@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/attest"
 	promoteregistry "github.com/promote-dev/promote/promote/registry"
 )
@@ -53,7 +54,7 @@ func (p *pipeline) attachPromotion(reg attestRegistry, keyPath, env, repoName, d
 		Environment: env, From: "test", App: "web",
 		SourceGiven: "web:1.0.0", SourceResolved: repoName + "@" + digest,
 		Repository: repo.Name(), Tags: []string{"1.0.0"}, Digest: digest,
-		Gates:  []attest.Gate{{Name: "labels", Verdict: "pass", Reason: "all 3 required labels present", Evidence: map[string]any{"platforms": 1}}},
+		Gates:  []verdict.Result{{Name: "labels", Verdict: "pass", Reason: "all 3 required labels present", Evidence: map[string]any{"platforms": 1}}},
 		Record: attest.RecordRef{ID: "rec-" + env, Seq: 1, Hash: "sha256:" + strings.Repeat("5", 64)},
 		Actor:  attest.Actor{Identity: "ci@example", User: "ci", Host: "runner"},
 		Time:   time.Now(),

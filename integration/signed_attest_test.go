@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +47,7 @@ func (g vulnProbe) Evaluate(ctx context.Context, s *gates.Subject) (gates.Verdic
 	if err != nil {
 		return gates.Verdict{}, err
 	}
-	return gates.Verdict{Gate: signedVulnProbe, Pass: len(sts) > 0, Reason: fmt.Sprintf("%d verified, %d rejected", len(sts), len(rejected)),
+	return gates.Verdict{Name: signedVulnProbe, Verdict: verdict.Of(len(sts) > 0), Reason: fmt.Sprintf("%d verified, %d rejected", len(sts), len(rejected)),
 		Evidence: map[string]any{"statements": sts, "rejected": rejected}}, nil
 }
 

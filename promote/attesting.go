@@ -103,8 +103,6 @@ func promotionOf(r *ledger.Record) attest.Promotion {
 		Actor:  attest.Actor(r.Actor), // the same fields, each identity with how it was established
 		Time:   r.Time,
 	}
-	for _, g := range r.Gates {
-		p.Gates = append(p.Gates, attest.Gate{Name: g.Name, Verdict: g.Verdict, Reason: g.Reason, Evidence: g.Evidence})
-	}
+	p.Gates = append(p.Gates, r.Gates...)
 	return p
 }

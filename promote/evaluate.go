@@ -5,17 +5,18 @@ import (
 	"errors"
 
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
 // Evaluation is the result of running an environment's gates without promoting.
 type Evaluation struct {
-	App    string        `json:"app"`
-	Env    string        `json:"env"`
-	Digest string        `json:"digest"`
-	Source ledger.Source `json:"source"`
-	Gates  []GateOutcome `json:"gates"`
-	Path   string        `json:"path"` // "ok" or why the path forbids this digest
+	App    string           `json:"app"`
+	Env    string           `json:"env"`
+	Digest string           `json:"digest"`
+	Source ledger.Source    `json:"source"`
+	Gates  []verdict.Result `json:"gates"`
+	Path   string           `json:"path"` // "ok" or why the path forbids this digest
 }
 
 // Evaluate runs env's gates on the source ref would resolve to, copying and

@@ -9,34 +9,19 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/config"
-	"github.com/promote-dev/promote/promote/ledger"
-)
-
-// Verdict strings as the ledger keeps them.
-const (
-	VerdictPass  = "pass"
-	VerdictFail  = "fail"
-	VerdictError = "error"
 )
 
 // maxParallelGates bounds how many gates judge at once.
 const maxParallelGates = 4
 
-// GateOutcome is one gate's result as a promotion reports it.
-type GateOutcome struct {
-	Name     string         `json:"name"`
-	Verdict  string         `json:"verdict"`
-	Reason   string         `json:"reason"`
-	Evidence map[string]any `json:"evidence,omitempty"`
-}
-
 // runGates evaluates every gate of env on s in parallel. It returns the
 // outcomes in configuration order and an error wrapping errs.ErrGateRejected
 // when a gate said no; a gate that could not judge fails closed with a
 // plain error (retryable, exit 1).
-func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([]GateOutcome, error) {
-	out := make([]GateOutcome, len(env.Gates))
+func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([]verdict.Result, error) {
+	out := make([]verdict.Result, len(env.Gates))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxParallelGates)
 	for i, g := range env.Gates {
@@ -57,13 +42,13 @@ func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([
 // errs.ErrGateRejected naming every gate that said no (a rejection wins
 // over a gate that could not judge); otherwise a plain error naming every
 // gate that could not judge (fail closed, retryable).
-func foldVerdicts(outcomes []GateOutcome) error {
+func foldVerdicts(outcomes []verdict.Result) error {
 	var failed, broken []string
 	for _, o := range outcomes {
 		switch o.Verdict {
-		case VerdictFail:
+		case verdict.Fail:
 			failed = append(failed, o.Name+": "+o.Reason)
-		case VerdictError:
+		case verdict.Error:
 			broken = append(broken, o.Name+": "+o.Reason)
 		}
 	}
@@ -76,34 +61,28 @@ func foldVerdicts(outcomes []GateOutcome) error {
 	return nil
 }
 
-func evaluate(ctx context.Context, g config.Gate, s *gates.Subject) (o GateOutcome) {
+// evaluate asks one gate, named after its kind: an error or a panic is an
+// Error verdict; anything but a pass is a Fail.
+func evaluate(ctx context.Context, g config.Gate, s *gates.Subject) (o verdict.Result) {
 	o.Name = g.Kind
 	defer func() {
 		if r := recover(); r != nil {
-			o.Verdict, o.Reason = VerdictError, fmt.Sprintf("gate panicked: %v", r)
+			o.Verdict, o.Reason = verdict.Error, fmt.Sprintf("gate panicked: %v", r)
 		}
 	}()
 	v, err := g.Gate.Evaluate(ctx, s)
 	switch {
 	case err != nil:
-		o.Verdict, o.Reason = VerdictError, err.Error()
-	case v.Pass:
-		o.Verdict, o.Reason, o.Evidence = VerdictPass, v.Reason, v.Evidence
+		o.Verdict, o.Reason = verdict.Error, err.Error()
+	case v.Passed():
+		o.Verdict, o.Reason, o.Evidence = verdict.Pass, v.Reason, v.Evidence
 	default:
-		o.Verdict, o.Reason, o.Evidence = VerdictFail, v.Reason, v.Evidence
+		o.Verdict, o.Reason, o.Evidence = verdict.Fail, v.Reason, v.Evidence
 	}
 	if o.Reason == "" {
 		o.Reason = "no reason given"
 	}
 	return o
-}
-
-func ledgerGates(os []GateOutcome) []ledger.GateResult {
-	out := make([]ledger.GateResult, len(os))
-	for i, o := range os {
-		out[i] = ledger.GateResult{Name: o.Name, Verdict: o.Verdict, Reason: o.Reason, Evidence: o.Evidence}
-	}
-	return out
 }
 
 func isGateRejection(err error) bool { return errors.Is(err, errs.ErrGateRejected) }

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"errors"
+	"github.com/promote-dev/promote/gates/verdict"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,29 +14,29 @@ import (
 	"github.com/promote-dev/promote/promote/config"
 )
 
-func outcome(name, verdict, reason string) GateOutcome {
-	return GateOutcome{Name: name, Verdict: verdict, Reason: reason}
+func outcome(name, v, reason string) verdict.Result {
+	return verdict.Result{Name: name, Verdict: v, Reason: reason}
 }
 
 func TestFoldVerdicts(t *testing.T) {
 	cases := []struct {
 		name     string
-		outcomes []GateOutcome
+		outcomes []verdict.Result
 		rejected bool   // wraps errs.ErrGateRejected
 		msg      string // the whole message; "" = no error
 	}{
 		{"no gates", nil, false, ""},
-		{"all pass", []GateOutcome{outcome("labels", VerdictPass, "ok"), outcome("nonroot", VerdictPass, "ok")}, false, ""},
-		{"one fail", []GateOutcome{outcome("labels", VerdictPass, "ok"), outcome("nonroot", VerdictFail, "runs as root")},
+		{"all pass", []verdict.Result{outcome("labels", verdict.Pass, "ok"), outcome("nonroot", verdict.Pass, "ok")}, false, ""},
+		{"one fail", []verdict.Result{outcome("labels", verdict.Pass, "ok"), outcome("nonroot", verdict.Fail, "runs as root")},
 			true, "gate rejected by nonroot: runs as root"},
-		{"one error", []GateOutcome{outcome("signed", VerdictError, "fetching signature: timeout"), outcome("labels", VerdictPass, "ok")},
+		{"one error", []verdict.Result{outcome("signed", verdict.Error, "fetching signature: timeout"), outcome("labels", verdict.Pass, "ok")},
 			false, "gates could not be evaluated, so the promotion is refused (fail closed): signed: fetching signature: timeout"},
-		{"two errors in configuration order", []GateOutcome{outcome("scan", VerdictError, "no report"), outcome("signed", VerdictError, "timeout")},
+		{"two errors in configuration order", []verdict.Result{outcome("scan", verdict.Error, "no report"), outcome("signed", verdict.Error, "timeout")},
 			false, "gates could not be evaluated, so the promotion is refused (fail closed): scan: no report; signed: timeout"},
-		{"fail and error: the rejection wins", []GateOutcome{outcome("signed", VerdictError, "timeout"), outcome("nonroot", VerdictFail, "runs as root")},
+		{"fail and error: the rejection wins", []verdict.Result{outcome("signed", verdict.Error, "timeout"), outcome("nonroot", verdict.Fail, "runs as root")},
 			true, "gate rejected by nonroot: runs as root"},
-		{"every rejection in configuration order", []GateOutcome{outcome("nonroot", VerdictFail, "runs as root"),
-			outcome("labels", VerdictPass, "ok"), outcome("maxage", VerdictFail, "built 400 days ago"), outcome("scan", VerdictError, "no report")},
+		{"every rejection in configuration order", []verdict.Result{outcome("nonroot", verdict.Fail, "runs as root"),
+			outcome("labels", verdict.Pass, "ok"), outcome("maxage", verdict.Fail, "built 400 days ago"), outcome("scan", verdict.Error, "no report")},
 			true, "gate rejected by nonroot: runs as root; maxage: built 400 days ago"},
 	}
 	for _, c := range cases {
@@ -72,22 +73,22 @@ func TestEvaluateOneGate(t *testing.T) {
 	cases := []struct {
 		name string
 		gate fakeGate
-		want GateOutcome
+		want verdict.Result
 	}{
-		{"pass", fakeGate{v: gates.Verdict{Pass: true, Reason: "labelled", Evidence: ev}},
-			GateOutcome{Name: "g", Verdict: VerdictPass, Reason: "labelled", Evidence: ev}},
+		{"pass", fakeGate{v: gates.Verdict{Verdict: verdict.Pass, Reason: "labelled", Evidence: ev}},
+			verdict.Result{Name: "g", Verdict: verdict.Pass, Reason: "labelled", Evidence: ev}},
 		{"fail", fakeGate{v: gates.Verdict{Reason: "runs as root", Evidence: ev}},
-			GateOutcome{Name: "g", Verdict: VerdictFail, Reason: "runs as root", Evidence: ev}},
-		{"error drops the verdict", fakeGate{v: gates.Verdict{Pass: true, Reason: "ignored", Evidence: ev}, err: errors.New("fetch failed")},
-			GateOutcome{Name: "g", Verdict: VerdictError, Reason: "fetch failed"}},
+			verdict.Result{Name: "g", Verdict: verdict.Fail, Reason: "runs as root", Evidence: ev}},
+		{"error drops the verdict", fakeGate{v: gates.Verdict{Verdict: verdict.Pass, Reason: "ignored", Evidence: ev}, err: errors.New("fetch failed")},
+			verdict.Result{Name: "g", Verdict: verdict.Error, Reason: "fetch failed"}},
 		{"panic is an error", fakeGate{panic: "nil map"},
-			GateOutcome{Name: "g", Verdict: VerdictError, Reason: "gate panicked: nil map"}},
-		{"empty reason on a pass", fakeGate{v: gates.Verdict{Pass: true}},
-			GateOutcome{Name: "g", Verdict: VerdictPass, Reason: "no reason given"}},
+			verdict.Result{Name: "g", Verdict: verdict.Error, Reason: "gate panicked: nil map"}},
+		{"empty reason on a pass", fakeGate{v: gates.Verdict{Verdict: verdict.Pass}},
+			verdict.Result{Name: "g", Verdict: verdict.Pass, Reason: "no reason given"}},
 		{"empty reason on a fail", fakeGate{v: gates.Verdict{}},
-			GateOutcome{Name: "g", Verdict: VerdictFail, Reason: "no reason given"}},
+			verdict.Result{Name: "g", Verdict: verdict.Fail, Reason: "no reason given"}},
 		{"empty error message", fakeGate{err: errors.New("")},
-			GateOutcome{Name: "g", Verdict: VerdictError, Reason: "no reason given"}},
+			verdict.Result{Name: "g", Verdict: verdict.Error, Reason: "no reason given"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,10 +102,10 @@ func TestEvaluateOneGate(t *testing.T) {
 // and folds the outcomes as foldVerdicts does.
 func TestRunGatesKeepsOrderAndFolds(t *testing.T) {
 	env := &config.Environment{}
-	want := make([]GateOutcome, 0, 9)
+	want := make([]verdict.Result, 0, 9)
 	for i := range 9 {
 		k := string(rune('a' + i))
-		g := fakeGate{v: gates.Verdict{Pass: i != 4, Reason: "r" + k}}
+		g := fakeGate{v: gates.Verdict{Verdict: verdict.Of(i != 4), Reason: "r" + k}}
 		if i == 7 {
 			g = fakeGate{panic: "boom"}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -23,21 +24,21 @@ type Request struct {
 // Result says what a promotion did, or would do in a dry run. It is
 // returned alongside a rejection error too, carrying the gate verdicts.
 type Result struct {
-	App         string         `json:"app"`
-	Env         string         `json:"env"`
-	From        string         `json:"from"`
-	Source      ledger.Source  `json:"source"`
-	Digest      string         `json:"digest"`
-	Repository  string         `json:"repository"`
-	Previous    string         `json:"previous,omitempty"`
-	Gates       []GateOutcome  `json:"gates"`
-	Plan        *Plan          `json:"plan,omitempty"`
-	Copy        *CopyStats     `json:"copy,omitempty"`
-	Record      *ledger.Record `json:"record,omitempty"`
-	Attestation string         `json:"attestation,omitempty"` // digest of the signed promotion attestation attached
-	DryRun      bool           `json:"dryRun"`
-	NothingToDo bool           `json:"nothingToDo"`
-	Seconds     float64        `json:"seconds"`
+	App         string           `json:"app"`
+	Env         string           `json:"env"`
+	From        string           `json:"from"`
+	Source      ledger.Source    `json:"source"`
+	Digest      string           `json:"digest"`
+	Repository  string           `json:"repository"`
+	Previous    string           `json:"previous,omitempty"`
+	Gates       []verdict.Result `json:"gates"`
+	Plan        *Plan            `json:"plan,omitempty"`
+	Copy        *CopyStats       `json:"copy,omitempty"`
+	Record      *ledger.Record   `json:"record,omitempty"`
+	Attestation string           `json:"attestation,omitempty"` // digest of the signed promotion attestation attached
+	DryRun      bool             `json:"dryRun"`
+	NothingToDo bool             `json:"nothingToDo"`
+	Seconds     float64          `json:"seconds"`
 }
 
 // Promote runs one promotion through its phases (run.go): resolve, inspect,

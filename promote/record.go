@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/promote-dev/promote/errs"
@@ -136,7 +137,7 @@ func (r *run) newRecord(kind ledger.Kind) *ledger.Record {
 	rec := &ledger.Record{
 		Time: e.now().UTC(), Kind: kind, App: res.App, Env: res.Env, From: res.From,
 		Repository: res.Repository, Digest: res.Digest, Source: res.Source, Tags: r.tags,
-		Previous: res.Previous, Gates: ledgerGates(res.Gates), Actor: e.actor, CI: e.ci, Reason: r.req.Reason,
+		Previous: res.Previous, Gates: slices.Clone(res.Gates), Actor: e.actor, CI: e.ci, Reason: r.req.Reason,
 	}
 	if kind == ledger.KindPromotion {
 		for _, t := range r.tags {

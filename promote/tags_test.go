@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/ledger"
 )
@@ -78,12 +79,12 @@ func TestEvaluateCopiesAndRecordsNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ok", ev.Path)
 	require.Len(t, ev.Gates, 2)
-	assert.Equal(t, VerdictPass, ev.Gates[1].Verdict)
+	assert.Equal(t, verdict.Pass, ev.Gates[1].Verdict)
 
 	r, _ = ParseRef("web:root")
 	ev, err = e.Evaluate(context.Background(), "test", r, nil)
 	require.ErrorIs(t, err, errs.ErrGateRejected)
-	assert.Equal(t, VerdictFail, ev.Gates[1].Verdict)
+	assert.Equal(t, verdict.Fail, ev.Gates[1].Verdict)
 	assert.Empty(t, regtest.Writes(w.a.Requests()))
 	assert.Empty(t, w.records(ledger.Query{}))
 }

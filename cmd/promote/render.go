@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote"
 	"github.com/promote-dev/promote/promote/ledger"
 )
@@ -31,7 +32,7 @@ func bytesHuman(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-func printGates(w io.Writer, gs []promote.GateOutcome) {
+func printGates(w io.Writer, gs []verdict.Result) {
 	if len(gs) == 0 {
 		fmt.Fprintf(w, "  gates     none configured\n")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
@@ -64,7 +65,7 @@ func promotion(repo, digest string) Promotion {
 		Tags:           []string{"1.4.2", "git-0a1b2c3"},
 		Digest:         digest,
 		Previous:       "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
-		Gates: []Gate{
+		Gates: []verdict.Result{
 			{Name: "signed", Verdict: "pass", Reason: "signed by keys/release.pub (sigstore bundle sha256:9f86d081884c…)",
 				Evidence: map[string]any{"key": "keys/release.pub", "keyId": "3f2a9c0d1e2b4a5c", "verified": 1, "candidates": 2,
 					"rejected": []map[string]string{{"reason": "signature does not verify with any key"}}}},

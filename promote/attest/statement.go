@@ -8,6 +8,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // PredicateType names (and versions) the promotion predicate. A change that
@@ -34,17 +36,17 @@ type Subject struct {
 // Predicate is the promotion as the ledger recorded it. Admission policies
 // match on its top-level fields (environment, app, digest).
 type Predicate struct {
-	Environment string    `json:"environment"`
-	From        string    `json:"from,omitempty"`
-	App         string    `json:"app"`
-	Source      Source    `json:"source"`
-	Target      Target    `json:"target"`
-	Digest      string    `json:"digest"`
-	Previous    string    `json:"previousDigest,omitempty"`
-	Gates       []Gate    `json:"gates"`
-	Record      RecordRef `json:"record"`
-	Actor       Actor     `json:"actor"`
-	Time        time.Time `json:"time"`
+	Environment string           `json:"environment"`
+	From        string           `json:"from,omitempty"`
+	App         string           `json:"app"`
+	Source      Source           `json:"source"`
+	Target      Target           `json:"target"`
+	Digest      string           `json:"digest"`
+	Previous    string           `json:"previousDigest,omitempty"`
+	Gates       []verdict.Result `json:"gates"`
+	Record      RecordRef        `json:"record"`
+	Actor       Actor            `json:"actor"`
+	Time        time.Time        `json:"time"`
 }
 
 // Source is the source reference as given on the command line and as
@@ -60,15 +62,6 @@ type Target struct {
 	Repository string   `json:"repository"`
 	Reference  string   `json:"reference"`
 	Tags       []string `json:"tags,omitempty"`
-}
-
-// Gate is one gate's verdict with a short evidence summary (see Summarize);
-// the ledger record keeps the full evidence.
-type Gate struct {
-	Name     string         `json:"name"`
-	Verdict  string         `json:"verdict"`
-	Reason   string         `json:"reason,omitempty"`
-	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
 // RecordRef names the ledger record of the promotion; Hash covers it and,
@@ -105,7 +98,7 @@ type Promotion struct {
 	Tags                   []string
 	Digest                 string // sha256:<hex>
 	Previous               string
-	Gates                  []Gate
+	Gates                  []verdict.Result
 	Record                 RecordRef
 	Actor                  Actor
 	Time                   time.Time
@@ -135,9 +128,9 @@ func BuildStatement(p Promotion) (Statement, error) {
 	if len(missing) > 0 {
 		return Statement{}, errors.New("attestation: the promotion lacks " + strings.Join(missing, ", "))
 	}
-	gates := make([]Gate, len(p.Gates))
+	gates := make([]verdict.Result, len(p.Gates))
 	for i, g := range p.Gates {
-		gates[i] = Gate{Name: g.Name, Verdict: g.Verdict, Reason: clip(g.Reason, maxReason), Evidence: Summarize(g.Evidence)}
+		gates[i] = verdict.Result{Name: g.Name, Verdict: g.Verdict, Reason: clip(g.Reason, maxReason), Evidence: Summarize(g.Evidence)}
 	}
 	return Statement{
 		Type:          StatementType,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/promote-dev/promote/gates/verdict"
 
 	"github.com/promote-dev/promote/gates"
 )
@@ -34,13 +35,13 @@ type inlineSettings struct {
 type flagGate struct{ settings flagSettings }
 
 func (g *flagGate) Evaluate(context.Context, *gates.Subject) (gates.Verdict, error) {
-	return gates.Verdict{Gate: flagKind, Pass: true}, nil
+	return gates.Verdict{Name: flagKind, Verdict: verdict.Pass}, nil
 }
 
 type noneGate struct{}
 
 func (noneGate) Evaluate(context.Context, *gates.Subject) (gates.Verdict, error) {
-	return gates.Verdict{Gate: noneKind, Pass: true}, nil
+	return gates.Verdict{Name: noneKind, Verdict: verdict.Pass}, nil
 }
 
 func init() {

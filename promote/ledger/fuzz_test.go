@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // fuzzDigest is the digest of the records built by the fuzz targets.
@@ -24,7 +26,7 @@ func sampleObjects(f *testing.F) [][]byte {
 		Kind: KindPromotion, App: "team/api", Env: "test", From: "dev", Repository: "registry.example.com/test/team/api",
 		Digest: fuzzDigest, Source: Source{Given: "team/api:1.0", Resolved: "registry.example.com/dev/team/api@" + fuzzDigest},
 		Targets: []string{"registry.example.com/test/team/api:1.0"}, Tags: []string{"1.0"},
-		Gates: []GateResult{{Name: "scan", Verdict: "pass", Reason: "no finding above high",
+		Gates: []verdict.Result{{Name: "scan", Verdict: "pass", Reason: "no finding above high",
 			Evidence: map[string]any{"counts": map[string]any{"HIGH": 1.0}, "sources": []any{"report"}}}},
 		Actor: Actor{Identity: "ci", User: "runner", Host: "h"}, CI: &CI{Provider: "github", Commit: "abc"},
 	}
@@ -153,7 +155,7 @@ func FuzzRecordRoundTrip(f *testing.F) {
 			App: app, Env: env, Kind: KindPromotion, Digest: fuzzDigest, Repository: "registry.example.com/" + app,
 			Time: time.Unix(0, nanos), Reason: reason, Tags: []string{reason}, Actor: Actor{User: user},
 			Source: Source{Given: app + ":" + reason, Resolved: "registry.example.com/" + app + "@" + fuzzDigest},
-			Gates: []GateResult{{Name: "base", Verdict: "pass", Reason: reason, Evidence: map[string]any{
+			Gates: []verdict.Result{{Name: "base", Verdict: "pass", Reason: reason, Evidence: map[string]any{
 				"fuzzed":    fuzzed,
 				"platforms": []baseLikeEvidence{{Platform: "linux/amd64", Via: reason, Layers: n, Age: user}},
 				"layers":    n,
@@ -279,7 +281,7 @@ func TestCopyRecordWithGoEvidence(t *testing.T) {
 	ctx := context.Background()
 	src, _ := openTestLedger(t)
 	rec := newRecord("api", "test", fuzzDigest, time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC))
-	rec.Gates = []GateResult{{Name: "base", Verdict: "pass", Reason: "built on an approved base", Evidence: map[string]any{
+	rec.Gates = []verdict.Result{{Name: "base", Verdict: "pass", Reason: "built on an approved base", Evidence: map[string]any{
 		"platforms": []baseLikeEvidence{{Platform: "linux/amd64", Via: "annotation", Layers: 3, Age: "2d"}},
 		"size":      int64(1<<53 + 1),
 	}}}

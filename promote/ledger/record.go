@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // MediaType versions the persisted record format.
@@ -27,14 +29,6 @@ const (
 type Source struct {
 	Given    string `json:"given"`
 	Resolved string `json:"resolved"`
-}
-
-// GateResult is a gate's verdict as the ledger keeps it.
-type GateResult struct {
-	Name     string         `json:"name"`
-	Verdict  string         `json:"verdict"` // pass | fail | error
-	Reason   string         `json:"reason"`
-	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
 // How an actor's identity was established (Actor's ...Via fields). Only
@@ -77,27 +71,27 @@ type CI struct {
 // Record is one ledger entry. Seq, PrevHash and Hash are set by Append; the
 // caller fills the rest. Hash is the SHA-256 of Body().
 type Record struct {
-	MediaType  string       `json:"mediaType"`
-	ID         string       `json:"id"`
-	Seq        int64        `json:"seq"`
-	Time       time.Time    `json:"time"`
-	Kind       Kind         `json:"kind"`
-	App        string       `json:"app"`
-	Env        string       `json:"env"`
-	From       string       `json:"from,omitempty"`
-	Repository string       `json:"repository"`
-	Digest     string       `json:"digest"`
-	Source     Source       `json:"source"`
-	Targets    []string     `json:"targets,omitempty"`
-	Tags       []string     `json:"tags,omitempty"`
-	Previous   string       `json:"previous,omitempty"`
-	Gates      []GateResult `json:"gates,omitempty"`
-	Actor      Actor        `json:"actor"`
-	CI         *CI          `json:"ci,omitempty"`
-	Reason     string       `json:"reason,omitempty"`
-	Rejection  string       `json:"rejection,omitempty"` // why a rejected attempt was refused
-	PrevHash   string       `json:"prev_hash"`
-	Hash       string       `json:"hash,omitempty"`
+	MediaType  string           `json:"mediaType"`
+	ID         string           `json:"id"`
+	Seq        int64            `json:"seq"`
+	Time       time.Time        `json:"time"`
+	Kind       Kind             `json:"kind"`
+	App        string           `json:"app"`
+	Env        string           `json:"env"`
+	From       string           `json:"from,omitempty"`
+	Repository string           `json:"repository"`
+	Digest     string           `json:"digest"`
+	Source     Source           `json:"source"`
+	Targets    []string         `json:"targets,omitempty"`
+	Tags       []string         `json:"tags,omitempty"`
+	Previous   string           `json:"previous,omitempty"`
+	Gates      []verdict.Result `json:"gates,omitempty"`
+	Actor      Actor            `json:"actor"`
+	CI         *CI              `json:"ci,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Rejection  string           `json:"rejection,omitempty"` // why a rejected attempt was refused
+	PrevHash   string           `json:"prev_hash"`
+	Hash       string           `json:"hash,omitempty"`
 }
 
 // Body is the canonical serialisation that Hash covers: the record as JSON

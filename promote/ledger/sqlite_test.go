@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // t0 is the time of the first record the tests write.
@@ -42,7 +43,7 @@ func newRecord(app, env, digest string, at time.Time) *Record {
 		Digest:     digest,
 		Source:     Source{Given: app + ":1.0", Resolved: "registry.example/dev/" + app + "@" + digest},
 		Targets:    []string{"registry.example/" + env + "/" + app + ":1.0"},
-		Gates: []GateResult{{Name: "scan", Verdict: "pass", Reason: "no findings",
+		Gates: []verdict.Result{{Name: "scan", Verdict: "pass", Reason: "no findings",
 			Evidence: map[string]any{"critical": float64(0)}}},
 		Actor:  Actor{User: "ci", Host: "runner-1"},
 		Reason: "release " + digest,
