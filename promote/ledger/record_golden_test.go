@@ -22,8 +22,8 @@ func goldenRecord() Record {
 		MediaType: MediaType, ID: "01JEXAMPLE0000000000000000", Seq: 7,
 		Time: time.Date(2026, 12, 4, 12, 0, 0, 123456789, time.UTC), Kind: KindPromotion,
 		App: "shop", Env: "prod", From: "test", Repository: "registry.example/prod/shop",
-		Digest: "sha256:b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f0",
-		Source: Source{Given: "shop:1.2.0", Resolved: "registry.example/test/shop@sha256:b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f0"},
+		Digest:  "sha256:b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f0",
+		Source:  Source{Given: "shop:1.2.0", Resolved: "registry.example/test/shop@sha256:b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f018b6fe24b7f0"},
 		Targets: []string{"registry.example/prod/shop:1.2.0"}, Tags: []string{"1.2.0"},
 		Previous: "sha256:0000000000000000000000000000000000000000000000000000000000000001",
 		Gates: []verdict.Result{
