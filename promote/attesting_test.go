@@ -13,7 +13,6 @@ import (
 	"github.com/promote-dev/promote/promote/attest"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // A promotion into an environment with an attestation key attaches a signed
@@ -21,14 +20,12 @@ import (
 // whose attestation is missing attaches it, and one that has it adds none.
 func TestPromotionAttestation(t *testing.T) {
 	w := newWorld(t)
-	test, err := w.cfg.Env("test")
-	require.NoError(t, err)
+	test := w.env("test")
 	t.Setenv("PROMOTE_TEST_KEY_PASSWORD", "promote-test")
 	key := &config.Attest{Key: filepath.Join("..", "testdata", "attest", "cosign.key"), PasswordEnv: "PROMOTE_TEST_KEY_PASSWORD"}
 	ctx := context.Background()
 	e := w.engine()
-	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
+	reg := w.client()
 	repo, err := name.NewRepository(w.test("web"))
 	require.NoError(t, err)
 
@@ -65,13 +62,12 @@ func TestPromotionAttestation(t *testing.T) {
 
 func TestAnAttestationKeyThatCannotSignFailsBeforeAnythingIsWritten(t *testing.T) {
 	w := newWorld(t)
-	test, err := w.cfg.Env("test")
-	require.NoError(t, err)
+	test := w.env("test")
 	t.Setenv("PROMOTE_TEST_KEY_PASSWORD", "not-the-password")
 	test.Attest = &config.Attest{Key: filepath.Join("..", "testdata", "attest", "cosign.key"), PasswordEnv: "PROMOTE_TEST_KEY_PASSWORD"}
 	w.push("web", "1.0", "1.0")
 	w.a.Requests()
-	_, err = w.promote(w.engine(), "test", "web:1.0")
+	_, err := w.promote(w.engine(), "test", "web:1.0")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "attestation key")
 	assert.Empty(t, regtest.Writes(w.a.Requests()), "nothing written")

@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/internal/regtest"
-	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
 )
@@ -34,50 +32,14 @@ const (
 	fakeProd = "dst.example/prod/app"
 )
 
-type fakeWorld struct {
-	reg *fakeRegistry
-	led ledger.Ledger
-	eng *Engine
-}
-
-func newFakeWorld(t *testing.T) *fakeWorld {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	yaml := devTestYAML(path, "src.example", "dst.example") + `  - name: prod
-    from: test
-    repository: dst.example/prod/{app}
-    tags: immutable
-`
-	cfg, err := config.Parse("environments.yaml", []byte(yaml))
-	require.NoError(t, err)
-	led, err := ledger.Open(context.Background(), path)
-	require.NoError(t, err)
-	t.Cleanup(func() { led.Close() })
-	w := &fakeWorld{reg: newFakeRegistry(t), led: led}
-	names, err := registry.New(registry.Options{})
-	require.NoError(t, err)
-	w.eng, err = New(cfg, names, loggingLedger{led, w.reg}, WithActor(ledger.Actor{Identity: "test"}, nil))
-	require.NoError(t, err)
-	w.eng.rd, w.eng.wr = w.reg, w.reg
-	return w
-}
-
-func (w *fakeWorld) promote(t *testing.T, env, ref string, dry bool) (*Result, error) {
-	t.Helper()
-	r, err := ParseRef(ref)
-	require.NoError(t, err)
-	return w.eng.Promote(ctxTimeout(t), Request{Env: env, Ref: r, DryRun: dry})
-}
-
-func (w *fakeWorld) kinds(t *testing.T) []ledger.Kind {
-	t.Helper()
-	recs, err := w.led.Records(context.Background(), ledger.Query{})
-	require.NoError(t, err)
-	var out []ledger.Kind
-	for _, r := range recs {
-		out = append(out, r.Kind)
+// withFakeRegistry puts every registry of the world in one fakeRegistry,
+// w.fake, behind its engines' reader and writer: dev on src.example, test
+// and prod on dst.example. Its write log logs the ledger's appends too.
+func withFakeRegistry() worldOption {
+	return func(w *world) {
+		w.fake = newFakeRegistry(w.t)
+		onHosts("src.example", "dst.example", "dst.example")(w)
 	}
-	return out
 }
 
 // sbomOf is a non-runnable referrer of subject: an SPDX document.
@@ -90,19 +52,19 @@ func sbomOf(t *testing.T, subject v1.Descriptor) v1.Image {
 }
 
 func TestWritesComeInInvariantOrder(t *testing.T) {
-	w := newFakeWorld(t)
+	w := newWorld(t, withFakeRegistry())
 	idx := regtest.Index(t, regtest.Labels("1.0.0"), "1000")
-	root := w.reg.seed(fakeDev, idx)
-	ref := w.reg.seed(fakeDev, sbomOf(t, root))
-	w.reg.seedTag(fakeDev, "1.0.0", root.Digest)
+	root := w.fake.seed(fakeDev, idx)
+	ref := w.fake.seed(fakeDev, sbomOf(t, root))
+	w.fake.seedTag(fakeDev, "1.0.0", root.Digest)
 
-	res, err := w.promote(t, "test", "app:1.0.0", false)
+	res, err := w.promote(w.engine(), "test", "app:1.0.0")
 	require.NoError(t, err)
 	require.NotNil(t, res.Record)
 
 	im, err := idx.IndexManifest()
 	require.NoError(t, err)
-	log := w.reg.written()
+	log := w.fake.written()
 	at := func(entry string) int {
 		i := slices.Index(log, entry)
 		require.GreaterOrEqual(t, i, 0, "%q not written; log: %v", entry, log)
@@ -123,7 +85,7 @@ func TestWritesComeInInvariantOrder(t *testing.T) {
 	assert.Less(t, at("manifest "+ref.Digest.String()), at("tag 1.0.0"), "referrers before tags")
 	assert.Less(t, at("tag 1.0.0"), at("record promotion"), "tags before the record")
 	assert.Equal(t, "record promotion", log[len(log)-1], "the record is the last write")
-	assert.Equal(t, []ledger.Kind{ledger.KindPromotion}, w.kinds(t))
+	assert.Equal(t, []ledger.Kind{ledger.KindPromotion}, w.kinds())
 }
 
 // TestNothingWrittenOnRefusal: every refusal met before the lock leaves the
@@ -131,48 +93,48 @@ func TestWritesComeInInvariantOrder(t *testing.T) {
 func TestNothingWrittenOnRefusal(t *testing.T) {
 	cases := []struct {
 		name    string
-		arrange func(t *testing.T, w *fakeWorld) (env, ref string)
+		arrange func(t *testing.T, w *world) (env, ref string)
 		is      error
 		says    string
 		kinds   []ledger.Kind
 		dry     bool
 	}{
 		{name: "gates", is: errs.ErrGateRejected, says: "rejected by labels", kinds: []ledger.Kind{ledger.KindRejected},
-			arrange: func(t *testing.T, w *fakeWorld) (string, string) {
-				d := w.reg.seed(fakeDev, regtest.Image(t, 2, nil, "")) // no labels, root
+			arrange: func(t *testing.T, w *world) (string, string) {
+				d := w.fake.seed(fakeDev, regtest.Image(t, 2, nil, "")) // no labels, root
 				return "test", "app@" + d.Digest.String()
 			}},
 		{name: "path", is: errs.ErrConflict, says: "was never promoted to test", kinds: []ledger.Kind{ledger.KindRejected},
-			arrange: func(t *testing.T, w *fakeWorld) (string, string) {
-				d := w.reg.seed(fakeTest, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
-				w.reg.seedTag(fakeTest, "1.0.0", d.Digest) // in test's repository, never promoted there
+			arrange: func(t *testing.T, w *world) (string, string) {
+				d := w.fake.seed(fakeTest, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
+				w.fake.seedTag(fakeTest, "1.0.0", d.Digest) // in test's repository, never promoted there
 				return "prod", "app:1.0.0"
 			}},
 		{name: "tree", is: errs.ErrGateRejected, says: "cannot be judged", kinds: []ledger.Kind{ledger.KindRejected},
-			arrange: func(t *testing.T, w *fakeWorld) (string, string) {
-				odd := w.reg.seed(fakeDev, mutate.MediaType(regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"), "application/vnd.example.odd+json"))
+			arrange: func(t *testing.T, w *world) (string, string) {
+				odd := w.fake.seed(fakeDev, mutate.MediaType(regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"), "application/vnd.example.odd+json"))
 				return "test", "app@" + odd.Digest.String()
 			}},
 		{name: "immutable tag names another digest", is: errs.ErrConflict, says: "already names", kinds: []ledger.Kind{ledger.KindRejected},
-			arrange: func(t *testing.T, w *fakeWorld) (string, string) {
-				other := w.reg.seed(fakeTest, regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"))
-				w.reg.seedTag(fakeTest, "1.0.0", other.Digest)
-				d := w.reg.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
-				w.reg.seedTag(fakeDev, "1.0.0", d.Digest)
+			arrange: func(t *testing.T, w *world) (string, string) {
+				other := w.fake.seed(fakeTest, regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"))
+				w.fake.seedTag(fakeTest, "1.0.0", other.Digest)
+				d := w.fake.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
+				w.fake.seedTag(fakeDev, "1.0.0", d.Digest)
 				return "test", "app:1.0.0"
 			}},
 		{name: "dry run", dry: true,
-			arrange: func(t *testing.T, w *fakeWorld) (string, string) {
-				d := w.reg.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
-				w.reg.seedTag(fakeDev, "1.0.0", d.Digest)
+			arrange: func(t *testing.T, w *world) (string, string) {
+				d := w.fake.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
+				w.fake.seedTag(fakeDev, "1.0.0", d.Digest)
 				return "test", "app:1.0.0"
 			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w := newFakeWorld(t)
+			w := newWorld(t, withFakeRegistry())
 			env, ref := c.arrange(t, w)
-			res, err := w.promote(t, env, ref, c.dry)
+			res, err := w.run(w.engine(), Request{Env: env, Ref: w.ref(ref), DryRun: c.dry})
 			if c.is != nil {
 				require.ErrorIs(t, err, c.is)
 				assert.Contains(t, err.Error(), c.says)
@@ -181,14 +143,14 @@ func TestNothingWrittenOnRefusal(t *testing.T) {
 				require.NoError(t, err)
 			}
 			var records []string
-			for _, e := range w.reg.written() {
+			for _, e := range w.fake.written() {
 				if !strings.HasPrefix(e, "record ") {
 					t.Errorf("a refusal wrote %q", e)
 				}
 				records = append(records, e)
 			}
 			assert.Len(t, records, len(c.kinds), "recorded once")
-			assert.Equal(t, c.kinds, w.kinds(t))
+			assert.Equal(t, c.kinds, w.kinds())
 		})
 	}
 }
@@ -197,25 +159,25 @@ func TestNothingWrittenOnRefusal(t *testing.T) {
 // and the tag write (ECR refuses any existing tag of an immutable
 // repository) is a refusal met under the lock: no tag written, one record.
 func TestTagRaceIsRefusedOnce(t *testing.T) {
-	w := newFakeWorld(t)
-	d := w.reg.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
-	w.reg.seedTag(fakeDev, "1.0.0", d.Digest)
-	other := w.reg.seed(fakeTest, regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"))
-	w.reg.beforePut = func(ref name.Reference) {
+	w := newWorld(t, withFakeRegistry())
+	d := w.fake.seed(fakeDev, regtest.Image(t, 2, regtest.Labels("1.0.0"), "1000"))
+	w.fake.seedTag(fakeDev, "1.0.0", d.Digest)
+	other := w.fake.seed(fakeTest, regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"))
+	w.fake.beforePut = func(ref name.Reference) {
 		if _, isTag := ref.(name.Tag); isTag {
-			w.reg.seedTag(fakeTest, ref.Identifier(), other.Digest) // the other writer wins
+			w.fake.seedTag(fakeTest, ref.Identifier(), other.Digest) // the other writer wins
 		}
 	}
-	real := w.eng.wr
-	w.eng.wr = refuseExisting{real, w.reg}
+	e := w.engine()
+	e.wr = refuseExisting{e.wr, w.fake}
 
-	_, err := w.promote(t, "test", "app:1.0.0", false)
+	_, err := w.promote(e, "test", "app:1.0.0")
 	require.ErrorIs(t, err, errs.ErrConflict)
 	assert.Contains(t, err.Error(), "written by someone else")
-	for _, e := range w.reg.written() {
-		assert.False(t, strings.HasPrefix(e, "tag "), "no tag written: %v", w.reg.written())
+	for _, e := range w.fake.written() {
+		assert.False(t, strings.HasPrefix(e, "tag "), "no tag written: %v", w.fake.written())
 	}
-	assert.Equal(t, []ledger.Kind{ledger.KindRejected}, w.kinds(t), "recorded once")
+	assert.Equal(t, []ledger.Kind{ledger.KindRejected}, w.kinds(), "recorded once")
 }
 
 // refuseExisting refuses to overwrite a tag, as an IMMUTABLE ECR repository does.

@@ -24,7 +24,7 @@ func TestLostLeaseStopsRollback(t *testing.T) {
 		_, err := w.promote(w.engine(), "test", ref)
 		require.NoError(t, err)
 	}
-	e, losable := losableEngine(t, w)
+	e, losable := losableEngine(w)
 
 	// The rollback reads d1's manifest in test before it re-points: hold
 	// that read until the lease is gone.

@@ -13,7 +13,6 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // isContentWrite reports whether r writes content into repo: a blob upload
@@ -172,7 +171,7 @@ func (ls *losableLease) Check(ctx context.Context) error {
 func TestLostLeaseCancelsStalledCopy(t *testing.T) {
 	w := newWorld(t)
 	w.push("web", "1.0", "1.0")
-	e, losable := losableEngine(t, w)
+	e, losable := losableEngine(w)
 	stalled, _ := stallFirstWrite(w, "test/web") // never resumed: only a cancel ends it
 
 	err := loseMidway(t, stalled, func() error { _, err := w.promote(e, "test", "web:1.0"); return err },
@@ -211,15 +210,11 @@ func loseMidway(t *testing.T, stalled <-chan struct{}, op func() error, lose fun
 }
 
 // losableEngine is w's engine on a ledger whose locks the test can take away.
-func losableEngine(t *testing.T, w *world) (*Engine, *losableLedger) {
-	t.Helper()
-	led, err := ledger.Open(context.Background(), w.ledger)
-	require.NoError(t, err)
-	t.Cleanup(func() { led.Close() })
-	losable := &losableLedger{Ledger: led}
-	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
-	e, err := New(w.cfg, reg, losable, WithActor(ledger.Actor{Identity: "test"}, nil))
-	require.NoError(t, err)
+func losableEngine(w *world) (*Engine, *losableLedger) {
+	var losable *losableLedger
+	e := w.engineOn(func(l ledger.Ledger) ledger.Ledger {
+		losable = &losableLedger{Ledger: l}
+		return losable
+	})
 	return e, losable
 }

@@ -15,9 +15,7 @@ import (
 // rollbacks move it, and it is never accepted as one of the environment's tags.
 func TestPointerTagFollowsCurrent(t *testing.T) {
 	w := newWorld(t)
-	test, err := w.cfg.Env("test")
-	require.NoError(t, err)
-	test.PointerTag = "current"
+	w.env("test").PointerTag = "current"
 	e := w.engine()
 	ctx := context.Background()
 

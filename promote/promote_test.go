@@ -61,7 +61,7 @@ func TestIndexWithSignatureAndReferrerArrivesWhole(t *testing.T) {
 		opts []regtest.Option
 	}{{"referrers API", nil}, {"tag schema fallback", []regtest.Option{regtest.WithoutReferrersAPI()}}} {
 		t.Run(mode.name, func(t *testing.T) {
-			w := newWorld(t, mode.opts...)
+			w := newWorld(t, withRegtest(mode.opts...))
 			idx := regtest.Index(t, regtest.Labels("2.0.0"), "app")
 			d := regtest.Push(t, w.dev("api")+":2.0.0", idx)
 			sig := regtest.CosignSignature(t, w.dev("api"), d)
@@ -167,8 +167,7 @@ func TestRejectedAttemptsWriteNothing(t *testing.T) {
 	t.Run("dry run", func(t *testing.T) {
 		w.push("dry", "1.0", "1.0")
 		w.a.Requests()
-		r, _ := ParseRef("dry:1.0")
-		res, err := e.Promote(context.Background(), Request{Env: "test", Ref: r, DryRun: true})
+		res, err := w.dryRun(e, "test", "dry:1.0")
 		require.NoError(t, err)
 		assert.True(t, res.DryRun)
 		assert.NotEmpty(t, res.Plan.Blobs)
