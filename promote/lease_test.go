@@ -61,7 +61,7 @@ func stallFirstWrite(w *world, repo string) (stalled, resume chan struct{}) {
 // tag and no record, and the promotion of the runner that took the lease
 // over stands.
 func TestLostLeaseMidCopyWritesNoTagAndNoRecord(t *testing.T) {
-	w, s3 := newS3World(t)
+	w := newWorld(t, withS3Ledger())
 	lose := w.push("web", "1.0", "1.0")
 	win := w.push("web", "2.0", "2.0")
 	loser, winner := w.engine(), w.engine()
@@ -84,7 +84,7 @@ func TestLostLeaseMidCopyWritesNoTagAndNoRecord(t *testing.T) {
 		t.Fatal("the loser's copy never reached the target")
 	}
 
-	s3.stealLease("web", "test")
+	w.s3.stealLease("web", "test")
 	res, err := w.promote(winner, "test", "web:2.0", "release")
 	require.NoError(t, err, "the winner takes the expired lease over and promotes")
 	require.NotNil(t, res.Record)

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// s3Bucket is the bucket of the in-process S3 that s3World starts.
+// s3Bucket is the bucket of the in-process S3 that withS3Ledger starts.
 const s3Bucket = "ledger"
 
 // s3Store is an in-process S3 (gofakes3, in memory) holding a world's
@@ -29,10 +29,18 @@ type s3Store struct {
 	client  *s3.Client // another runner's
 }
 
-// newS3World is newWorld with its ledger on an in-process S3 at
+// withS3Ledger puts the world's ledger on an in-process S3 at
 // s3://ledger/audit, reached the AWS way (AWS_ENDPOINT_URL_S3 and
-// credentials in the environment). t.Setenv: the test must not be parallel.
-func newS3World(t *testing.T) (*world, *s3Store) {
+// credentials in the environment), and the store in w.s3. t.Setenv: the
+// test must not be parallel.
+func withS3Ledger() worldOption {
+	return func(w *world) {
+		w.s3 = newS3Store(w.t)
+		w.ledger = "s3://" + s3Bucket + "/audit"
+	}
+}
+
+func newS3Store(t testing.TB) *s3Store {
 	t.Helper()
 	s := &s3Store{t: t, backend: s3mem.New()}
 	srv := httptest.NewServer(gofakes3.New(s.backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
@@ -53,9 +61,7 @@ func newS3World(t *testing.T) (*world, *s3Store) {
 	} {
 		t.Setenv(k, v)
 	}
-	w := newWorld(t)
-	w.ledger = "s3://" + s3Bucket + "/audit"
-	return w, s
+	return s
 }
 
 // object reads the object at key.

@@ -45,7 +45,8 @@ func TestPathCheckTrustsOnlyRecordsThatCheckOut(t *testing.T) {
 				}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					w, ed := b.world(t)
+					w := newWorld(t, b.opts...)
+					ed := w.editor()
 					e := w.engine()
 					// It runs as root: test's nonroot gate rejects it; prod only asks for labels.
 					img := regtest.Image(t, 1, regtest.Labels("1.0"), "")
@@ -96,7 +97,8 @@ func TestCurrentTrustsOnlyRecordsThatCheckOut(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					ctx := context.Background()
-					w, ed := b.world(t)
+					w := newWorld(t, b.opts...)
+					ed := w.editor()
 					e := w.engine()
 					d1, d2 := w.push("web", "1.0", "1.0"), w.push("web", "2.0", "2.0")
 					for _, ref := range []string{"web:1.0", "web:2.0"} {
@@ -127,7 +129,8 @@ func TestRollbackTargetsTrustOnlyRecordsThatCheckOut(t *testing.T) {
 	for _, b := range ledgerBackends {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
-			w, ed := b.world(t)
+			w := newWorld(t, b.opts...)
+			ed := w.editor()
 			e := w.engine()
 			d1, d2, d3 := w.push("web", "1.0", "1.0"), w.push("web", "2.0", "2.0"), w.push("web", "3.0", "3.0")
 			for _, ref := range []string{"web:1.0", "web:2.0", "web:3.0"} {

@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
 	"testing"
 
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/promote/ledger"
@@ -28,17 +26,22 @@ type ledgerEditor interface {
 	rewrite(t *testing.T, app, env string, seq int64, edit func(*ledger.Record))
 }
 
-// ledgerBackends are the backends every trust test runs on: a world whose
-// ledger is a SQLite file or an S3 bucket, and an editor of that ledger.
+// ledgerBackends are the backends every trust test runs on: the world's
+// options that put its ledger in a SQLite file or an S3 bucket.
 var ledgerBackends = []struct {
-	name  string
-	world func(t *testing.T) (*world, ledgerEditor)
+	name string
+	opts []worldOption
 }{
-	{"sqlite", func(t *testing.T) (*world, ledgerEditor) {
-		w := newWorld(t)
-		return w, &sqliteEditor{path: w.ledger}
-	}},
-	{"s3", s3TrustWorld},
+	{"sqlite", nil},
+	{"s3", []worldOption{withS3Ledger()}},
+}
+
+// editor edits the records of w's ledger behind promote's back.
+func (w *world) editor() ledgerEditor {
+	if w.s3 != nil {
+		return &s3Editor{w.s3}
+	}
+	return &sqliteEditor{path: w.ledger}
 }
 
 // sqliteEditor edits the ledger file with database/sql, the append-only
@@ -89,26 +92,10 @@ func (s *sqliteEditor) rewrite(t *testing.T, app, env string, seq int64, edit fu
 }
 
 // s3Editor edits the objects of an in-process S3 (gofakes3) directly.
-type s3Editor struct{ backend *s3mem.Backend }
-
-// s3TrustWorld is newS3World with an editor of its ledger's objects.
-func s3TrustWorld(t *testing.T) (*world, ledgerEditor) {
-	w, store := newS3World(t)
-	return w, &s3Editor{backend: store.backend}
-}
+type s3Editor struct{ *s3Store }
 
 func (s *s3Editor) key(app, env string, seq int64) string {
 	return fmt.Sprintf("audit/records/%s/%s/%020d.json", app, env, seq)
-}
-
-func (s *s3Editor) object(t *testing.T, key string) []byte {
-	t.Helper()
-	obj, err := s.backend.GetObject(s3Bucket, key, nil)
-	require.NoError(t, err, key)
-	defer obj.Contents.Close()
-	data, err := io.ReadAll(obj.Contents)
-	require.NoError(t, err)
-	return data
 }
 
 // put replaces the object at key. It deletes the old object first: the fake
@@ -124,7 +111,7 @@ func (s *s3Editor) put(t *testing.T, key string, data []byte) {
 
 func (s *s3Editor) editIndex(t *testing.T, app, env string, seq int64, field, value string) {
 	var rec map[string]any
-	require.NoError(t, json.Unmarshal(s.object(t, s.key(app, env, seq)), &rec))
+	require.NoError(t, json.Unmarshal(s.object(s.key(app, env, seq)), &rec))
 	old, ok := rec[field].(string)
 	require.True(t, ok, "record has a %s", field)
 	s.editBody(t, app, env, seq, fmt.Sprintf("%q:%q", field, old), fmt.Sprintf("%q:%q", field, value))
@@ -132,7 +119,7 @@ func (s *s3Editor) editIndex(t *testing.T, app, env string, seq int64, field, va
 
 func (s *s3Editor) editBody(t *testing.T, app, env string, seq int64, old, new string) {
 	key := s.key(app, env, seq)
-	obj := s.object(t, key)
+	obj := s.object(key)
 	require.Contains(t, string(obj), old)
 	s.put(t, key, bytes.Replace(obj, []byte(old), []byte(new), 1))
 }
@@ -140,7 +127,7 @@ func (s *s3Editor) editBody(t *testing.T, app, env string, seq int64, old, new s
 func (s *s3Editor) rewrite(t *testing.T, app, env string, seq int64, edit func(*ledger.Record)) {
 	key := s.key(app, env, seq)
 	var rec ledger.Record
-	require.NoError(t, json.Unmarshal(s.object(t, key), &rec))
+	require.NoError(t, json.Unmarshal(s.object(key), &rec))
 	edit(&rec)
 	body, err := rec.Body()
 	require.NoError(t, err)

@@ -4,8 +4,9 @@ import (
 	"github.com/promote-dev/promote/internal/regtest"
 )
 
-// The options of newWorld. Those of a kind of registry with state of its
-// own live beside it: withFakeRegistry (invariants_test.go).
+// The options of newWorld. Those of a kind of registry or ledger with state
+// of its own live beside it: withFakeRegistry (invariants_test.go),
+// withS3Ledger (s3world_test.go).
 
 // onHosts puts dev, test and prod on the registries at these hosts; an
 // empty prod leaves prod out of the pipeline.

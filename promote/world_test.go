@@ -37,6 +37,7 @@ type world struct {
 	engineOpts []Option         // after WithActor
 
 	fake *fakeRegistry // when set, the engines' registry I/O goes to it
+	s3   *s3Store      // when the ledger is on S3
 }
 
 // worldOption chooses a part of a world: its registries, its ledger, its
