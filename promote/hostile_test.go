@@ -239,7 +239,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 			w := newHostileWorld(t)
 			want, bad := tc.lie(w)
 			w.read.Store(0)
-			_, err := w.promote()
+			_, err := w.promoteWeb()
 			require.Error(t, err)
 			for _, s := range want {
 				assert.Contains(t, err.Error(), s)
@@ -255,11 +255,11 @@ func TestHostileSourceRegistry(t *testing.T) {
 			for _, q := range writes {
 				assert.NotContains(t, q, "/manifests/", "no manifest or tag written to the target")
 			}
-			assert.Empty(t, w.tagsInTarget(), "no tag in the target")
+			assert.Empty(t, w.tags(w.test("web")), "no tag in the target")
 			if bad != nil {
 				assert.False(t, w.blobInTarget(*bad), "the bad blob is not in the target")
 			}
-			assert.Empty(t, w.records(), "no ledger record")
+			assert.Empty(t, w.records(ledger.Query{}), "no ledger record")
 			if tc.check != nil {
 				tc.check(t, w)
 			}
@@ -268,11 +268,11 @@ func TestHostileSourceRegistry(t *testing.T) {
 			if tc.heal != nil {
 				tc.heal(w)
 			}
-			res, err := w.promote()
+			res, err := w.promoteWeb()
 			require.NoError(t, err, "the honest registry is promoted from")
 			assert.Equal(t, w.digest.String(), res.Digest)
-			assert.Equal(t, []string{"1.0"}, w.tagsInTarget())
-			recs := w.records()
+			assert.Equal(t, []string{"1.0"}, w.tags(w.test("web")))
+			recs := w.records(ledger.Query{})
 			require.Len(t, recs, 1)
 			assert.Equal(t, ledger.KindPromotion, recs[0].Kind)
 		})
@@ -284,7 +284,7 @@ func TestHostileSourceRegistry(t *testing.T) {
 // credentials, and the promotion completes.
 func TestHostileBlobRedirectToStorageIsFollowedWithoutCredentials(t *testing.T) {
 	w := newHostileWorld(t)
-	w.keychain = srcKeychain{host: w.src.Host}
+	w.regOpts.Keychain = srcKeychain{host: w.src.Host}
 	storage := newHostileRegistry(t)
 	storage.Set(func(rw http.ResponseWriter, r *http.Request) bool {
 		r2 := r.Clone(r.Context())
@@ -300,7 +300,7 @@ func TestHostileBlobRedirectToStorageIsFollowedWithoutCredentials(t *testing.T) 
 		http.Redirect(rw, r, "http://"+storage.Host+"/bucket/"+r.URL.Path[i+len("/blobs/sha256:"):]+"?X-Amz-Signature=s", http.StatusTemporaryRedirect)
 		return true
 	})
-	res, err := w.promote()
+	res, err := w.promoteWeb()
 	require.NoError(t, err)
 	assert.Equal(t, w.digest.String(), res.Digest)
 	assert.Equal(t, 6, res.Copy.BlobsCopied, "config and three layers, and the SBOM's two blobs, through storage")

@@ -1,20 +1,17 @@
 package promote
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -22,8 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/internal/regtest"
-	"github.com/promote-dev/promote/promote/config"
-	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
@@ -31,18 +26,16 @@ import (
 // in the registry's place (digests, sizes, redirects).
 type hostileRegistry = regtest.Hooked
 
-func newHostileRegistry(t *testing.T) *hostileRegistry { return regtest.NewHooked(t) }
+func newHostileRegistry(t testing.TB) *hostileRegistry { return regtest.NewHooked(t) }
 
-// hostileWorld promotes from a dev repository on a hostile registry into
-// an immutable test repository on an honest one.
+// hostileWorld is the world with dev on a hostile registry and test on an
+// honest one (no prod), web:1.0 in dev with an SBOM attached, and engines
+// whose base transport counts what they read.
 type hostileWorld struct {
-	t        *testing.T
-	src      *hostileRegistry
-	dst      *regtest.Registry
-	cfg      *config.Config
-	ledger   string
-	read     atomic.Int64 // response bytes promote read from any registry
-	keychain authn.Keychain
+	*world
+	src  *hostileRegistry
+	dst  *regtest.Registry
+	read atomic.Int64 // response bytes promote read from any registry
 
 	img    v1.Image
 	mf     *v1.Manifest
@@ -52,67 +45,38 @@ type hostileWorld struct {
 }
 
 func newHostileWorld(t *testing.T) *hostileWorld {
-	w := &hostileWorld{t: t, src: newHostileRegistry(t), dst: regtest.New(t), ledger: filepath.Join(t.TempDir(), "ledger.db")}
-	w.cfg = devTestConfig(t, w.ledger, w.src.Host, w.dst.Host)
+	w := &hostileWorld{src: newHostileRegistry(t), dst: regtest.New(t)}
+	// registry.New puts registry.Guard on each engine's transport, as the CLI does.
+	counted := func() http.RoundTripper {
+		return &readCounter{next: http.DefaultTransport.(*http.Transport).Clone(), n: &w.read}
+	}
+	w.world = newWorld(t, onHosts(w.src.Host, w.dst.Host, ""), withTransport(counted),
+		withRetry(registry.Retry{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}))
 	w.img = regtest.Image(t, 3, regtest.Labels("1.0"), "1000")
-	w.digest = regtest.Push(t, w.src.Host+"/dev/web:1.0", w.img)
+	w.digest = regtest.Push(t, w.dev("web")+":1.0", w.img)
 	var err error
 	w.mf, err = w.img.Manifest()
 	require.NoError(t, err)
 	w.raw, err = w.img.RawManifest()
 	require.NoError(t, err)
-	w.sbom = regtest.Referrer(t, w.src.Host+"/dev/web", v1.Descriptor{MediaType: types.DockerManifestSchema2, Digest: w.digest, Size: int64(len(w.raw))}, "application/spdx+json")
+	w.sbom = regtest.Referrer(t, w.dev("web"), v1.Descriptor{MediaType: types.DockerManifestSchema2, Digest: w.digest, Size: int64(len(w.raw))}, "application/spdx+json")
 	return w
 }
 
-// engine builds the engine as the CLI does (registry.New puts
-// registry.Guard on the transport), over a base transport that counts what
-// it reads.
-func (w *hostileWorld) engine() *Engine {
-	w.t.Helper()
-	led, err := ledger.Open(context.Background(), w.ledger)
-	require.NoError(w.t, err)
-	w.t.Cleanup(func() { led.Close() })
-	base := &readCounter{next: http.DefaultTransport.(*http.Transport).Clone(), n: &w.read}
-	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"}, Keychain: w.keychain, Transport: base,
-		Retry: registry.Retry{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}})
-	require.NoError(w.t, err)
-	e, err := New(w.cfg, reg, led, WithActor(ledger.Actor{Identity: "test"}, nil))
-	require.NoError(w.t, err)
-	return e
-}
-
-func (w *hostileWorld) promote() (*Result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	return w.engine().Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "1.0"}})
+// promoteWeb promotes web:1.0 to test with a new engine.
+func (w *hostileWorld) promoteWeb() (*Result, error) {
+	return w.promote(w.engine(), "test", "web:1.0")
 }
 
 // blobInTarget reports whether the target repository holds blob d.
 func (w *hostileWorld) blobInTarget(d v1.Hash) bool {
 	w.t.Helper()
-	ref, err := name.NewDigest(w.dst.Host+"/test/web@"+d.String(), name.Insecure)
+	ref, err := name.NewDigest(w.test("web")+"@"+d.String(), name.Insecure)
 	require.NoError(w.t, err)
 	l, err := remote.Layer(ref)
 	require.NoError(w.t, err)
 	_, err = l.Size()
 	return err == nil
-}
-
-func (w *hostileWorld) tagsInTarget() []string {
-	repo, err := name.NewRepository(w.dst.Host+"/test/web", name.Insecure)
-	require.NoError(w.t, err)
-	tags, _ := remote.List(repo)
-	return tags
-}
-
-func (w *hostileWorld) records() []ledger.Record {
-	led, err := ledger.Open(context.Background(), w.ledger)
-	require.NoError(w.t, err)
-	defer led.Close()
-	recs, err := led.Records(context.Background(), ledger.Query{})
-	require.NoError(w.t, err)
-	return recs
 }
 
 // repushLying replaces dev/web:1.0 with its manifest changed by edit: the
@@ -123,7 +87,7 @@ func (w *hostileWorld) repushLying(edit func(m map[string]any)) {
 	edit(m)
 	b, err := json.Marshal(m)
 	require.NoError(w.t, err)
-	ref, err := name.ParseReference(w.src.Host + "/dev/web:1.0")
+	ref, err := name.ParseReference(w.dev("web") + ":1.0")
 	require.NoError(w.t, err)
 	require.NoError(w.t, remote.Put(ref, lyingManifest{b, types.DockerManifestSchema2}))
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,48 +16,37 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/internal/faults"
 	"github.com/promote-dev/promote/internal/regtest"
-	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
-// leakyWorld promotes web:1.0 from dev on one Leaky registry into test on
-// another, through an engine that logs at debug level into a buffer.
+// leakyWorld is the world with dev on one Leaky registry and test on
+// another (no prod), web:1.0 in dev, and engines that retry briefly and log
+// at debug level into a buffer.
 type leakyWorld struct {
+	*world
 	src, dst *regtest.Leaky
-	cfg      *config.Config
-	ledger   string
 	logs     bytes.Buffer
 }
 
 func newLeakyWorld(t *testing.T) *leakyWorld {
-	w := &leakyWorld{src: regtest.NewLeaky(t), dst: regtest.NewLeaky(t), ledger: filepath.Join(t.TempDir(), "ledger.db")}
-	w.cfg = devTestConfig(t, w.ledger, w.src.Host, w.dst.Host)
-	regtest.Push(t, w.src.Host+"/dev/web:1.0", regtest.Image(t, 2, regtest.Labels("1.0"), "1000"))
+	w := &leakyWorld{src: regtest.NewLeaky(t), dst: regtest.NewLeaky(t)}
+	log := slog.New(slog.NewTextHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w.world = newWorld(t, onHosts(w.src.Host, w.dst.Host, ""), withEngineOptions(WithLogger(log)),
+		withRetry(registry.Retry{Attempts: 3, WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond, RestartWait: time.Millisecond}))
+	regtest.Push(t, w.dev("web")+":1.0", regtest.Image(t, 2, regtest.Labels("1.0"), "1000"))
 	return w
 }
 
-func (w *leakyWorld) promote(t *testing.T, ctx context.Context) (*Result, error) {
-	led, err := ledger.Open(ctx, w.ledger)
-	require.NoError(t, err)
-	defer led.Close()
-	reg, err := registry.New(registry.Options{Insecure: []string{"127.0.0.1"},
-		Retry: registry.Retry{Attempts: 3, WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond, RestartWait: time.Millisecond}})
-	require.NoError(t, err)
-	log := slog.New(slog.NewTextHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(w.cfg, reg, led, WithActor(ledger.Actor{Identity: "test"}, nil), WithLogger(log))
-	require.NoError(t, err)
-	return e.Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "1.0"}})
+// promoteWeb promotes web:1.0 to test with a new engine, within ctx.
+func (w *leakyWorld) promoteWeb(ctx context.Context) (*Result, error) {
+	return w.engine().Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "1.0"}})
 }
 
-func (w *leakyWorld) records(t *testing.T) string {
-	led, err := ledger.Open(context.Background(), w.ledger)
-	require.NoError(t, err)
-	defer led.Close()
-	recs, err := led.Records(context.Background(), ledger.Query{})
-	require.NoError(t, err)
-	b, err := json.Marshal(recs)
-	require.NoError(t, err)
+// recordsJSON is every record in the ledger, as JSON.
+func (w *leakyWorld) recordsJSON() string {
+	b, err := json.Marshal(w.records(ledger.Query{}))
+	require.NoError(w.t, err)
 	return string(b)
 }
 
@@ -106,12 +94,12 @@ func TestEngineErrorsCarryNoSecretURLs(t *testing.T) {
 				time.AfterFunc(300*time.Millisecond, cancel)
 			}
 			w.logs.Reset()
-			res, err := w.promote(t, ctx)
+			res, err := w.promoteWeb(ctx)
 			require.Error(t, err)
 			require.Positive(t, reg.Injected(), "the fault was met: %v", err)
 			resJSON, jerr := json.Marshal(res)
 			require.NoError(t, jerr)
-			for what, out := range map[string]string{"error": err.Error(), "logs": w.logs.String(), "result": string(resJSON), "ledger": w.records(t)} {
+			for what, out := range map[string]string{"error": err.Error(), "logs": w.logs.String(), "result": string(resJSON), "ledger": w.recordsJSON()} {
 				assert.Empty(t, regtest.Leaked(out), "no secret and no query string in the %s", what)
 			}
 			if tc.check != nil {
@@ -120,10 +108,10 @@ func TestEngineErrorsCarryNoSecretURLs(t *testing.T) {
 
 			reg.Fail("", faults.Fault{})
 			w.logs.Reset()
-			res, err = w.promote(t, context.Background())
+			res, err = w.promoteWeb(context.Background())
 			require.NoError(t, err, "healed, the promotion completes")
 			require.NotNil(t, res.Record)
-			assert.Empty(t, regtest.Leaked(w.logs.String()+w.records(t)))
+			assert.Empty(t, regtest.Leaked(w.logs.String()+w.recordsJSON()))
 		})
 	}
 }

@@ -234,7 +234,7 @@ func TestReferrersListedWithinTheJobBound(t *testing.T) {
 		inFlight.Add(-1)
 		return false
 	})
-	_, err := w.promote()
+	_, err := w.promoteWeb()
 	require.NoError(t, err)
 	jobs := w.engine().reg.Jobs()
 	assert.LessOrEqual(t, int(peak.Load()), jobs, "at most %d requests at once", jobs)

@@ -16,6 +16,7 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
 )
 
 // A hostile source cannot make promote fetch without bound: the limits are
@@ -83,12 +84,12 @@ func TestReferrerWithAnotherSubjectIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		resend(rw, rec, b)
 	}))
-	_, err := w.promote()
+	_, err := w.promoteWeb()
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errs.ErrGateRejected)
 	assert.Contains(t, err.Error(), "lists "+other.String()+" as a referrer of "+w.digest.String()+", but the manifest has no subject")
-	assert.Empty(t, w.tagsInTarget())
-	recs := w.records()
+	assert.Empty(t, w.tags(w.test("web")))
+	recs := w.records(ledger.Query{})
 	require.Len(t, recs, 1)
 	assert.True(t, strings.Contains(recs[0].Rejection, other.String()))
 }

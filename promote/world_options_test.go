@@ -1,12 +1,16 @@
 package promote
 
 import (
+	"net/http"
+
 	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/registry"
 )
 
 // The options of newWorld. Those of a kind of registry or ledger with state
 // of its own live beside it: withFakeRegistry (invariants_test.go),
-// withS3Ledger (s3world_test.go).
+// withS3Ledger (s3world_test.go); hostile and leaky registries are put in
+// place by their worlds' constructors through onHosts.
 
 // onHosts puts dev, test and prod on the registries at these hosts; an
 // empty prod leaves prod out of the pipeline.
@@ -21,4 +25,21 @@ func withRegtest(opts ...regtest.Option) worldOption {
 		w.a, w.b = regtest.New(w.t, opts...), regtest.New(w.t, opts...)
 		onHosts(w.a.Host, w.a.Host, w.b.Host)(w)
 	}
+}
+
+// withRetry sets the engines' registry retry policy (short waits for
+// registries that fail on purpose).
+func withRetry(r registry.Retry) worldOption {
+	return func(w *world) { w.regOpts.Retry = r }
+}
+
+// withTransport gives each engine's registry client a base transport of
+// its own, made by newTransport.
+func withTransport(newTransport func() http.RoundTripper) worldOption {
+	return func(w *world) { w.transport = newTransport }
+}
+
+// withEngineOptions adds options to every engine of the world.
+func withEngineOptions(opts ...Option) worldOption {
+	return func(w *world) { w.engineOpts = append(w.engineOpts, opts...) }
 }

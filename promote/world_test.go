@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,8 +34,9 @@ type world struct {
 	cfg    *config.Config
 	ledger string // a SQLite file, or s3://bucket/prefix
 
-	regOpts    registry.Options // what each engine's registry client is built with
-	engineOpts []Option         // after WithActor
+	regOpts    registry.Options         // what each engine's registry client is built with
+	transport  func() http.RoundTripper // a fresh base transport per client, or nil
+	engineOpts []Option                 // after WithActor
 
 	fake *fakeRegistry // when set, the engines' registry I/O goes to it
 	s3   *s3Store      // when the ledger is on S3
@@ -102,7 +104,11 @@ func (w *world) env(name string) *config.Environment {
 // client is a new registry client, as the CLI builds it.
 func (w *world) client() *registry.Client {
 	w.t.Helper()
-	reg, err := registry.New(w.regOpts)
+	o := w.regOpts
+	if w.transport != nil {
+		o.Transport = w.transport()
+	}
+	reg, err := registry.New(o)
 	require.NoError(w.t, err)
 	return reg
 }
