@@ -110,7 +110,7 @@ var scenarios = []scenario{
 	{"ledger write fails after the tag", func(w *faultWorld, _ *rand.Rand) { w.led.armed.Store(true) }},
 }
 
-func (s *faultySite) toxicSpec(t *testing.T, spec string) { s.toxic(t, spec) }
+func (s *faultySite) toxicSpec(t testing.TB, spec string) { s.toxic(t, spec) }
 
 // TestFaultSuite runs randomised promotions under injected faults. Each
 // must end done and verified, or with no new tag and no record; a failure
@@ -133,7 +133,7 @@ func TestFaultSuite(t *testing.T) {
 	for i := range runs {
 		sc := scenarios[rng.IntN(len(scenarios))]
 		app := fmt.Sprintf("app%03d", i)
-		d := w.push(app, int64(8<<10+rng.IntN(120<<10)), rng.IntN(4) == 0)
+		d := w.pushRandom(app, int64(8<<10+rng.IntN(120<<10)), rng.IntN(4) == 0)
 		sc.apply(w, rng)
 		began := time.Now()
 		outcome := w.promoteOnce(app, d, sc.name)
@@ -178,7 +178,7 @@ func (w *faultWorld) promoteOnce(app string, d v1.Hash, what string) string {
 	defer cancel()
 	ref, err := ParseRef(app + ":1")
 	require.NoError(t, err)
-	_, perr := w.engine.Promote(ctx, Request{Env: "test", Ref: ref})
+	_, perr := w.eng.Promote(ctx, Request{Env: "test", Ref: ref})
 	w.src.heal(t) // the checks below and the re-run see honest registries
 	w.dst.heal(t)
 	w.led.armed.Store(false)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +58,7 @@ func newFaultySite(t *testing.T, name string) *faultySite {
 }
 
 // toxic adds a toxiproxy toxic, e.g. {"type":"limit_data","stream":"downstream","attributes":{"bytes":1000}}.
-func (s *faultySite) toxic(t *testing.T, spec string) {
+func (s *faultySite) toxic(t testing.TB, spec string) {
 	_, err := s.proxy.Toxics.AddToxicJson(strings.NewReader(spec))
 	require.NoError(t, err, spec)
 }
@@ -80,7 +79,7 @@ func (s *faultySite) goneAfter(d time.Duration) {
 }
 
 // heal removes every fault and brings a stopped proxy back.
-func (s *faultySite) heal(t *testing.T) {
+func (s *faultySite) heal(t testing.TB) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
@@ -107,35 +106,32 @@ func (l *flakyLedger) Append(ctx context.Context, rec *ledger.Record, expected l
 	return l.Ledger.Append(ctx, rec, expected)
 }
 
-// faultWorld is dev on one faulty site and an immutable test on another.
+// faultWorld is the world with dev on one faulty site and test on another
+// (no prod), one engine with short retries on a ledger that fails when
+// armed, and a client for checks.
 type faultWorld struct {
-	t        *testing.T
+	*world
 	src, dst *faultySite
 	led      *flakyLedger
-	engine   *Engine
+	eng      *Engine
 	checker  *reg.Client
 }
 
 func newFaultWorld(t *testing.T) *faultWorld {
-	w := &faultWorld{t: t, src: newFaultySite(t, "src"), dst: newFaultySite(t, "dst")}
-	cfg := devTestConfig(t, filepath.Join(t.TempDir(), "ledger.db"), w.src.Proxy, w.dst.Proxy)
-	led, err := ledger.Open(context.Background(), cfg.Ledger)
-	require.NoError(t, err)
-	t.Cleanup(func() { led.Close() })
-	w.led = &flakyLedger{Ledger: led}
+	w := &faultWorld{src: newFaultySite(t, "src"), dst: newFaultySite(t, "dst")}
 	fast := reg.Retry{WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond, Budget: 3 * time.Second, RestartWait: 5 * time.Millisecond}
-	rc, err := reg.New(reg.Options{Insecure: []string{"127.0.0.1"}, Retry: fast})
-	require.NoError(t, err)
-	w.engine, err = New(cfg, rc, w.led, WithActor(ledger.Actor{Identity: "fault-suite"}, nil))
-	require.NoError(t, err)
-	w.checker, err = reg.New(reg.Options{Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
+	w.world = newWorld(t, onHosts(w.src.Proxy, w.dst.Proxy, ""), withRetry(fast))
+	w.eng = w.engineOn(func(l ledger.Ledger) ledger.Ledger {
+		w.led = &flakyLedger{Ledger: l}
+		return w.led
+	})
+	w.checker = w.client()
 	return w
 }
 
-// push puts app:1 into dev, directly (no faults): one image of two layers
+// pushRandom puts app:1 into dev, directly (no faults): one image of two layers
 // of size bytes each, or a two-platform index of such images.
-func (w *faultWorld) push(app string, size int64, index bool) v1.Hash {
+func (w *faultWorld) pushRandom(app string, size int64, index bool) v1.Hash {
 	img := func(arch string) v1.Image {
 		i, err := random.Image(size, 2)
 		require.NoError(w.t, err)

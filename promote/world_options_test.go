@@ -9,8 +9,8 @@ import (
 
 // The options of newWorld. Those of a kind of registry or ledger with state
 // of its own live beside it: withFakeRegistry (invariants_test.go),
-// withS3Ledger (s3world_test.go); hostile and leaky registries are put in
-// place by their worlds' constructors through onHosts.
+// withS3Ledger (s3world_test.go); hostile, faulty and leaky registries are
+// put in place by their worlds' constructors through onHosts.
 
 // onHosts puts dev, test and prod on the registries at these hosts; an
 // empty prod leaves prod out of the pipeline.

@@ -223,33 +223,6 @@ func (w *world) verify() ledger.Report {
 	return rep
 }
 
-// devTestYAML is a dev (mutable, on src) → test (immutable, on dst, gated
-// by labels and nonroot) pipeline with its ledger at ledgerPath.
-func devTestYAML(ledgerPath, src, dst string) string {
-	return fmt.Sprintf(`version: 1
-ledger: %s
-environments:
-  - name: dev
-    repository: %s/dev/{app}
-    tags: mutable
-  - name: test
-    from: dev
-    repository: %s/test/{app}
-    tags: immutable
-    gates:
-      - labels: {}
-      - nonroot: {}
-`, ledgerPath, src, dst)
-}
-
-// devTestConfig is devTestYAML, parsed.
-func devTestConfig(t testing.TB, ledgerPath, src, dst string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse("environments.yaml", []byte(devTestYAML(ledgerPath, src, dst)))
-	require.NoError(t, err)
-	return cfg
-}
-
 func ctxTimeout(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
