@@ -2,11 +2,8 @@ package promote
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -16,9 +13,7 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/internal/ecremu"
 	"github.com/promote-dev/promote/internal/regtest"
-	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // ecrWorld is dev → test on the ECR emulator, reached the AWS way: the
@@ -32,38 +27,12 @@ type ecrWorld struct {
 
 func newECRWorld(t *testing.T) *ecrWorld {
 	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1"})
-	dir := t.TempDir()
 	srv.SetEnv(t)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	require.NoError(t, srv.Default().CreateRepository("dev/web", ecremu.RepositoryConfig{}))
 	require.NoError(t, srv.Default().CreateRepository("test/web", ecremu.RepositoryConfig{Mutability: "IMMUTABLE"}))
-	cfg, err := config.Parse(filepath.Join(dir, "environments.yaml"), []byte(fmt.Sprintf(`version: 1
-ledger: ledger.db
-environments:
-  - name: dev
-    repository: %[1]s/dev/{app}
-    tags: mutable
-    aws: {region: eu-central-1, registryId: "%[2]s"}
-  - name: test
-    from: dev
-    repository: %[1]s/test/{app}
-    tags: immutable
-    aws: {region: eu-central-1, registryId: "%[2]s"}
-    gates:
-      - scan: {sources: [ecr], maxSeverity: high, ecrWait: 30s}
-`, host, ecremu.DefaultAccount)))
-	require.NoError(t, err)
-	ctx := context.Background()
-	x, err := NewECR(ctx, cfg, ECROptions{ScanInterval: 5 * time.Millisecond})
-	require.NoError(t, err)
-	reg, err := registry.New(registry.Options{Keychain: x.Keychain(), Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
-	led, err := ledger.Open(ctx, cfg.Ledger)
-	require.NoError(t, err)
-	t.Cleanup(func() { led.Close() })
-	eng, err := New(cfg, reg, led, WithECR(x))
-	require.NoError(t, err)
-	return &ecrWorld{srv: srv, host: host, eng: eng, aws: x}
+	w := newWorld(t, onHosts(host, host, ""), onECR(ecremu.DefaultAccount, "scan: {sources: [ecr], maxSeverity: high, ecrWait: 30s}"))
+	return &ecrWorld{srv: srv, host: host, eng: w.engine(), aws: w.ecr}
 }
 
 // push writes a web image to dev with the registry credentials ECR hands out.

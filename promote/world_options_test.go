@@ -1,7 +1,12 @@
 package promote
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/registry"
@@ -42,4 +47,21 @@ func withTransport(newTransport func() http.RoundTripper) worldOption {
 // withEngineOptions adds options to every engine of the world.
 func withEngineOptions(opts ...Option) worldOption {
 	return func(w *world) { w.engineOpts = append(w.engineOpts, opts...) }
+}
+
+// onECR configures every environment as an ECR repository of account in
+// eu-central-1, test gated by testGates, and gives the engines ECR access
+// (its keychain, the scan gate's ECR source) as the CLI does. The hosts
+// (onHosts) are the ECR endpoint's; the SDK finds it in the environment.
+func onECR(account string, testGates ...string) worldOption {
+	return func(w *world) {
+		w.aws = fmt.Sprintf(`{region: eu-central-1, registryId: "%s"}`, account)
+		w.gates.test = testGates
+		w.ready = append(w.ready, func(w *world) {
+			x, err := NewECR(context.Background(), w.cfg, ECROptions{ScanInterval: 5 * time.Millisecond})
+			require.NoError(w.t, err)
+			w.ecr, w.regOpts.Keychain = x, x.Keychain()
+			w.engineOpts = append(w.engineOpts, WithECR(x))
+		})
+	}
 }

@@ -37,9 +37,11 @@ type world struct {
 	regOpts    registry.Options         // what each engine's registry client is built with
 	transport  func() http.RoundTripper // a fresh base transport per client, or nil
 	engineOpts []Option                 // after WithActor
+	ready      []func(w *world)         // run once the configuration is parsed
 
 	fake *fakeRegistry // when set, the engines' registry I/O goes to it
 	s3   *s3Store      // when the ledger is on S3
+	ecr  *ECR          // when the environments are in ECR
 }
 
 // worldOption chooses a part of a world: its registries, its ledger, its
@@ -62,6 +64,9 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	cfg, err := config.Parse("environments.yaml", []byte(w.yaml()))
 	require.NoError(t, err)
 	w.cfg = cfg
+	for _, f := range w.ready {
+		f(w)
+	}
 	return w
 }
 
