@@ -49,8 +49,8 @@ func sampleObjects(f *testing.F) [][]byte {
 // FuzzRecordObject feeds arbitrary bytes to what reads a record object from
 // the bucket, where anyone with write access could have put them: the
 // object framing (decodeObject), the record decoder of Head, Records and Get
-// (decodeRecordObject), Verify's check of one object (checkRecordObject) and
-// of one SQLite row (storedRow.check), and the lease and head-hint readers.
+// (decodeRecordObject), Verify's check of one object (storedObject) and
+// of one SQLite row (storedRow.stored), each through storedRecord.check, and the lease and head-hint readers.
 // Nothing panics; the readers agree; an object Verify accepts hashes to its
 // stored hash and frames back to the same bytes; and no single-byte change
 // of an object Verify accepts is accepted too.
@@ -86,18 +86,19 @@ func FuzzRecordObject(f *testing.F) {
 		if rerr == nil && rec.App != "" && rec.Env != "" && rec.Seq > 0 {
 			k, seq = chainKey{rec.App, rec.Env}, rec.Seq
 		}
-		id, stored, msgs := checkRecordObject(obj, k, seq, seq, rec.PrevHash)
-		if len(msgs) > 0 {
+		sr := storedObject(obj, k, seq)
+		id, stored := sr.ID, sr.Hash
+		if msgs := sr.check(seq, rec.PrevHash); len(msgs) > 0 {
 			return
 		}
 		// Verify accepts it: it is a record of that chain whose body hashes to its hash.
 		if err != nil || rerr != nil || HashBody(body) != hash || stored != hash || id != rec.ID ||
 			rec.App != k.app || rec.Env != k.env || rec.Seq != seq {
-			t.Fatalf("checkRecordObject accepted %q: decode %v, %v; hash %s stored %s; record %+v", obj, err, rerr, HashBody(body), stored, rec)
+			t.Fatalf("storedObject accepted %q: decode %v, %v; hash %s stored %s; record %+v", obj, err, rerr, HashBody(body), stored, rec)
 		}
 		row := storedRow{ID: rec.ID, App: rec.App, Env: rec.Env, Kind: string(rec.Kind), Digest: rec.Digest,
 			Time: rec.Time.UTC().Format(timeLayout), PrevHash: rec.PrevHash, Hash: hash, Body: string(body), Seq: rec.Seq, SeqOK: true}
-		if m := row.check(seq, rec.PrevHash); len(m) > 0 {
+		if m := row.stored().check(seq, rec.PrevHash); len(m) > 0 {
 			t.Fatalf("the S3 check accepts %q, the SQLite check of the same record does not: %q", obj, m)
 		}
 		if dec, msgs, ok := checkBody(body, hash); !ok || len(msgs) > 0 || dec.Hash != hash || dec.ID != rec.ID {
@@ -115,11 +116,11 @@ func FuzzRecordObject(f *testing.F) {
 		if bytes.Equal(bytes.TrimRight(mutated, " \t\r\n"), bytes.TrimRight(obj, " \t\r\n")) {
 			return
 		}
-		if _, _, m := checkRecordObject(mutated, k, seq, seq, rec.PrevHash); len(m) == 0 {
+		if m := storedObject(mutated, k, seq).check(seq, rec.PrevHash); len(m) == 0 {
 			t.Fatalf("Verify accepts %q and, with byte %d changed, %q", obj, i, mutated)
 		}
 		row.Body = string(mutated)
-		if m := row.check(seq, rec.PrevHash); len(m) == 0 && !bytes.Equal(mutated, body) {
+		if m := row.stored().check(seq, rec.PrevHash); len(m) == 0 && !bytes.Equal(mutated, body) {
 			t.Fatalf("the SQLite check accepts body %q with byte %d changed", body, i)
 		}
 	})
@@ -195,12 +196,12 @@ func FuzzRecordRoundTrip(f *testing.F) {
 			t.Fatalf("a stored record cannot be imported (ledger copy): %v", err)
 		}
 		k := chainKey{r.App, r.Env}
-		if _, _, msgs := checkRecordObject(obj, k, r.Seq, r.Seq, r.PrevHash); len(msgs) > 0 {
+		if msgs := storedObject(obj, k, r.Seq).check(r.Seq, r.PrevHash); len(msgs) > 0 {
 			t.Fatalf("S3 Verify refuses a record as stored: %q", msgs)
 		}
 		row := storedRow{ID: r.ID, App: r.App, Env: r.Env, Kind: string(r.Kind), Digest: r.Digest,
 			Time: r.Time.UTC().Format(timeLayout), PrevHash: r.PrevHash, Hash: r.Hash, Body: string(body), Seq: r.Seq, SeqOK: true}
-		if msgs := row.check(r.Seq, r.PrevHash); len(msgs) > 0 {
+		if msgs := row.stored().check(r.Seq, r.PrevHash); len(msgs) > 0 {
 			t.Fatalf("SQLite Verify refuses a record as stored: %q", msgs)
 		}
 		l := &s3Ledger{prefix: "ledger"}
@@ -214,12 +215,12 @@ func FuzzRecordRoundTrip(f *testing.F) {
 			b++
 		}
 		mutated[i] = b
-		if _, _, msgs := checkRecordObject(mutated, k, r.Seq, r.Seq, r.PrevHash); len(msgs) == 0 {
+		if msgs := storedObject(mutated, k, r.Seq).check(r.Seq, r.PrevHash); len(msgs) == 0 {
 			t.Fatalf("S3 Verify accepts the record with byte %d changed to %q: %s", i, b, mutated)
 		}
 		if i < len(body)-1 {
 			row.Body = string(mutated[:len(body)-1]) + "}"
-			if msgs := row.check(r.Seq, r.PrevHash); len(msgs) == 0 {
+			if msgs := row.stored().check(r.Seq, r.PrevHash); len(msgs) == 0 {
 				t.Fatalf("SQLite Verify accepts the body with byte %d changed to %q", i, b)
 			}
 		}

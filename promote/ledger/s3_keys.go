@@ -72,6 +72,25 @@ func (l *s3Ledger) hintKey(app, env string) string {
 	return l.key("heads", escapeSegment(app), escapeSegment(env)+".json")
 }
 
+// hintsPrefix is the prefix of every head hint key, or of one app's.
+func (l *s3Ledger) hintsPrefix(app string) string {
+	if app != "" {
+		return l.key("heads", escapeSegment(app)) + "/"
+	}
+	return l.key("heads") + "/"
+}
+
+// hintKeyParts parses a key under heads/ back into its chain; ok is false
+// for any other key.
+func (l *s3Ledger) hintKeyParts(key string) (k chainKey, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(key, l.hintsPrefix("")), "/")
+	if len(parts) != 2 || !strings.HasSuffix(parts[1], ".json") {
+		return chainKey{}, false
+	}
+	k = chainKey{unescapeSegment(parts[0]), unescapeSegment(strings.TrimSuffix(parts[1], ".json"))}
+	return k, k.app != "" && k.env != ""
+}
+
 func (l *s3Ledger) idKey(id string) string { return l.key("ids", escapeSegment(id)) }
 
 func (l *s3Ledger) lockKey(app, env string) string {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 )
 
-// Verify walks every chain of the bucket and reports, like the SQLite
-// backend, each record that does not check out: a seq that does not continue
+// Verify lists every chain of the bucket, reads and checks each object on
+// its own and walks each chain with verifyChain, as the SQLite backend
+// does; it reports each record that does not check out: a seq that does not continue
 // 1, 2, 3… (a record was deleted), an object whose body does not hash to its
 // stored hash (edited), a record whose seq, app or env is not the one its key
 // says (moved: reordered or displaced by an insertion), a prev_hash that is
@@ -58,16 +58,12 @@ func (l *s3Ledger) Verify(ctx context.Context) (Report, error) {
 	for _, k := range order {
 		seqs := chains[k]
 		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-		probs, hashes, last, err := l.verifyChain(ctx, k, seqs)
+		recs, err := l.readChain(ctx, k, seqs)
 		if err != nil {
 			return Report{}, fmt.Errorf("verifying ledger %s: %w", l, err)
 		}
-		if len(seqs) > 0 {
-			rep.Chains++
-			rep.Records += len(seqs)
-		}
-		rep.Problems = append(rep.Problems, probs...)
-		if p := l.checkHint(ctx, k, hashes, last); p != nil {
+		verifyChain(&rep, k.app, k.env, recs)
+		if p := l.checkHint(ctx, k, recs); p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
@@ -89,52 +85,37 @@ func (l *s3Ledger) Verify(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-// verifyChain checks the records of one chain (their key seqs ascending) and
-// returns the problems, the stored hash of each seq (from its key), and the
-// last record.
-func (l *s3Ledger) verifyChain(ctx context.Context, k chainKey, seqs []int64) ([]Problem, map[int64]string, Head, error) {
+// readChain reads the records of chain k at the given key seqs (ascending)
+// and checks each on its own, for verifyChain.
+func (l *s3Ledger) readChain(ctx context.Context, k chainKey, seqs []int64) ([]storedRecord, error) {
 	keys := make([]string, len(seqs))
 	for i, s := range seqs {
 		keys[i] = l.recordKey(k.app, k.env, s)
 	}
 	objs, err := l.getMany(ctx, keys)
 	if err != nil {
-		return nil, nil, Head{}, err
+		return nil, err
 	}
-	var probs []Problem
-	var prev Head
-	hashes := map[int64]string{}
+	recs := make([]storedRecord, len(seqs))
 	for i, seq := range seqs {
 		if objs[i] == nil {
-			continue // deleted during the walk; a versioned bucket reports it
+			recs[i] = storedRecord{Seq: seq, Gone: true} // deleted during the walk; a versioned bucket reports it
+			continue
 		}
-		id, hash, msgs := checkRecordObject(objs[i], k, seq, prev.Seq+1, prev.Hash)
-		if len(msgs) > 0 {
-			probs = append(probs, Problem{App: k.app, Env: k.env, Seq: seq, RecordID: id, Msg: strings.Join(msgs, "; ")})
-		}
-		prev = Head{Seq: seq, Hash: hash}
-		hashes[seq] = hash
+		recs[i] = storedObject(objs[i], k, seq)
 	}
-	return probs, hashes, prev, nil
+	return recs, nil
 }
 
-// checkRecordObject returns the record id, its stored hash and what is wrong
-// with the object at key seq of chain k, given the seq it should have and the
-// hash of the record before it ("" for the first of a chain).
-func checkRecordObject(obj []byte, k chainKey, seq, wantSeq int64, wantPrev string) (string, string, []string) {
-	var msgs []string
-	if m := seqProblem(seq, wantSeq); m != "" {
-		msgs = append(msgs, m)
-	}
+// storedObject is the object at key seq of chain k as Verify's walk of its
+// chain takes it, checked on its own.
+func storedObject(obj []byte, k chainKey, seq int64) storedRecord {
 	rec, self, ok := checkObjectSelf(obj, k, seq)
-	msgs = append(msgs, self...)
-	if !ok {
-		return "", rec.Hash, msgs
+	r := storedRecord{Seq: seq, Hash: rec.Hash, Self: self, NoLink: !ok}
+	if ok {
+		r.ID, r.PrevHash = rec.ID, rec.PrevHash
 	}
-	if m := linkProblem(rec.PrevHash, wantPrev); m != "" {
-		msgs = append(msgs, m)
-	}
-	return rec.ID, rec.Hash, msgs
+	return r
 }
 
 // checkObjectSelf checks the object at key seq of chain k on its own: its
@@ -159,15 +140,9 @@ func checkObjectSelf(obj []byte, k chainKey, seq int64) (rec Record, msgs []stri
 // hintedChains lists the chains that have a head hint.
 func (l *s3Ledger) hintedChains(ctx context.Context) (map[chainKey]bool, error) {
 	out := map[chainKey]bool{}
-	prefix := l.key("heads") + "/"
-	err := l.list(ctx, prefix, func(key string) error {
-		parts := strings.Split(strings.TrimPrefix(key, prefix), "/")
-		if len(parts) != 2 || !strings.HasSuffix(parts[1], ".json") {
-			return nil
-		}
-		app, env := unescapeSegment(parts[0]), unescapeSegment(strings.TrimSuffix(parts[1], ".json"))
-		if app != "" && env != "" {
-			out[chainKey{app, env}] = true
+	err := l.list(ctx, l.hintsPrefix(""), func(key string) error {
+		if k, ok := l.hintKeyParts(key); ok {
+			out[k] = true
 		}
 		return nil
 	})
@@ -176,16 +151,27 @@ func (l *s3Ledger) hintedChains(ctx context.Context) (map[chainKey]bool, error) 
 
 // checkHint compares a chain's head hint with its records as stored. A hint
 // behind the last record is normal (a writer died before moving it).
-func (l *s3Ledger) checkHint(ctx context.Context, k chainKey, hashes map[int64]string, last Head) *Problem {
+func (l *s3Ledger) checkHint(ctx context.Context, k chainKey, recs []storedRecord) *Problem {
 	h, err := l.readHint(ctx, k.app, k.env)
 	if err != nil || h.Seq == 0 {
 		return nil // a missing hint is healed by Head, not a sign of tampering
 	}
-	if h.Seq > last.Seq {
-		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
-			"head hint names seq %d but the chain ends at seq %d: records were deleted from its end", h.Seq, last.Seq)}
+	var last int64
+	stored := ""
+	for _, r := range recs {
+		if r.Gone {
+			continue
+		}
+		last = r.Seq
+		if r.Seq == h.Seq {
+			stored = r.Hash
+		}
 	}
-	if stored := hashes[h.Seq]; stored != "" {
+	if h.Seq > last {
+		return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: fmt.Sprintf(
+			"head hint names seq %d but the chain ends at seq %d: records were deleted from its end", h.Seq, last)}
+	}
+	if stored != "" {
 		if m := hintProblem(Head{Seq: h.Seq, Hash: h.Hash}, h.Seq, stored); m != "" {
 			return &Problem{App: k.app, Env: k.env, Seq: h.Seq, Msg: m}
 		}

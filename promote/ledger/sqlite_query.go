@@ -75,7 +75,7 @@ func scanChecked(rows *sql.Rows) (Checked, error) {
 	}
 	rec, msgs, _ := r.checkSelf()
 	if !r.SeqOK {
-		msgs = append(msgs, "seq column is not an integer")
+		msgs = append(msgs, seqNotInteger)
 	}
 	n := neighbours{before: before.String, hasBefore: before.Valid, afterPrev: afterPrev.String, hasAfter: afterPrev.Valid}
 	return newChecked(rec, append(msgs, n.problems(r.Seq, r.PrevHash, r.Hash)...)), nil

@@ -1,142 +1,70 @@
 package ledger
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-	"strings"
-	"time"
-)
+import "strings"
 
-// Verify walks every chain (app, env) in seq order and reports each record
-// that does not check out: a seq that does not continue 1, 2, 3… (a record
-// was deleted), a body whose SHA-256 is not its hash column (the body was
-// edited), a prev_hash that is not the previous record's hash (a record was
-// edited and re-hashed, inserted or reordered), a column that disagrees with
-// the body it indexes (the column was edited), or a body that is not JSON.
-// Problems are ordered by app, env and seq, so the first names the first
-// record that does not check out. An error means the walk itself failed.
-//
-// What Verify cannot detect on its own: a chain cut short at its end (the
-// last records deleted), or an edited last record whose hash was recomputed,
-// or more generally a tail rewritten and re-hashed from some record onwards.
-// Those need an anchor kept outside the ledger, such as a copy of each
-// chain's Head.
-func (l *sqliteLedger) Verify(ctx context.Context) (Report, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, app, env, seq, kind, digest, time, prev_hash, hash, body
-		FROM records ORDER BY app, env, seq`)
-	if err != nil {
-		return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
+// The walk of Verify, one for every backend: each backend lists and reads
+// its chains in its own way, checks each record on its own (body against
+// stored hash, its index against the body) as it reads it, and hands every
+// chain, in stored seq order, to verifyChain, which checks what only the
+// chain as a whole can say: seqs and links.
+
+// storedRecord is one record as its backend stores it, read leniently (a
+// tampered record is reported, never a failure of the walk) and already
+// checked on its own.
+type storedRecord struct {
+	ID       string   // the id it is named by in a problem; "" if none is known
+	Seq      int64    // the seq it is stored at: SQLite's seq column, S3's key
+	SeqErr   string   // why the stored seq cannot be read; the walk then judges it as if in place
+	PrevHash string   // the prev_hash it stores
+	Hash     string   // its stored hash
+	Self     []string // what is wrong with it on its own
+	NoLink   bool     // it holds no record, so there is no prev_hash to check
+	Gone     bool     // listed, but gone when read: counted, not checked
+}
+
+// verifyChain checks the records of the chain of app in env, as stored in
+// seq order, and adds them to rep, with a problem for each record whose seq
+// does not continue 1, 2, 3… (records are missing, or a seq repeats), whose
+// prev_hash is not the stored hash of the record before it (a record before
+// it was changed, removed or inserted), or that is wrong on its own (see
+// check). A chain with no record adds nothing.
+func verifyChain(rep *Report, app, env string, recs []storedRecord) {
+	if len(recs) == 0 {
+		return
 	}
-	defer rows.Close()
-
-	rep := Report{Problems: []Problem{}}
-	var prev storedRow
-	for rows.Next() {
-		r, err := scanStoredRow(rows)
-		if err != nil {
-			return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
+	rep.Chains++
+	rep.Records += len(recs)
+	var prev Head
+	for _, r := range recs {
+		if r.Gone {
+			continue
 		}
-		var wantSeq int64 = 1
-		var wantPrev string
-		if rep.Records > 0 && r.App == prev.App && r.Env == prev.Env {
-			wantSeq, wantPrev = prev.Seq+1, prev.Hash
-		} else {
-			rep.Chains++
-		}
-		rep.Records++
-		if msgs := r.check(wantSeq, wantPrev); len(msgs) > 0 {
+		wantSeq := prev.Seq + 1
+		if msgs := r.check(wantSeq, prev.Hash); len(msgs) > 0 {
 			rep.Problems = append(rep.Problems, Problem{
-				App: r.App, Env: r.Env, Seq: r.Seq, RecordID: r.ID, Msg: strings.Join(msgs, "; "),
+				App: app, Env: env, Seq: r.Seq, RecordID: r.ID, Msg: strings.Join(msgs, "; "),
 			})
 		}
-		if !r.SeqOK {
-			r.Seq = wantSeq // judge the next record as if this one were in place
+		prev = Head{Seq: r.Seq, Hash: r.Hash}
+		if r.SeqErr != "" {
+			prev.Seq = wantSeq // judge the next record as if this one were in place
 		}
-		prev = r
 	}
-	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("verifying ledger %s: %w", l.path, err)
-	}
-	return rep, nil
-}
-
-// storedRow is one row of the records table as stored, read leniently so
-// that a tampered row is reported rather than failing the walk.
-type storedRow struct {
-	ID, App, Env, Kind, Digest, Time, PrevHash, Hash, Body string
-	Seq                                                    int64
-	SeqOK                                                  bool // the seq column holds an integer
-}
-
-// scanStoredRow reads the row's first ten columns, id to body; more columns
-// are scanned into extra.
-func scanStoredRow(rows *sql.Rows, extra ...any) (storedRow, error) {
-	var id, app, env, kind, digest, tm, prevHash, hash, body sql.NullString
-	var seq any
-	dest := append([]any{&id, &app, &env, &seq, &kind, &digest, &tm, &prevHash, &hash, &body}, extra...)
-	if err := rows.Scan(dest...); err != nil {
-		return storedRow{}, err
-	}
-	r := storedRow{
-		ID: id.String, App: app.String, Env: env.String, Kind: kind.String, Digest: digest.String,
-		Time: tm.String, PrevHash: prevHash.String, Hash: hash.String, Body: body.String,
-	}
-	r.Seq, r.SeqOK = seq.(int64)
-	return r, nil
 }
 
 // check returns what is wrong with r, given the seq it should have and the
-// hash of the record before it ("" for the first of a chain).
-func (r storedRow) check(wantSeq int64, wantPrev string) []string {
+// stored hash of the record before it ("" for the first of a chain): its
+// seq, then its own problems, then its link.
+func (r storedRecord) check(wantSeq int64, wantPrev string) []string {
 	var msgs []string
-	if !r.SeqOK {
-		msgs = append(msgs, "seq column is not an integer")
+	if r.SeqErr != "" {
+		msgs = append(msgs, r.SeqErr)
 	} else if m := seqProblem(r.Seq, wantSeq); m != "" {
 		msgs = append(msgs, m)
 	}
-	_, self, _ := r.checkSelf()
-	msgs = append(msgs, self...)
-	if m := linkProblem(r.PrevHash, wantPrev); m != "" {
+	msgs = append(msgs, r.Self...)
+	if m := linkProblem(r.PrevHash, wantPrev); m != "" && !r.NoLink {
 		msgs = append(msgs, m)
-	}
-	return msgs
-}
-
-// checkSelf checks r on its own: its body against its hash, and its columns
-// against its body. It returns the record the body holds, or, if the body
-// is not a record (ok false), one made of the columns.
-func (r storedRow) checkSelf() (rec Record, msgs []string, ok bool) {
-	rec, msgs, ok = checkBody([]byte(r.Body), r.Hash)
-	if !ok {
-		return Record{ID: r.ID, App: r.App, Env: r.Env, Seq: r.Seq, Kind: Kind(r.Kind), Digest: r.Digest,
-			PrevHash: r.PrevHash, Hash: r.Hash}, msgs, false
-	}
-	return rec, append(msgs, r.columnsDisagree(rec)...), true
-}
-
-// columnsDisagree lists the columns of r whose values differ from the body
-// they were written from.
-func (r storedRow) columnsDisagree(body Record) []string {
-	var msgs []string
-	cmp := func(col, column, inBody string) {
-		if column != inBody {
-			msgs = append(msgs, fmt.Sprintf("column %s %q disagrees with body %q", col, column, inBody))
-		}
-	}
-	cmp("id", r.ID, body.ID)
-	cmp("app", r.App, body.App)
-	cmp("env", r.Env, body.Env)
-	if !r.SeqOK {
-		msgs = append(msgs, fmt.Sprintf("column seq disagrees with body seq %d", body.Seq))
-	} else if r.Seq != body.Seq {
-		msgs = append(msgs, fmt.Sprintf("column seq %d disagrees with body seq %d", r.Seq, body.Seq))
-	}
-	cmp("kind", r.Kind, string(body.Kind))
-	cmp("digest", r.Digest, body.Digest)
-	cmp("prev_hash", r.PrevHash, body.PrevHash)
-	if t, err := time.Parse(time.RFC3339Nano, r.Time); err != nil || !t.Equal(body.Time) {
-		cmp("time", r.Time, body.Time.UTC().Format(timeLayout))
 	}
 	return msgs
 }
