@@ -130,5 +130,22 @@ func (l *s3Ledger) list(ctx context.Context, prefix string, fn func(key string) 
 	return nil
 }
 
+// listRead lists the keys under prefix, in key order, and reads those that
+// keep accepts, l.workers at a time: the objects in the order keep accepted
+// their keys, nil for one deleted since the listing.
+func (l *s3Ledger) listRead(ctx context.Context, prefix string, keep func(key string) bool) ([][]byte, error) {
+	var keys []string
+	err := l.list(ctx, prefix, func(key string) error {
+		if keep(key) {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l.getMany(ctx, keys)
+}
+
 // url names an object in messages.
 func (l *s3Ledger) url(key string) string { return schemeS3 + l.bucket + "/" + key }

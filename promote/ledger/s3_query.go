@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/promote-dev/promote/errs"
 )
@@ -190,18 +189,14 @@ func (l *s3Ledger) scanRecords(ctx context.Context, q Query) ([]Checked, error) 
 		k   chainKey
 		seq int64
 	}
-	var keys []string
 	var at []stored
-	err = l.list(ctx, l.recordsPrefix(q.App, ""), func(key string) error {
-		if app, env, seq, ok := l.recordKeyParts(key); ok && (q.App == "" || app == q.App) && (q.Env == "" || env == q.Env) {
-			keys, at = append(keys, key), append(at, stored{chainKey{app, env}, seq})
+	objs, err := l.listRead(ctx, l.recordsPrefix(q.App, ""), func(key string) bool {
+		app, env, seq, ok := l.recordKeyParts(key)
+		if ok = ok && (q.App == "" || app == q.App) && (q.Env == "" || env == q.Env); ok {
+			at = append(at, stored{chainKey{app, env}, seq})
 		}
-		return nil
+		return ok
 	})
-	if err != nil {
-		return nil, err
-	}
-	objs, err := l.getMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -247,27 +242,14 @@ func (l *s3Ledger) scanRecords(ctx context.Context, q Query) ([]Checked, error) 
 
 // readHints reads the head hints of every chain (of app, if given).
 func (l *s3Ledger) readHints(ctx context.Context, app string) (map[chainKey]Head, error) {
-	prefix := l.key("heads") + "/"
-	if app != "" {
-		prefix += escapeSegment(app) + "/"
-	}
-	var keys []string
 	var chains []chainKey
-	err := l.list(ctx, prefix, func(key string) error {
-		parts := strings.Split(strings.TrimPrefix(key, l.key("heads")+"/"), "/")
-		if len(parts) != 2 || !strings.HasSuffix(parts[1], ".json") {
-			return nil
+	objs, err := l.listRead(ctx, l.hintsPrefix(app), func(key string) bool {
+		k, ok := l.hintKeyParts(key)
+		if ok {
+			chains = append(chains, k)
 		}
-		a, e := unescapeSegment(parts[0]), unescapeSegment(strings.TrimSuffix(parts[1], ".json"))
-		if a != "" && e != "" {
-			keys, chains = append(keys, key), append(chains, chainKey{a, e})
-		}
-		return nil
+		return ok
 	})
-	if err != nil {
-		return nil, err
-	}
-	objs, err := l.getMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
