@@ -24,13 +24,10 @@ func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error
 	if err := l.checkExpected(ctx, r.App, r.Env, expected); err != nil {
 		return err
 	}
-	r.Seq = expected.Seq + 1
-	r.PrevHash = expected.Hash
-	body, err := r.Body()
+	body, err := r.chainAfter(expected)
 	if err != nil {
 		return err
 	}
-	r.Hash = HashBody(body)
 	if err := l.store(ctx, r, body); err != nil {
 		return err
 	}

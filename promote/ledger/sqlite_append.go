@@ -50,13 +50,10 @@ func (l *sqliteLedger) Append(ctx context.Context, rec *Record, expected Head) (
 	if head != expected {
 		return headMoved(r.App, r.Env, head, expected)
 	}
-	r.Seq = head.Seq + 1
-	r.PrevHash = head.Hash
-	body, err := r.Body()
+	body, err := r.chainAfter(head)
 	if err != nil {
 		return err
 	}
-	r.Hash = HashBody(body)
 
 	_, err = conn.ExecContext(ctx, `INSERT INTO records
 		(id, app, env, seq, kind, digest, time, prev_hash, hash, body)
@@ -115,6 +112,20 @@ func prepare(rec *Record) (Record, error) {
 	r.Time = r.Time.UTC()
 	r.Hash = ""
 	return canonical(r)
+}
+
+// chainAfter makes r the record after head in its chain, as both backends
+// append it: it sets r.Seq and r.PrevHash from head, then r.Hash, and
+// returns the body the hash covers.
+func (r *Record) chainAfter(head Head) ([]byte, error) {
+	r.Seq = head.Seq + 1
+	r.PrevHash = head.Hash
+	body, err := r.Body()
+	if err != nil {
+		return nil, err
+	}
+	r.Hash = HashBody(body)
+	return body, nil
 }
 
 // canonical returns r as a reader of the ledger will decode it: encoded and
