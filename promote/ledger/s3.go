@@ -24,6 +24,8 @@ const defaultRegion = "us-east-1"
 // path in s3_append.go, the lease lock in s3_lock.go, reads in s3_query.go,
 // the audit walk in s3_verify.go and the bucket's settings in s3_bucket.go.
 type s3Ledger struct {
+	strictReads // Records and Get, of RecordsChecked and GetChecked
+
 	client   *s3.Client
 	bucket   string
 	prefix   string        // "" or a key prefix without leading or trailing '/'
@@ -72,7 +74,7 @@ func openS3(ctx context.Context, location string) (*s3Ledger, error) {
 
 // newS3Ledger returns the ledger in bucket under prefix reached through client.
 func newS3Ledger(client *s3.Client, bucket, prefix string) *s3Ledger {
-	return &s3Ledger{
+	l := &s3Ledger{
 		client:   client,
 		bucket:   bucket,
 		prefix:   strings.Trim(prefix, "/"),
@@ -82,6 +84,8 @@ func newS3Ledger(client *s3.Client, bucket, prefix string) *s3Ledger {
 		known:    map[chainKey]Record{},
 		hints:    map[chainKey]hint{},
 	}
+	l.strictReads = strictReads{l}
+	return l
 }
 
 // parseS3Location splits s3://bucket/prefix; the prefix may be empty.

@@ -10,16 +10,6 @@ import (
 	"github.com/promote-dev/promote/errs"
 )
 
-// Records returns the records matching q like RecordsChecked; the first that
-// does not check out is a *TamperedError.
-func (l *s3Ledger) Records(ctx context.Context, q Query) ([]Record, error) {
-	cs, err := l.RecordsChecked(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return trusted(cs)
-}
-
 // RecordsChecked returns the records matching q, newest first, decoded from
 // their objects with Hash the stored hash, each checked: its body hashes to
 // its stored hash, its key names the chain and seq its body says, it links to
@@ -261,16 +251,6 @@ func (l *s3Ledger) readHints(ctx context.Context, app string) (map[chainKey]Head
 		}
 	}
 	return out, nil
-}
-
-// Get returns the record with the given id like GetChecked; one that does
-// not check out is a *TamperedError.
-func (l *s3Ledger) Get(ctx context.Context, id string) (Record, error) {
-	c, err := l.GetChecked(ctx, id)
-	if err != nil {
-		return Record{}, err
-	}
-	return c.Record, c.Err()
 }
 
 // GetChecked returns the record with the given id through its index object

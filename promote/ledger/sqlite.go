@@ -20,6 +20,8 @@ const busyTimeoutMillis = 10_000
 // sqliteLedger is the embedded backend: one SQLite file in WAL mode, shared by
 // the goroutines of a process and by the processes of one machine.
 type sqliteLedger struct {
+	strictReads // Records and Get, of RecordsChecked and GetChecked
+
 	db      *sql.DB
 	path    string // absolute path of the database file
 	lockDir string // directory of the per-chain lock files, path + ".locks"
@@ -36,6 +38,7 @@ func openSQLite(ctx context.Context, path string) (_ *sqliteLedger, err error) {
 		return nil, fmt.Errorf("ledger path %q: %w", path, err)
 	}
 	l := &sqliteLedger{path: abs, lockDir: abs + ".locks"}
+	l.strictReads = strictReads{l}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("creating directory of ledger %s: %w", abs, err)
 	}

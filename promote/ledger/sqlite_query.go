@@ -19,18 +19,6 @@ func (l *sqliteLedger) Head(ctx context.Context, app, env string) (Head, error) 
 	return h, nil
 }
 
-// Records returns the records matching q, newest first: by time, then by
-// seq, both descending (by seq alone within one chain). Each is checked as
-// it is read (see RecordsChecked); the first that does not check out is a
-// *TamperedError.
-func (l *sqliteLedger) Records(ctx context.Context, q Query) ([]Record, error) {
-	cs, err := l.RecordsChecked(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return trusted(cs)
-}
-
 // RecordsChecked returns the records matching q, each decoded from its body
 // (Hash from the hash column) and checked: the body hashes to its hash, the
 // columns equal the body's fields, and its prev_hash and the next record's
@@ -142,17 +130,6 @@ func recordsQuery(q Query) (string, []any) {
 		args = append(args, q.Offset)
 	}
 	return b.String(), args
-}
-
-// Get returns the record with the given id, or an error wrapping
-// errs.ErrNotFound if the ledger has none, or a *TamperedError if it does
-// not check out.
-func (l *sqliteLedger) Get(ctx context.Context, id string) (Record, error) {
-	c, err := l.GetChecked(ctx, id)
-	if err != nil {
-		return Record{}, err
-	}
-	return c.Record, c.Err()
 }
 
 // GetChecked returns the record with the given id, checked like

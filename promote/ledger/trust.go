@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,39 @@ func (c Checked) Err() error {
 		return nil
 	}
 	return &TamperedError{App: c.App, Env: c.Env, Seq: c.Seq, ID: c.ID, Problem: c.Problem}
+}
+
+// lenientReads are a backend's reads that return every record with the
+// result of its check: for history and show.
+type lenientReads interface {
+	RecordsChecked(ctx context.Context, q Query) ([]Checked, error)
+	GetChecked(ctx context.Context, id string) (Checked, error)
+}
+
+// strictReads gives a backend, which embeds it, the reads decisions rely
+// on, Records and Get, made of its lenient reads: a record that does not
+// check out is a *TamperedError instead.
+type strictReads struct{ lenient lenientReads }
+
+// Records returns the records matching q like RecordsChecked; the first
+// that does not check out is a *TamperedError.
+func (s strictReads) Records(ctx context.Context, q Query) ([]Record, error) {
+	cs, err := s.lenient.RecordsChecked(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return trusted(cs)
+}
+
+// Get returns the record with the given id like GetChecked, or an error
+// wrapping errs.ErrNotFound if there is none; one that does not check out
+// is a *TamperedError.
+func (s strictReads) Get(ctx context.Context, id string) (Record, error) {
+	c, err := s.lenient.GetChecked(ctx, id)
+	if err != nil {
+		return Record{}, err
+	}
+	return c.Record, c.Err()
 }
 
 // trusted returns the records of cs, or the error of the first that does
