@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +129,18 @@ func openTestS3(t testing.TB) (*s3Ledger, *fakeS3) {
 	l := f.ledger("audit")
 	t.Cleanup(func() { _ = l.Close() })
 	return l, f
+}
+
+// s3Env is the environment that points a process's AWS SDK at f, and at
+// nothing of the machine's own AWS configuration.
+func (f *fakeS3) s3Env(t *testing.T) []string {
+	none := filepath.Join(t.TempDir(), "none")
+	return []string{
+		"AWS_ENDPOINT_URL_S3=" + f.server.URL, "AWS_REGION=eu-central-1",
+		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_SESSION_TOKEN=",
+		"AWS_PROFILE=", "AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
 }
 
 // enableVersioning turns versioning on for the test bucket.

@@ -1,10 +1,8 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,80 +10,38 @@ import (
 )
 
 // trustFixture is a ledger with (web, test): 1 promotion, 2 rejected,
-// 3 promotion, 4 promotion; and (api, test): two promotions. Its editor
-// changes one record of (web, test) behind the ledger's back.
+// 3 promotion, 4 promotion; and (api, test): two promotions. The tests edit
+// one record of (web, test) behind the ledger's back through raw, then read
+// through l, a fresh Ledger that remembers nothing.
 type trustFixture struct {
 	l   Ledger
 	web []*Record
-	// editKind sets what the backend finds seq by kind: SQLite's column;
-	// S3 reads bodies, so the body's kind, its stored hash left as it was.
-	editKind func(seq int64, kind Kind)
-	// rewrite replaces seq by edit(record), re-hashed, index matching.
-	rewrite func(seq int64, edit func(*Record))
+	raw rawStore
 }
 
-var trustBackends = []struct {
-	name string
-	open func(t *testing.T) *trustFixture
-	// editedKind is what the problem of a record after editKind says.
-	editedKind string
-}{
-	{"sqlite", func(t *testing.T) *trustFixture {
-		l, path := openTestLedger(t)
-		fx := &trustFixture{l: l}
-		fx.write(t)
-		db := openRaw(t, path)
-		tamper(t, db, `DROP TRIGGER records_no_update`)
-		fx.editKind = func(seq int64, kind Kind) {
-			_, err := db.Exec(`UPDATE records SET kind = ? WHERE app = 'web' AND env = 'test' AND seq = ?`, string(kind), seq)
-			require.NoError(t, err)
-		}
-		fx.rewrite = func(seq int64, edit func(*Record)) {
-			r := *fx.web[seq-1]
-			edit(&r)
-			body, err := r.Body()
-			require.NoError(t, err)
-			_, err = db.Exec(`UPDATE records SET kind = ?, digest = ?, body = ?, hash = ? WHERE id = ?`,
-				string(r.Kind), r.Digest, string(body), HashBody(body), r.ID)
-			require.NoError(t, err)
-		}
-		return fx
-	}, `column kind "promotion" disagrees with body "rejected"`},
-	{"s3", func(t *testing.T) *trustFixture {
-		l, f := openTestS3(t)
-		fx := &trustFixture{l: l}
-		fx.write(t)
-		fx.l = f.ledger("audit") // a fresh ledger: nothing remembered
-		key := func(seq int64) string { return "audit/records/web/test/" + padSeq(seq) + ".json" }
-		fx.editKind = func(seq int64, kind Kind) {
-			obj := f.object(key(seq))
-			old := []byte(`"kind":"` + string(fx.web[seq-1].Kind) + `"`)
-			require.True(t, bytes.Contains(obj, old))
-			f.put(key(seq), bytes.Replace(obj, old, []byte(`"kind":"`+string(kind)+`"`), 1))
-		}
-		fx.rewrite = func(seq int64, edit func(*Record)) {
-			r := *fx.web[seq-1]
-			edit(&r)
-			body, err := r.Body()
-			require.NoError(t, err)
-			f.put(key(seq), encodeObject(body, HashBody(body)))
-		}
-		return fx
-	}, "the record was edited"},
-}
-
-func padSeq(seq int64) string { return fmt.Sprintf("%0*d", seqDigits, seq) }
-
-func (fx *trustFixture) write(t *testing.T) {
+func newTrustFixture(t *testing.T, s *store) *trustFixture {
+	t.Helper()
+	fx := &trustFixture{raw: s.raw}
+	w := s.open()
 	for i, kind := range []Kind{KindPromotion, KindRejected, KindPromotion, KindPromotion} {
 		rec := newRecord("web", "test", digestN(i+1), t0.Add(timeStep(i)))
 		rec.Kind = kind
-		appendAtHead(t, fx.l, rec)
+		appendAtHead(t, w, rec)
 		fx.web = append(fx.web, rec)
 	}
 	for i := range 2 {
-		appendAtHead(t, fx.l, newRecord("api", "test", digestN(i+10), t0.Add(timeStep(i))))
+		appendAtHead(t, w, newRecord("api", "test", digestN(i+10), t0.Add(timeStep(i))))
 	}
+	fx.l = s.open()
+	return fx
+}
+
+// rewrite replaces seq of (web, test) by edit(record), re-hashed, index
+// matching.
+func (fx *trustFixture) rewrite(seq int64, edit func(*Record)) {
+	r := *fx.web[seq-1]
+	edit(&r)
+	fx.raw.rewrite(r)
 }
 
 // promotedTo is the path check's question: the latest promotion of digest.
@@ -109,26 +65,24 @@ func requireTamperedSeq(t *testing.T, err error, seq int64, msg string) {
 
 func TestCheckedReadsOfACleanLedger(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range trustBackends {
-		t.Run(b.name, func(t *testing.T) {
-			fx := b.open(t)
-			all, err := fx.l.RecordsChecked(ctx, Query{})
-			require.NoError(t, err)
-			require.Len(t, all, 6)
-			for _, c := range all {
-				assert.True(t, c.Verified, "%s/%s #%d: %s", c.Env, c.App, c.Seq, c.Problem)
-				assert.Empty(t, c.Problem)
-				require.NoError(t, c.Err())
-			}
-			recs, err := fx.l.Records(ctx, promotedTo(digestN(3)))
-			require.NoError(t, err)
-			require.Len(t, recs, 1)
-			assert.Equal(t, *fx.web[2], recs[0])
-			c, err := fx.l.GetChecked(ctx, fx.web[0].ID)
-			require.NoError(t, err)
-			assert.Equal(t, Checked{Record: *fx.web[0], Verified: true}, c)
-		})
-	}
+	forEachBackend(t, func(t *testing.T, s *store) {
+		fx := newTrustFixture(t, s)
+		all, err := fx.l.RecordsChecked(ctx, Query{})
+		require.NoError(t, err)
+		require.Len(t, all, 6)
+		for _, c := range all {
+			assert.True(t, c.Verified, "%s/%s #%d: %s", c.Env, c.App, c.Seq, c.Problem)
+			assert.Empty(t, c.Problem)
+			require.NoError(t, c.Err())
+		}
+		recs, err := fx.l.Records(ctx, promotedTo(digestN(3)))
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		assert.Equal(t, *fx.web[2], recs[0])
+		c, err := fx.l.GetChecked(ctx, fx.web[0].ID)
+		require.NoError(t, err)
+		assert.Equal(t, Checked{Record: *fx.web[0], Verified: true}, c)
+	})
 }
 
 // A rejected record made to read "promotion" (SQLite: its kind column; S3:
@@ -137,58 +91,54 @@ func TestCheckedReadsOfACleanLedger(t *testing.T) {
 // it still work, and the lenient reads mark it.
 func TestReadsRefuseRecordWithEditedKind(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range trustBackends {
-		t.Run(b.name, func(t *testing.T) {
-			fx := b.open(t)
-			fx.editKind(2, KindPromotion)
+	forEachBackend(t, func(t *testing.T, s *store) {
+		fx := newTrustFixture(t, s)
+		fx.raw.setKind("web", "test", 2, KindPromotion)
 
-			_, err := fx.l.Records(ctx, promotedTo(digestN(2)))
-			requireTamperedSeq(t, err, 2, b.editedKind)
-			_, err = fx.l.Get(ctx, fx.web[1].ID)
-			requireTamperedSeq(t, err, 2, b.editedKind)
+		_, err := fx.l.Records(ctx, promotedTo(digestN(2)))
+		requireTamperedSeq(t, err, 2, s.says.editedKind)
+		_, err = fx.l.Get(ctx, fx.web[1].ID)
+		requireTamperedSeq(t, err, 2, s.says.editedKind)
 
-			cur, err := fx.l.Records(ctx, currentQuery)
-			require.NoError(t, err, "the current record checks out")
-			assert.Equal(t, int64(4), cur[0].Seq)
-			_, err = fx.l.Records(ctx, Query{App: "api"})
-			require.NoError(t, err, "the other chain checks out")
-			got, err := fx.l.Get(ctx, fx.web[2].ID)
-			require.NoError(t, err, "the record after it still links to its stored hash")
-			assert.Equal(t, *fx.web[2], got)
+		cur, err := fx.l.Records(ctx, currentQuery)
+		require.NoError(t, err, "the current record checks out")
+		assert.Equal(t, int64(4), cur[0].Seq)
+		_, err = fx.l.Records(ctx, Query{App: "api"})
+		require.NoError(t, err, "the other chain checks out")
+		got, err := fx.l.Get(ctx, fx.web[2].ID)
+		require.NoError(t, err, "the record after it still links to its stored hash")
+		assert.Equal(t, *fx.web[2], got)
 
-			all, err := fx.l.RecordsChecked(ctx, Query{App: "web"})
-			require.NoError(t, err)
-			require.Len(t, all, 4, "history lists every record")
-			for _, c := range all {
-				assert.Equal(t, c.Seq != 2, c.Verified, "#%d: %s", c.Seq, c.Problem)
-			}
-			c, err := fx.l.GetChecked(ctx, fx.web[1].ID)
-			require.NoError(t, err)
-			assert.False(t, c.Verified)
-			assert.Contains(t, c.Problem, b.editedKind)
-			requireTamperedSeq(t, c.Err(), 2, b.editedKind)
-		})
-	}
+		all, err := fx.l.RecordsChecked(ctx, Query{App: "web"})
+		require.NoError(t, err)
+		require.Len(t, all, 4, "history lists every record")
+		for _, c := range all {
+			assert.Equal(t, c.Seq != 2, c.Verified, "#%d: %s", c.Seq, c.Problem)
+		}
+		c, err := fx.l.GetChecked(ctx, fx.web[1].ID)
+		require.NoError(t, err)
+		assert.False(t, c.Verified)
+		assert.Contains(t, c.Problem, s.says.editedKind)
+		requireTamperedSeq(t, c.Err(), 2, s.says.editedKind)
+	})
 }
 
 // A rejected record rewritten as a promotion and re-hashed checks out on its
 // own; the record after it no longer links to it, and that is enough.
 func TestReadsRefuseRehashedRecord(t *testing.T) {
 	ctx := context.Background()
-	for _, b := range trustBackends {
-		t.Run(b.name, func(t *testing.T) {
-			fx := b.open(t)
-			fx.rewrite(2, func(r *Record) { r.Kind = KindPromotion })
+	forEachBackend(t, func(t *testing.T, s *store) {
+		fx := newTrustFixture(t, s)
+		fx.rewrite(2, func(r *Record) { r.Kind = KindPromotion })
 
-			_, err := fx.l.Records(ctx, promotedTo(digestN(2)))
-			requireTamperedSeq(t, err, 2, "the record after it")
-			_, err = fx.l.Get(ctx, fx.web[2].ID)
-			requireTamperedSeq(t, err, 3, "is not the hash")
-			cur, err := fx.l.Records(ctx, currentQuery)
-			require.NoError(t, err)
-			assert.Equal(t, int64(4), cur[0].Seq)
-		})
-	}
+		_, err := fx.l.Records(ctx, promotedTo(digestN(2)))
+		requireTamperedSeq(t, err, 2, "the record after it")
+		_, err = fx.l.Get(ctx, fx.web[2].ID)
+		requireTamperedSeq(t, err, 3, "is not the hash")
+		cur, err := fx.l.Records(ctx, currentQuery)
+		require.NoError(t, err)
+		assert.Equal(t, int64(4), cur[0].Seq)
+	})
 }
 
 // A re-hashed head has no record after it; on S3 its head hint still names
@@ -196,7 +146,7 @@ func TestReadsRefuseRehashedRecord(t *testing.T) {
 // TestVerifyCannotSeeRehashedLastRecord.)
 func TestS3ReadsRefuseRehashedHead(t *testing.T) {
 	ctx := context.Background()
-	fx := trustBackends[1].open(t)
+	fx := newTrustFixture(t, newS3Store(t))
 	fx.rewrite(4, func(r *Record) { r.Digest = "sha256:evil" })
 	_, err := fx.l.Records(ctx, currentQuery)
 	requireTamperedSeq(t, err, 4, "the record was replaced")
