@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // baseEvidence is what the ledger keeps about one platform's base.

@@ -3,9 +3,10 @@ package gates
 import (
 	"context"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // LabelsConfig is the labels gate's configuration.

@@ -3,9 +3,10 @@ package gates
 import (
 	"context"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 	"time"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // MaxAgeConfig is the maxAge gate's configuration.

@@ -3,8 +3,9 @@ package gates
 import (
 	"context"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // NonrootConfig is the nonroot gate's configuration (no fields yet).

@@ -3,9 +3,10 @@ package gates
 import (
 	"context"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // PlatformsConfig is the platforms gate's configuration.

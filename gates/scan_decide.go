@@ -2,10 +2,10 @@ package gates
 
 import (
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 	"time"
 
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/gates/vuln"
 )
 

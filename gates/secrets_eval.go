@@ -3,9 +3,10 @@ package gates
 import (
 	"context"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"sort"
 	"strings"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // Evaluate passes when no platform's config Env, labels or build history

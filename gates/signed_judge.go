@@ -3,11 +3,11 @@ package gates
 import (
 	"errors"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/sigverify"
 )
 

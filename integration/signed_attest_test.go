@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"

@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"errors"
-	"github.com/promote-dev/promote/gates/verdict"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 	"github.com/promote-dev/promote/promote/config"
 )
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/promote-dev/promote/gates/verdict"
 
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // Gate kinds registered for these tests only. test-flag has settings of
