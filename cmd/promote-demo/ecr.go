@@ -5,9 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -56,17 +53,7 @@ func serveECR(args []string) error {
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
-	tmp := *addrFile + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strings.Join(env, "\n")+"\n"), 0o600); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, *addrFile); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	return nil
+	return announceAndWait(*addrFile, env, 0o600)
 }
 
 // ecrKeychain gives push and sign the registry credentials of the demo's

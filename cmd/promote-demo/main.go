@@ -85,18 +85,26 @@ func serve(args []string) error {
 		go srv.Serve(ln)
 		lines = append(lines, fmt.Sprintf("REGISTRY_%c=%s", 'A'+i, ln.Addr().String()))
 	}
-	tmp := *addrFile + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	return announceAndWait(*addrFile, lines, 0o644)
+}
+
+// announceAndWait writes lines (NAME=VALUE) to path, atomically, for the
+// demo script to read, then serves until interrupted.
+func announceAndWait(path string, lines []string, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), perm); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, *addrFile); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	for _, s := range servers {
-		s.Close()
-	}
 	return nil
 }

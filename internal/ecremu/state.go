@@ -1,7 +1,11 @@
 package ecremu
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -93,17 +97,9 @@ func newRepository(name string, now time.Time) *repository {
 
 // sortedRepos lists a registry's repositories in creation order.
 func (r *registry) sortedRepos() []*repository {
-	out := make([]*repository, 0, len(r.repos))
-	for _, repo := range r.repos {
-		out = append(out, repo)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].createdAt.Equal(out[j].createdAt) {
-			return out[i].createdAt.Before(out[j].createdAt)
-		}
-		return out[i].name < out[j].name
+	return slices.SortedFunc(maps.Values(r.repos), func(a, b *repository) int {
+		return cmp.Or(a.createdAt.Compare(b.createdAt), strings.Compare(a.name, b.name))
 	})
-	return out
 }
 
 // tagsOf returns the tags naming digest, sorted.
@@ -120,17 +116,9 @@ func (repo *repository) tagsOf(digest string) []string {
 
 // sortedImages lists images by push time, then digest.
 func (repo *repository) sortedImages() []*image {
-	out := make([]*image, 0, len(repo.images))
-	for _, img := range repo.images {
-		out = append(out, img)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].pushedAt.Equal(out[j].pushedAt) {
-			return out[i].pushedAt.Before(out[j].pushedAt)
-		}
-		return out[i].digest < out[j].digest
+	return slices.SortedFunc(maps.Values(repo.images), func(a, b *image) int {
+		return cmp.Or(a.pushedAt.Compare(b.pushedAt), strings.Compare(a.digest, b.digest))
 	})
-	return out
 }
 
 // resolve finds an image by digest or tag; with both, they must agree.
