@@ -47,7 +47,10 @@ func readLease(t *testing.T, f *fakeS3, key string) lease {
 // holder, Check fails, and its release leaves the new holder's lease.
 func TestS3LeaseLostToTakeoverCancelsWatch(t *testing.T) {
 	l, f := openTestS3(t)
-	l.leaseTTL = 300 * time.Millisecond
+	// Long enough that a renewal (every third of it) is not late under
+	// -race on a loaded machine: a late one would find the lease expired,
+	// not taken over.
+	l.leaseTTL = 3 * time.Second
 	const key = "audit/locks/web/prod"
 	held, err := l.Lock(context.Background(), "web", "prod")
 	require.NoError(t, err)
