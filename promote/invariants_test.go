@@ -197,3 +197,47 @@ func (r refuseExisting) Put(ctx context.Context, ref name.Reference, m *registry
 	}
 	return r.writer.Put(ctx, ref, m)
 }
+
+// TestRollbackVerifiesThePointerItMoved: a registry that accepts the
+// pointer tag's write but does not serve it fails the rollback, which
+// records nothing; a registry that serves it gets a rollback record, the
+// pointer moved before it.
+func TestRollbackVerifiesThePointerItMoved(t *testing.T) {
+	w := newWorld(t, withFakeRegistry())
+	w.env("test").PointerTag = "current"
+	e := w.engine()
+	var ds []v1.Hash
+	for _, v := range []string{"1.0", "2.0"} {
+		d := w.fake.seed(fakeDev, regtest.Image(t, 1, regtest.Labels(v), "1000")).Digest
+		w.fake.seedTag(fakeDev, v, d)
+		_, err := w.promote(e, "test", "app:"+v)
+		require.NoError(t, err)
+		ds = append(ds, d)
+	}
+	real := e.wr
+	e.wr = dropTag{real, "current"}
+	_, err := e.Rollback(ctxTimeout(t), RollbackRequest{Env: "test", App: "app"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "verifying "+fakeTest+":current")
+	assert.Equal(t, []ledger.Kind{ledger.KindPromotion, ledger.KindPromotion}, w.kinds(), "nothing recorded")
+
+	e.wr = real
+	before := len(w.fake.written())
+	cur, err := e.Rollback(ctxTimeout(t), RollbackRequest{Env: "test", App: "app"})
+	require.NoError(t, err)
+	assert.Equal(t, ds[0].String(), cur.Digest)
+	assert.Equal(t, []string{"tag current", "record rollback"}, w.fake.written()[before:])
+}
+
+// dropTag accepts writes of one tag and keeps none of them.
+type dropTag struct {
+	writer
+	tag string
+}
+
+func (d dropTag) Put(ctx context.Context, ref name.Reference, m *registry.Manifest) error {
+	if _, isTag := ref.(name.Tag); isTag && ref.Identifier() == d.tag {
+		return nil
+	}
+	return d.writer.Put(ctx, ref, m)
+}

@@ -86,8 +86,10 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if err := e.movePointer(ctx, env, repo, m); err != nil {
 		return nil, err
 	}
-	if err := e.verify(ctx, repo, m.Digest, withPointer(nil, env)); err != nil {
-		return nil, err
+	if env.PointerTag != "" { // the digest itself was read just now
+		if err := e.verify(ctx, repo, m.Digest, withPointer(nil, env)); err != nil {
+			return nil, err
+		}
 	}
 	rec := e.newRollback(req, env, repo, to, cur)
 	if err := rc.append(ctx, rec); err != nil {
