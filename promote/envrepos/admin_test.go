@@ -1,4 +1,4 @@
-package promote
+package envrepos
 
 import (
 	"context"
@@ -20,68 +20,54 @@ import (
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ecr"
 	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 const prodAccount = "222222222222"
 
-// envsWorld is dev and test in the emulator's default account, prod in a
-// second account that granted the first, and qa outside ECR.
-func envsWorld(t *testing.T) (*ecremu.Server, *Engine, ledger.Ledger) {
-	return envsWorldVia(t, func(srv *ecremu.Server) string { return srv.URL })
+// newWorld is an Admin over the ECR emulator: dev and test in its default
+// account, prod in a second account (which grants the first only when a
+// test says so), and qa outside ECR.
+func newWorld(t *testing.T) (*ecremu.Server, *Admin, ledger.Ledger) {
+	return newWorldVia(t, func(srv *ecremu.Server) string { return srv.URL })
 }
 
-// envsWorldVia reaches the control plane at the endpoint via returns.
-func envsWorldVia(t *testing.T, via func(*ecremu.Server) string) (*ecremu.Server, *Engine, ledger.Ledger) {
+// newWorldVia reaches the control plane at the endpoint via returns, the
+// AWS way: the SDK's default chain and AWS_ENDPOINT_URL_ECR.
+func newWorldVia(t *testing.T, via func(*ecremu.Server) string) (*ecremu.Server, *Admin, ledger.Ledger) {
 	srv := ecremu.Start(t, ecremu.Options{Region: "eu-central-1", Accounts: []string{ecremu.DefaultAccount, prodAccount}})
-	dir := t.TempDir()
 	srv.SetEnv(t)
 	t.Setenv("AWS_ENDPOINT_URL_ECR", via(srv))
-	cfg, err := config.Parse(filepath.Join(dir, "environments.yaml"), []byte(fmt.Sprintf(`version: 1
-ledger: ledger.db
-environments:
-  - name: dev
-    repository: %[1]s/dev/{app}
-    tags: mutable
-    aws: {registryId: "%[2]s"}
-  - name: test
-    from: dev
-    repository: %[1]s/test/{app}
-    tags: immutable
-    aws: {registryId: "%[2]s"}
-  - name: qa
-    from: dev
-    repository: registry.example.com/qa/{app}
-    tags: immutable
-  - name: prod
-    from: test
-    repository: %[3]s/{app}
-    tags: immutable
-    aws: {registryId: "%[4]s"}
-`, srv.RegistryHost(ecremu.DefaultAccount), ecremu.DefaultAccount, srv.RegistryHost(prodAccount), prodAccount)))
-	require.NoError(t, err)
 	ctx := context.Background()
-	x, err := NewECR(ctx, cfg, ECROptions{})
+	client, err := ecr.New(ctx, ecr.Options{})
 	require.NoError(t, err)
-	reg, err := registry.New(registry.Options{Keychain: x.Keychain(), Insecure: []string{"127.0.0.1"}})
-	require.NoError(t, err)
-	led, err := ledger.Open(ctx, cfg.Ledger)
+	devHost, prodHost := srv.RegistryHost(ecremu.DefaultAccount), srv.RegistryHost(prodAccount)
+	home := ecr.Registry{Host: devHost, RegistryID: ecremu.DefaultAccount, Client: client}
+	regs := map[string]ecr.Registry{"dev": home, "test": home,
+		"prod": {Host: prodHost, RegistryID: prodAccount, Client: client}}
+	env := func(name, from, repo string, tags config.TagPolicy) *config.Environment {
+		return &config.Environment{Name: name, From: from, Repository: repo + "/{app}", Tags: tags}
+	}
+	cfg := &config.Config{Environments: []*config.Environment{
+		env("dev", "", devHost+"/dev", config.Mutable),
+		env("test", "dev", devHost+"/test", config.Immutable),
+		env("qa", "dev", "registry.example.com/qa", config.Immutable),
+		env("prod", "test", prodHost, config.Immutable),
+	}}
+	led, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { led.Close() })
-	eng, err := New(cfg, reg, led, WithECR(x))
-	require.NoError(t, err)
-	return srv, eng, led
+	return srv, &Admin{Config: cfg, Registries: regs, Ledger: led}, led
 }
 
 // rowOf finds the report's row of app in env.
-func rowOf(t *testing.T, r *EnvsReport, env, app string) EnvRepo {
+func rowOf(t *testing.T, r *Report, env, app string) Repo {
 	for _, row := range r.Repositories {
 		if row.Env == env && row.App == app {
 			return row
 		}
 	}
 	t.Fatalf("no row for %s in %s", app, env)
-	return EnvRepo{}
+	return Repo{}
 }
 
 func messages(fs []Finding) []string {
@@ -97,7 +83,7 @@ func writes(srv *ecremu.Server) int {
 }
 
 func TestCheckEnvsReportsFindingsAndWritesNothing(t *testing.T) {
-	srv, eng, _ := envsWorld(t)
+	srv, adm, _ := newWorld(t)
 	dev, prod := srv.Default(), srv.Registry(prodAccount)
 	prod.GrantAccount(ecremu.DefaultAccount)
 	require.NoError(t, dev.CreateRepository("dev/web", ecremu.RepositoryConfig{ScanOnPush: true}))
@@ -107,7 +93,7 @@ func TestCheckEnvsReportsFindingsAndWritesNothing(t *testing.T) {
 	require.NoError(t, prod.CreateRepository("web", ecremu.RepositoryConfig{Mutability: ecremu.ImmutableWithExclusion,
 		Filters: []ecremu.ExclusionFilter{ecremu.Wildcard("sha256-*")}, ScanOnPush: true, Encryption: ecremu.EncryptionConfiguration{EncryptionType: "KMS"}}))
 
-	rep, err := eng.CheckEnvs(context.Background(), []string{"web", "api", "web"})
+	rep, err := adm.Check(context.Background(), []string{"web", "api", "web"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"web", "api"}, rep.Apps)
 	assert.Equal(t, "arguments", rep.AppsFrom)
@@ -148,14 +134,14 @@ func TestCheckEnvsReportsFindingsAndWritesNothing(t *testing.T) {
 }
 
 func TestApplyEnvsCreatesThenFixesOnlyWhenAsked(t *testing.T) {
-	srv, eng, _ := envsWorld(t)
+	srv, adm, _ := newWorld(t)
 	ctx := context.Background()
 	dev, prod := srv.Default(), srv.Registry(prodAccount)
 	prod.GrantAccount(ecremu.DefaultAccount)
 	require.NoError(t, dev.CreateRepository("test/web", ecremu.RepositoryConfig{ScanOnPush: true}))
 	require.NoError(t, prod.CreateRepository("web", ecremu.RepositoryConfig{Mutability: ecremu.Immutable, ScanOnPush: true}))
 
-	rep, err := eng.ApplyEnvs(ctx, []string{"web"}, ApplyOptions{})
+	rep, err := adm.Apply(ctx, []string{"web"}, ApplyOptions{})
 	require.NoError(t, err)
 	d := rowOf(t, rep, "dev", "web")
 	assert.Equal(t, ActionCreated, d.Action)
@@ -169,7 +155,7 @@ func TestApplyEnvsCreatesThenFixesOnlyWhenAsked(t *testing.T) {
 	assert.Equal(t, 1, rep.Warnings, "prod's IMMUTABLE repository lacks the attachment filter")
 	assert.Equal(t, 1, writes(srv))
 
-	rep, err = eng.ApplyEnvs(ctx, []string{"web", "api"}, ApplyOptions{FixMutability: true, ExclusionFilters: []string{"current"}})
+	rep, err = adm.Apply(ctx, []string{"web", "api"}, ApplyOptions{FixMutability: true, ExclusionFilters: []string{"current"}})
 	require.NoError(t, err)
 	tw = rowOf(t, rep, "test", "web")
 	assert.Equal(t, ActionChanged, tw.Action)
@@ -185,36 +171,36 @@ func TestApplyEnvsCreatesThenFixesOnlyWhenAsked(t *testing.T) {
 	assert.Equal(t, ActionUnchanged, rowOf(t, rep, "dev", "web").Action)
 	assert.Zero(t, rep.Errors+rep.Warnings, "%+v", rep.Repositories)
 
-	info, err := eng.ecr.byEnv["prod"].Client.DescribeRepository(ctx, prodAccount, "web")
+	info, err := adm.Registries["prod"].Client.DescribeRepository(ctx, prodAccount, "web")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sha256-*", "current"}, info.ExclusionFilters, "what the report says is what ECR holds")
 
 	before := writes(srv)
-	rep, err = eng.ApplyEnvs(ctx, []string{"web", "api"}, ApplyOptions{FixMutability: true, ExclusionFilters: []string{"current"}})
+	rep, err = adm.Apply(ctx, []string{"web", "api"}, ApplyOptions{FixMutability: true, ExclusionFilters: []string{"current"}})
 	require.NoError(t, err)
 	for _, r := range rep.Repositories {
 		assert.Equal(t, ActionUnchanged, r.Action, "%s %s", r.Env, r.App)
 	}
 	assert.Equal(t, before, writes(srv), "a second apply writes nothing")
 
-	rep, err = eng.ApplyEnvs(ctx, []string{"plain"}, ApplyOptions{NoExcludeAttachments: true})
+	rep, err = adm.Apply(ctx, []string{"plain"}, ApplyOptions{NoExcludeAttachments: true})
 	require.NoError(t, err)
 	assert.Equal(t, ecr.Immutable, rowOf(t, rep, "test", "plain").TagMutability)
 	assert.Equal(t, 2, rep.Warnings, "test and prod: legacy attachment tags cannot be rewritten")
 }
 
 func TestEnvsAppsFromTheLedgerAndBadInput(t *testing.T) {
-	srv, eng, led := envsWorld(t)
+	srv, adm, led := newWorld(t)
 	ctx := context.Background()
 	// prod's account has not granted the caller: that row fails, the others are read.
-	rep, err := eng.CheckEnvs(ctx, []string{"web"})
+	rep, err := adm.Check(ctx, []string{"web"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1 of 3 repositories could not be read or changed")
 	assert.Contains(t, rowOf(t, rep, "prod", "web").Error, "AccessDenied")
 	assert.Len(t, rowOf(t, rep, "test", "web").Findings, 1, "missing")
 	srv.Registry(prodAccount).GrantAccount(ecremu.DefaultAccount)
 
-	rep, err = eng.CheckEnvs(ctx, nil)
+	rep, err = adm.Check(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "ledger", rep.AppsFrom)
 	assert.Empty(t, rep.Apps)
@@ -225,49 +211,23 @@ func TestEnvsAppsFromTheLedgerAndBadInput(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, led.Append(ctx, &ledger.Record{Kind: ledger.KindPromotion, App: app, Env: "test", Digest: fmt.Sprintf("sha256:%064d", 1)}, head))
 	}
-	rep, err = eng.CheckEnvs(ctx, nil)
+	rep, err = adm.Check(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"api", "web"}, rep.Apps)
 
-	_, err = eng.CheckEnvs(ctx, []string{"Web:1.0"})
+	_, err = adm.Check(ctx, []string{"Web:1.0"})
 	assert.ErrorIs(t, err, errs.ErrUsage)
-	_, err = eng.ApplyEnvs(ctx, []string{"web"}, ApplyOptions{ExclusionFilters: []string{"a/b"}})
+	_, err = adm.Apply(ctx, []string{"web"}, ApplyOptions{ExclusionFilters: []string{"a/b"}})
 	assert.ErrorIs(t, err, errs.ErrUsage)
-	_, err = eng.ApplyEnvs(ctx, []string{"web"}, ApplyOptions{ExclusionFilters: []string{"a", "b", "c", "d", "e"}})
+	_, err = adm.Apply(ctx, []string{"web"}, ApplyOptions{ExclusionFilters: []string{"a", "b", "c", "d", "e"}})
 	assert.ErrorContains(t, err, "6 exclusion filters: ECR allows at most 5")
 	assert.Zero(t, writes(srv))
 
 }
 
-func TestCheckTarget(t *testing.T) {
-	srv, eng, _ := envsWorld(t)
-	ctx := context.Background()
-	env := func(name string) *config.Environment {
-		e, err := eng.Config().Env(name)
-		require.NoError(t, err)
-		return e
-	}
-	assert.NoError(t, eng.CheckTarget(ctx, env("qa"), "web"), "not in ECR")
-	err := eng.CheckTarget(ctx, env("test"), "web")
-	require.ErrorIs(t, err, errs.ErrNotFound)
-	assert.Contains(t, err.Error(), "promote envs apply web")
-
-	require.NoError(t, srv.Default().CreateRepository("test/web", ecremu.RepositoryConfig{}))
-	err = eng.CheckTarget(ctx, env("test"), "web")
-	require.ErrorIs(t, err, errs.ErrConflict)
-	assert.Contains(t, err.Error(), "test/web is MUTABLE")
-	assert.Contains(t, err.Error(), "--fix-mutability")
-
-	require.NoError(t, srv.Default().CreateRepository("test/api", ecremu.RepositoryConfig{Mutability: ecremu.Immutable}))
-	assert.NoError(t, eng.CheckTarget(ctx, env("test"), "api"))
-	require.NoError(t, srv.Default().CreateRepository("dev/web", ecremu.RepositoryConfig{}))
-	assert.NoError(t, eng.CheckTarget(ctx, env("dev"), "web"), "a mutable environment may have a MUTABLE repository")
-	assert.Zero(t, writes(srv))
-}
-
 func TestApplyEnvsAcceptsARepositoryCreatedMeanwhile(t *testing.T) {
 	var once sync.Once
-	srv, eng, _ := envsWorldVia(t, func(srv *ecremu.Server) string {
+	srv, adm, _ := newWorldVia(t, func(srv *ecremu.Server) string {
 		target, err := url.Parse(srv.URL)
 		require.NoError(t, err)
 		fwd := httputil.NewSingleHostReverseProxy(target)
@@ -285,7 +245,7 @@ func TestApplyEnvsAcceptsARepositoryCreatedMeanwhile(t *testing.T) {
 	srv.Registry(prodAccount).GrantAccount(ecremu.DefaultAccount)
 	require.NoError(t, srv.Default().CreateRepository("dev/web", ecremu.RepositoryConfig{ScanOnPush: true}))
 
-	rep, err := eng.ApplyEnvs(context.Background(), []string{"web"}, ApplyOptions{FixMutability: true})
+	rep, err := adm.Apply(context.Background(), []string{"web"}, ApplyOptions{FixMutability: true})
 	require.NoError(t, err)
 	tw := rowOf(t, rep, "test", "web")
 	assert.Equal(t, ActionChanged, tw.Action, "the repository that appeared is judged and fixed, not reported as an error")

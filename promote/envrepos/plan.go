@@ -1,4 +1,4 @@
-package promote
+package envrepos
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package promote
+package envrepos
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // its images and reports the digests it would expire that the ledger still
 // needs: what the environment runs now (an error) and the digests it held
 // before, which rollback may return to (warnings).
-func (e *Engine) lifecycleFindings(ctx context.Context, env *config.Environment, reg ecr.Registry, app, path string) ([]Finding, error) {
+func (a *Admin) lifecycleFindings(ctx context.Context, env *config.Environment, reg ecr.Registry, app, path string) ([]Finding, error) {
 	policy, err := reg.Client.LifecyclePolicy(ctx, reg.RegistryID, path)
 	if err != nil || policy == "" {
 		return nil, err
@@ -23,14 +23,14 @@ func (e *Engine) lifecycleFindings(ctx context.Context, env *config.Environment,
 	if err != nil {
 		return nil, err
 	}
-	expiring, err := ecr.Expiring(policy, images, e.now())
+	expiring, err := ecr.Expiring(policy, images, a.now())
 	if err != nil {
 		return nil, err
 	}
 	if len(expiring) == 0 {
 		return nil, nil
 	}
-	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
+	recs, err := a.Ledger.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}

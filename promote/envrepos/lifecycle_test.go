@@ -1,4 +1,4 @@
-package promote
+package envrepos
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/promote-dev/promote/internal/ecremu"
 	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/ecr"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -19,7 +20,7 @@ import (
 // digest the ledger still lists as a rollback target, and errs when it
 // would expire what the environment runs now.
 func TestEnvsCheckLifecyclePolicyAgainstRollbackTargets(t *testing.T) {
-	srv, eng, led := envsWorld(t)
+	srv, adm, led := newWorld(t)
 	ctx := context.Background()
 	reg := srv.Default()
 	srv.Registry(prodAccount).GrantAccount(ecremu.DefaultAccount) // the prod environment's registry
@@ -30,7 +31,7 @@ func TestEnvsCheckLifecyclePolicyAgainstRollbackTargets(t *testing.T) {
 		img := regtest.Image(t, 1, regtest.Labels(v), "1000")
 		ref, err := name.ParseReference(srv.RegistryHost(ecremu.DefaultAccount) + "/test/web:" + v)
 		require.NoError(t, err)
-		require.NoError(t, remote.Write(ref, img, remote.WithAuthFromKeychain(eng.ecr.Keychain())))
+		require.NoError(t, remote.Write(ref, img, remote.WithAuthFromKeychain(ecr.NewKeychain(adm.Registries["test"]))))
 		d, err := img.Digest()
 		require.NoError(t, err)
 		digests = append(digests, d.String())
@@ -41,7 +42,7 @@ func TestEnvsCheckLifecyclePolicyAgainstRollbackTargets(t *testing.T) {
 		srv.Advance(time.Hour) // distinct push times
 	}
 	check := func() []Finding {
-		rep, err := eng.CheckEnvs(ctx, []string{"web"})
+		rep, err := adm.Check(ctx, []string{"web"})
 		require.NoError(t, err)
 		for _, r := range rep.Repositories {
 			if r.Env == "test" {
