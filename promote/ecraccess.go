@@ -59,8 +59,41 @@ type ECROptions struct {
 // NewECR prepares clients for cfg's ECR environments; it calls no API.
 // Environments sharing a host and AWS settings share one client.
 func NewECR(ctx context.Context, cfg *config.Config, o ECROptions) (*ECR, error) {
+	targets, err := ecrTargets(cfg)
+	if err != nil {
+		return nil, err
+	}
 	x := &ECR{byHost: map[string]ecr.Registry{}, byEnv: map[string]ecr.Registry{}, interval: o.ScanInterval}
 	clients := map[ecr.Options]*ecr.Client{}
+	for _, t := range targets {
+		c, ok := clients[t.opts]
+		if !ok {
+			if c, err = ecr.New(ctx, t.opts); err != nil {
+				return nil, fmt.Errorf("environment %s: %w", t.env, err)
+			}
+			clients[t.opts] = c
+		}
+		reg := ecr.Registry{Host: t.host, RegistryID: t.account, Client: c}
+		if _, seen := x.byHost[t.host]; !seen {
+			x.byHost[t.host] = reg
+		}
+		x.byEnv[t.env] = reg
+	}
+	return x, nil
+}
+
+// ecrTarget is where an ECR environment's repositories live, and how to reach them.
+type ecrTarget struct {
+	env, host, account string
+	opts               ecr.Options
+}
+
+// ecrTargets finds cfg's ECR environments without I/O. An environment that
+// is in ECR only by its aws block must name its account: a configuration
+// error otherwise, which every command reports, even those that open no
+// ECR client.
+func ecrTargets(cfg *config.Config) ([]ecrTarget, error) {
+	var out []ecrTarget
 	for i, env := range cfg.Environments {
 		host, _, _ := strings.Cut(env.Repository, "/")
 		account, region, isECR := ecr.ParseHost(host)
@@ -81,21 +114,9 @@ func NewECR(ctx context.Context, cfg *config.Config, o ECROptions) (*ECR, error)
 			return nil, &errs.ConfigError{File: cfg.File, Line: env.Line, Field: fmt.Sprintf("environments[%d].aws.registryId", i),
 				Msg: fmt.Sprintf("required: %s is not an ECR host (<account>.dkr.ecr.<region>.amazonaws.com), so the account must be named", host)}
 		}
-		c, ok := clients[opts]
-		if !ok {
-			var err error
-			if c, err = ecr.New(ctx, opts); err != nil {
-				return nil, fmt.Errorf("environment %s: %w", env.Name, err)
-			}
-			clients[opts] = c
-		}
-		reg := ecr.Registry{Host: host, RegistryID: account, Client: c}
-		if _, seen := x.byHost[host]; !seen {
-			x.byHost[host] = reg
-		}
-		x.byEnv[env.Name] = reg
+		out = append(out, ecrTarget{env: env.Name, host: host, account: account, opts: opts})
 	}
-	return x, nil
+	return out, nil
 }
 
 // Keychain returns registry credentials for the ECR hosts, chained before
