@@ -10,8 +10,8 @@ import (
 )
 
 // Current returns what env holds for app, per the ledger.
-func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, error) {
-	env, err := e.cfg.Env(envName)
+func (r *Reader) Current(ctx context.Context, envName, app string) (*Current, error) {
+	env, err := r.cfg.Env(envName)
 	if err != nil {
 		return nil, err
 	}
@@ -19,7 +19,7 @@ func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, er
 	if err != nil {
 		return nil, err
 	}
-	cur, err := e.current(ctx, app, env.Name)
+	cur, err := r.currentUntil(ctx, app, env.Name, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -31,8 +31,8 @@ func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, er
 
 // CurrentAt returns what env held for app at time at: the subject of its
 // latest promotion or rollback recorded at or before then.
-func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Time) (*Current, error) {
-	env, err := e.cfg.Env(envName)
+func (r *Reader) CurrentAt(ctx context.Context, envName, app string, at time.Time) (*Current, error) {
+	env, err := r.cfg.Env(envName)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Tim
 	if err != nil {
 		return nil, err
 	}
-	cur, err := e.currentUntil(ctx, app, env.Name, at.Add(time.Nanosecond))
+	cur, err := r.currentUntil(ctx, app, env.Name, at.Add(time.Nanosecond))
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +53,8 @@ func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Tim
 // Show returns one record by id with the result of its check. A record that
 // does not check out is returned with a *ledger.TamperedError, so that it
 // can be shown, marked, and the command still fail.
-func (e *Engine) Show(ctx context.Context, id string) (ledger.Checked, error) {
-	c, err := e.led.GetChecked(ctx, id)
+func (r *Reader) Show(ctx context.Context, id string) (ledger.Checked, error) {
+	c, err := r.led.GetChecked(ctx, id)
 	if err != nil {
 		return ledger.Checked{}, err
 	}
@@ -63,14 +63,41 @@ func (e *Engine) Show(ctx context.Context, id string) (ledger.Checked, error) {
 
 // History returns ledger records newest first, each with the result of its
 // check: one that does not check out is listed, marked, not an error.
-func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Checked, error) {
+func (r *Reader) History(ctx context.Context, q ledger.Query) ([]ledger.Checked, error) {
 	if q.Env != "" {
-		if _, err := e.cfg.Env(q.Env); err != nil {
+		if _, err := r.cfg.Env(q.Env); err != nil {
 			return nil, err
 		}
 	}
-	return e.led.RecordsChecked(ctx, q)
+	return r.led.RecordsChecked(ctx, q)
 }
 
 // VerifyLedger checks every chain of the ledger.
-func (e *Engine) VerifyLedger(ctx context.Context) (ledger.Report, error) { return e.led.Verify(ctx) }
+func (r *Reader) VerifyLedger(ctx context.Context) (ledger.Report, error) { return r.led.Verify(ctx) }
+
+// The engine answers the same questions from its own ledger.
+
+// Current is Reader.Current on the engine's ledger.
+func (e *Engine) Current(ctx context.Context, envName, app string) (*Current, error) {
+	return e.reader().Current(ctx, envName, app)
+}
+
+// CurrentAt is Reader.CurrentAt on the engine's ledger.
+func (e *Engine) CurrentAt(ctx context.Context, envName, app string, at time.Time) (*Current, error) {
+	return e.reader().CurrentAt(ctx, envName, app, at)
+}
+
+// Show is Reader.Show on the engine's ledger.
+func (e *Engine) Show(ctx context.Context, id string) (ledger.Checked, error) {
+	return e.reader().Show(ctx, id)
+}
+
+// History is Reader.History on the engine's ledger.
+func (e *Engine) History(ctx context.Context, q ledger.Query) ([]ledger.Checked, error) {
+	return e.reader().History(ctx, q)
+}
+
+// VerifyLedger is Reader.VerifyLedger on the engine's ledger.
+func (e *Engine) VerifyLedger(ctx context.Context) (ledger.Report, error) {
+	return e.reader().VerifyLedger(ctx)
+}

@@ -169,25 +169,7 @@ func (e *Engine) current(ctx context.Context, app, env string) (*ledger.Record, 
 
 // currentUntil is current as of records before until (zero: no bound).
 func (e *Engine) currentUntil(ctx context.Context, app, env string, until time.Time) (*ledger.Record, error) {
-	// Read from the chain's head down to its latest promotion or rollback,
-	// every record checked, rather than filter on kind: a current record
-	// whose kind was edited to "rejected" (index and body alike) would
-	// otherwise drop out of the filter unseen, and the one before it would
-	// silently become current. Usually the head is that record: one read.
-	for off, n := 0, 1; ; off, n = off+n, min(n*4, 64) {
-		recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env, Until: until, Limit: n, Offset: off})
-		if err != nil {
-			return nil, fmt.Errorf("reading ledger: %w", err)
-		}
-		for i := range recs {
-			if k := recs[i].Kind; k == ledger.KindPromotion || k == ledger.KindRollback {
-				return &recs[i], nil
-			}
-		}
-		if len(recs) < n {
-			return nil, nil
-		}
-	}
+	return e.reader().currentUntil(ctx, app, env, until)
 }
 
 // promotedTo returns the latest promotion of digest into env, or nil.

@@ -1,0 +1,86 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/promote-dev/promote/promote/blobcache"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
+)
+
+// OpenOptions say where the configuration is and how registries are reached.
+type OpenOptions struct {
+	ConfigPath string
+	Insecure   []string // registry HOST[:PORT]s reached over plain HTTP
+	Jobs       int      // parallel transfers (registry.Options.Jobs)
+	UserAgent  string
+	Logger     *slog.Logger // nil: silent
+}
+
+// Opened is an Engine that Open built. It owns the ledger it opened: Close
+// it when done.
+type Opened struct {
+	*Engine
+	led ledger.Ledger
+}
+
+// Close closes the ledger.
+func (o *Opened) Close() error { return o.led.Close() }
+
+// Open loads the configuration at o.ConfigPath and builds an Engine on it:
+// its ledger, ECR access for its ECR environments (no API call yet), a
+// registry client and the blob cache (left out, with a debug log, when it
+// cannot be opened: it is an optimisation). Commands that only read the
+// ledger use OpenReader, which opens none of the clients.
+func Open(ctx context.Context, o OpenOptions) (*Opened, error) {
+	cfg, led, err := openLedger(ctx, o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := build(ctx, cfg, led, o)
+	if err != nil {
+		led.Close()
+		return nil, err
+	}
+	return &Opened{Engine: eng, led: led}, nil
+}
+
+// build makes the clients of cfg and the Engine that uses them with led.
+func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOptions) (*Engine, error) {
+	aws, err := NewECR(ctx, cfg, ECROptions{})
+	if err != nil {
+		return nil, err
+	}
+	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain()})
+	if err != nil {
+		return nil, err
+	}
+	opts := []Option{WithECR(aws)}
+	if o.Logger != nil {
+		opts = append(opts, WithLogger(o.Logger))
+	}
+	blobs, err := blobcache.Default()
+	if err != nil {
+		if o.Logger != nil {
+			o.Logger.Debug("blob cache unavailable", "error", err)
+		}
+		blobs = nil
+	}
+	return New(cfg, reg, led, append(opts, WithBlobCache(blobs))...)
+}
+
+// openLedger loads the configuration at path and opens its ledger.
+func openLedger(ctx context.Context, path string) (*config.Config, ledger.Ledger, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	led, err := ledger.Open(ctx, cfg.Ledger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
+	}
+	return cfg, led, nil
+}
