@@ -62,14 +62,14 @@ func printBatch(w io.Writer, b *batchResult) {
 }
 
 // toMany is the action of `promote to` with several APPs.
-func toMany(c *cli.Context, ss *session, env string, sources []string, jobs int) (any, func(io.Writer), error) {
+func toMany(c *cli.Context, eng *promote.Engine, env string, sources []string, jobs int) (any, func(io.Writer), error) {
 	if len(c.StringSlice("tag")) > 0 {
 		return nil, nil, errs.Usagef("--tag names the tags of one image; with several APPs each writes the tags its source carries (promote them one by one to add tags)")
 	}
 	if len(c.StringSlice("scan-report")) > 0 {
 		return nil, nil, errs.Usagef("--scan-report with several APPs: promote those apps one by one (a report is bound to one image)")
 	}
-	items, err := ss.engine.PromoteAll(c.Context, env, sources, jobs,
+	items, err := eng.PromoteAll(c.Context, env, sources, jobs,
 		promote.Request{DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
 	var be *promote.BatchError
 	if items == nil || err != nil && !errors.As(err, &be) {

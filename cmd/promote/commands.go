@@ -12,17 +12,32 @@ import (
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
-// action wraps a command body: it opens the session, runs fn and renders
+// action wraps a command body: it opens the engine, runs fn and renders
 // what fn returns, in text or JSON.
-func (s *state) action(name string, fn func(c *cli.Context, ss *session) (any, func(io.Writer), error)) cli.ActionFunc {
+func (s *state) action(name string, fn func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		s.command = name
-		ss, err := s.open(c.Context)
+		eng, err := promote.Open(c.Context, s.openOptions())
 		if err != nil {
 			return s.render(name, nil, nil, err)
 		}
-		defer ss.Close()
-		res, text, err := fn(c, ss)
+		defer eng.Close()
+		res, text, err := fn(c, eng.Engine)
+		return s.render(name, res, text, err)
+	}
+}
+
+// query is action for the commands that only read the ledger: it opens the
+// configuration and the ledger, no registry or ECR client.
+func (s *state) query(name string, fn func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		s.command = name
+		r, err := promote.OpenReader(c.Context, s.configPath)
+		if err != nil {
+			return s.render(name, nil, nil, err)
+		}
+		defer r.Close()
+		res, text, err := fn(c, r)
 		return s.render(name, res, text, err)
 	}
 }
@@ -59,9 +74,9 @@ take one APP.`,
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
 			scanReportFlag,
 		},
-		Action: s.action("to", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.action("to", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 			if a := c.Args().Slice(); len(a) > 2 {
-				return toMany(c, ss, a[0], a[1:], s.jobs)
+				return toMany(c, eng, a[0], a[1:], s.jobs)
 			}
 			env, ref, err := envAndRef(c, usage)
 			if err != nil {
@@ -71,7 +86,7 @@ take one APP.`,
 			if err != nil {
 				return nil, nil, err
 			}
-			res, err := ss.engine.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
+			res, err := eng.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
 				DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: reports})
 			if res == nil {
 				return nil, nil, err
@@ -91,12 +106,12 @@ func rollbackCommand(s *state) *cli.Command {
 			&cli.StringFlag{Name: "to", Usage: "`DIGEST` or RECORD id to return to"},
 			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
 		},
-		Action: s.action("rollback", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.action("rollback", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 			a, err := positional(c, usage, 2, 2)
 			if err != nil {
 				return nil, nil, err
 			}
-			cur, err := ss.engine.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
+			cur, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -114,7 +129,7 @@ func currentCommand(s *state) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "at", Usage: "what ENV held at `WHEN`: a time, a date or an age (7d)"},
 		},
-		Action: s.action("current", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.query("current", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 			a, err := positional(c, usage, 2, 2)
 			if err != nil {
 				return nil, nil, err
@@ -125,9 +140,9 @@ func currentCommand(s *state) *cli.Command {
 				if werr != nil {
 					return nil, nil, werr
 				}
-				cur, err = ss.engine.CurrentAt(c.Context, a[0], a[1], when)
+				cur, err = r.CurrentAt(c.Context, a[0], a[1], when)
 			} else {
-				cur, err = ss.engine.Current(c.Context, a[0], a[1])
+				cur, err = r.Current(c.Context, a[0], a[1])
 			}
 			if err != nil {
 				return nil, nil, err
@@ -154,12 +169,12 @@ func historyCommand(s *state) *cli.Command {
 			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records a page (0: all)"},
 			&cli.IntFlag{Name: "page", Value: 1, Usage: "page `P` of the results, newest first"},
 		},
-		Action: s.action("history", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.query("history", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 			q, err := historyQuery(c)
 			if err != nil {
 				return nil, nil, err
 			}
-			recs, err := ss.engine.History(c.Context, q)
+			recs, err := r.History(c.Context, q)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -227,12 +242,12 @@ func showCommand(s *state) *cli.Command {
 		Name:      "show",
 		Usage:     "print one ledger record with its gate evidence",
 		UsageText: "promote " + usage,
-		Action: s.action("show", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.query("show", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 			a, err := positional(c, usage, 1, 1)
 			if err != nil {
 				return nil, nil, err
 			}
-			return showRecord(c.Context, ss, a[0])
+			return showRecord(c.Context, r, a[0])
 		}),
 	}
 }
@@ -244,7 +259,7 @@ func gatesCommand(s *state) *cli.Command {
 		Usage:     "evaluate ENV's gates on an image; copy and record nothing",
 		UsageText: "promote " + usage,
 		Flags:     []cli.Flag{scanReportFlag},
-		Action: s.action("gates", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.action("gates", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 			env, ref, err := envAndRef(c, usage)
 			if err != nil {
 				return nil, nil, err
@@ -253,7 +268,7 @@ func gatesCommand(s *state) *cli.Command {
 			if err != nil {
 				return nil, nil, err
 			}
-			ev, err := ss.engine.Evaluate(c.Context, env, ref, reports)
+			ev, err := eng.Evaluate(c.Context, env, ref, reports)
 			if ev == nil {
 				return nil, nil, err
 			}
@@ -270,11 +285,11 @@ func ledgerCommand(s *state) *cli.Command {
 			Name:      "verify",
 			Usage:     "check every record's hash and chain link; name the first that does not check out",
 			UsageText: "promote ledger verify",
-			Action: s.action("ledger verify", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+			Action: s.query("ledger verify", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 				if _, err := positional(c, "ledger verify", 0, 0); err != nil {
 					return nil, nil, err
 				}
-				rep, err := ss.engine.VerifyLedger(c.Context)
+				rep, err := r.VerifyLedger(c.Context)
 				if err != nil {
 					return nil, nil, err
 				}

@@ -29,8 +29,8 @@ func envsCheckCommand(s *state) *cli.Command {
 environment's repository lets tags move (MUTABLE or MUTABLE_WITH_EXCLUSION).
 Warnings (no sha256-* exclusion for legacy signature tags, scan on push off) exit 0.
 Environments not in ECR are listed as skipped.`,
-		Action: s.action("envs check", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
-			rep, err := ss.engine.CheckEnvs(c.Context, c.Args().Slice())
+		Action: s.action("envs check", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+			rep, err := eng.CheckEnvs(c.Context, c.Args().Slice())
 			return envsResult(rep, err, "check")
 		}),
 	}
@@ -51,8 +51,8 @@ filter; no filter is ever removed. Exit 4 when an error finding remains afterwar
 			&cli.BoolFlag{Name: "fix-mutability", Usage: "also set existing repositories of immutable environments immutable (with the sha256-* exclusion)"},
 			&cli.BoolFlag{Name: "no-exclude-attachments", Usage: "no sha256-* exclusion filter: legacy cosign .sig/.att tags become immutable too"},
 		},
-		Action: s.action("envs apply", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
-			rep, err := ss.engine.ApplyEnvs(c.Context, c.Args().Slice(), promote.ApplyOptions{
+		Action: s.action("envs apply", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+			rep, err := eng.ApplyEnvs(c.Context, c.Args().Slice(), promote.ApplyOptions{
 				FixMutability: c.Bool("fix-mutability"), NoExcludeAttachments: c.Bool("no-exclude-attachments")})
 			return envsResult(rep, err, "apply")
 		}),

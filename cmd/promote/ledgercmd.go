@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -33,20 +34,13 @@ func ledgerCopyCommand(s *state) *cli.Command {
 			if from == "" || to == "" {
 				return s.render(s.command, nil, nil, errs.Usagef("ledger copy: --from and --to are both required"))
 			}
-			src, err := ledger.Open(c.Context, from)
-			if err != nil {
-				return s.render(s.command, nil, nil, fmt.Errorf("opening %s: %w", from, err))
+			cp, err := promote.CopyLedger(c.Context, from, to)
+			if cp == nil {
+				return s.render(s.command, nil, nil, err)
 			}
-			defer src.Close()
-			dst, err := ledger.Open(c.Context, to)
-			if err != nil {
-				return s.render(s.command, nil, nil, fmt.Errorf("opening %s: %w", to, err))
-			}
-			defer dst.Close()
-			n, err := ledger.Copy(c.Context, src, dst)
-			res := map[string]any{"from": from, "to": to, "records": n}
+			res := map[string]any{"from": from, "to": to, "records": cp.Records}
 			return s.render(s.command, res, func(w io.Writer) {
-				fmt.Fprintf(w, "copied %d records from %s to %s; the destination verifies\n", n, from, to)
+				fmt.Fprintf(w, "copied %d records from %s to %s; the destination verifies\n", cp.Records, from, to)
 			}, err)
 		},
 	}
@@ -58,11 +52,11 @@ func ledgerCheckCommand(s *state) *cli.Command {
 		Name:      "check",
 		Usage:     "report whether the ledger's bucket has versioning and Object Lock (WORM records for auditors)",
 		UsageText: "promote ledger check",
-		Action: s.action("ledger check", func(c *cli.Context, ss *session) (any, func(io.Writer), error) {
+		Action: s.query("ledger check", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 			if _, err := positional(c, "ledger check", 0, 0); err != nil {
 				return nil, nil, err
 			}
-			rep, err := ledger.Check(c.Context, ss.led)
+			rep, err := r.CheckLedger(c.Context)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -85,8 +79,8 @@ func printCheck(w io.Writer, r ledger.CheckReport) {
 
 // showRecord is show's result: the record, marked if it does not check out,
 // and then also its *ledger.TamperedError, so that show exits 1.
-func showRecord(ctx context.Context, ss *session, id string) (any, func(io.Writer), error) {
-	rec, err := ss.engine.Show(ctx, id)
+func showRecord(ctx context.Context, r *promote.Reader, id string) (any, func(io.Writer), error) {
+	rec, err := r.Show(ctx, id)
 	if err != nil && !errors.Is(err, ledger.ErrTampered) {
 		return nil, nil, err
 	}

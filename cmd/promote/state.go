@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote"
-	"github.com/promote-dev/promote/promote/blobcache"
-	"github.com/promote-dev/promote/promote/config"
-	"github.com/promote-dev/promote/promote/ledger"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // state is what one invocation shares between the app and its commands.
@@ -54,46 +49,11 @@ func (s *state) configure(c *cli.Context) error {
 	return nil
 }
 
-// session is an opened configuration, ledger and engine.
-type session struct {
-	cfg    *config.Config
-	led    ledger.Ledger
-	engine *promote.Engine
+// openOptions are what promote.Open needs of the global flags.
+func (s *state) openOptions() promote.OpenOptions {
+	return promote.OpenOptions{ConfigPath: s.configPath, Insecure: s.insecure, Jobs: s.jobs,
+		UserAgent: "promote/" + version, Logger: s.log}
 }
-
-func (s *state) open(ctx context.Context) (*session, error) {
-	cfg, err := config.Load(s.configPath)
-	if err != nil {
-		return nil, err
-	}
-	led, err := ledger.Open(ctx, cfg.Ledger)
-	if err != nil {
-		return nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
-	}
-	aws, err := promote.NewECR(ctx, cfg, promote.ECROptions{})
-	if err != nil {
-		led.Close()
-		return nil, err
-	}
-	reg, err := registry.New(registry.Options{Insecure: s.insecure, Jobs: s.jobs, UserAgent: "promote/" + version, Keychain: aws.Keychain()})
-	if err != nil {
-		led.Close()
-		return nil, err
-	}
-	blobs, err := blobcache.Default()
-	if err != nil { // a cache is an optimisation: go on without it
-		s.log.Debug("blob cache unavailable", "error", err)
-		blobs = nil
-	}
-	eng, err := promote.New(cfg, reg, led, promote.WithLogger(s.log), promote.WithECR(aws), promote.WithBlobCache(blobs))
-	if err != nil {
-		led.Close()
-		return nil, err
-	}
-	return &session{cfg: cfg, led: led, engine: eng}, nil
-}
-
-func (ss *session) Close() { ss.led.Close() }
 
 // document is the one JSON document --output json prints.
 type document struct {
