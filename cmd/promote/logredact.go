@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 
-	"github.com/promote-dev/promote/promote/registry"
+	"github.com/promote-dev/promote/promote"
 )
 
 // redactAttr drops the query string of any URL in a log attribute, as the
@@ -20,7 +20,7 @@ func redactAttr(_ []string, a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		switch v := a.Value.Any().(type) {
 		case *url.URL:
-			a.Value = slog.StringValue(registry.RedactURL(v))
+			a.Value = slog.StringValue(promote.RedactURL(v))
 			return a
 		case error:
 			text = v.Error()
@@ -32,7 +32,7 @@ func redactAttr(_ []string, a slog.Attr) slog.Attr {
 	default:
 		return a
 	}
-	if clean := registry.RedactText(text); clean != text || a.Value.Kind() == slog.KindAny {
+	if clean := promote.RedactText(text); clean != text || a.Value.Kind() == slog.KindAny {
 		a.Value = slog.StringValue(clean)
 	}
 	return a

@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/promote-dev/promote/errs"
-	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote"
 )
 
 // maxReportBytes bounds one scan report read into memory.
@@ -18,8 +18,8 @@ var scanReportFlag = &cli.StringSliceFlag{Name: "scan-report", Usage: "Trivy (JS
 
 // readReports reads every --scan-report file; a missing or oversized file
 // is a usage error naming it.
-func readReports(c *cli.Context) ([]gates.Report, error) {
-	var out []gates.Report
+func readReports(c *cli.Context) ([]promote.ScanReport, error) {
+	var out []promote.ScanReport
 	for _, path := range c.StringSlice("scan-report") {
 		f, err := os.Open(path)
 		if err != nil {
@@ -33,7 +33,7 @@ func readReports(c *cli.Context) ([]gates.Report, error) {
 		if len(data) > maxReportBytes {
 			return nil, fmt.Errorf("%w: --scan-report %s is larger than %d bytes", errs.ErrUsage, path, maxReportBytes)
 		}
-		out = append(out, gates.Report{Name: path, Data: data})
+		out = append(out, promote.ScanReport{Name: path, Data: data})
 	}
 	return out, nil
 }

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/promote-dev/promote/errs"
-	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote"
 )
 
 // parseWhen reads a time flag: RFC 3339 (2026-11-24T09:30:00Z), a date
@@ -18,8 +18,8 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t.UTC(), nil
 	}
-	if d, err := gates.ParseDuration(s); err == nil {
-		return now.Add(-time.Duration(d)).UTC(), nil
+	if d, err := promote.ParseAge(s); err == nil {
+		return now.Add(-d).UTC(), nil
 	}
 	return time.Time{}, errs.Usagef("--%s %q: expected a time (2026-11-24T09:30:00Z), a date (2026-11-24) or an age (36h, 7d)", flag, s)
 }
