@@ -88,10 +88,7 @@ take one APP.`,
 			}
 			res, err := eng.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
 				DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: reports})
-			if res == nil {
-				return nil, nil, err
-			}
-			return res, func(w io.Writer) { printPromotion(w, res) }, err
+			return partial(res, err, printPromotion)
 		}),
 	}
 }
@@ -112,10 +109,7 @@ func rollbackCommand(s *state) *cli.Command {
 				return nil, nil, err
 			}
 			cur, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
-			if err != nil {
-				return nil, nil, err
-			}
-			return cur, func(w io.Writer) { printRollback(w, cur) }, nil
+			return answer(cur, err, printRollback)
 		}),
 	}
 }
@@ -144,10 +138,7 @@ func currentCommand(s *state) *cli.Command {
 			} else {
 				cur, err = r.Current(c.Context, a[0], a[1])
 			}
-			if err != nil {
-				return nil, nil, err
-			}
-			return cur, func(w io.Writer) { io.WriteString(w, cur.Reference+"\n") }, nil
+			return answer(cur, err, func(w io.Writer, cur *promote.Current) { io.WriteString(w, cur.Reference+"\n") })
 		}),
 	}
 }
@@ -269,10 +260,7 @@ func gatesCommand(s *state) *cli.Command {
 				return nil, nil, err
 			}
 			ev, err := eng.Evaluate(c.Context, env, ref, reports)
-			if ev == nil {
-				return nil, nil, err
-			}
-			return ev, func(w io.Writer) { printEvaluation(w, ev) }, err
+			return partial(ev, err, printEvaluation)
 		}),
 	}
 }

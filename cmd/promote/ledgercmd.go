@@ -57,10 +57,7 @@ func ledgerCheckCommand(s *state) *cli.Command {
 				return nil, nil, err
 			}
 			rep, err := r.CheckLedger(c.Context)
-			if err != nil {
-				return nil, nil, err
-			}
-			return rep, func(w io.Writer) { printCheck(w, rep) }, nil
+			return answer(rep, err, printCheck)
 		}),
 	}
 }
