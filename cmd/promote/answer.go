@@ -1,6 +1,10 @@
 package main
 
-import "io"
+import (
+	"io"
+
+	"github.com/urfave/cli/v2"
+)
 
 // answer is a command's result when it succeeds: v, and how to print it as
 // text. On an error there is no result, only the error.
@@ -18,4 +22,11 @@ func partial[T any](v *T, err error, text func(io.Writer, *T)) (any, func(io.Wri
 		return nil, nil, err
 	}
 	return v, func(w io.Writer) { text(w, v) }, err
+}
+
+// command declares a command: its name, its usage line (what follows
+// "promote "), a one-line summary and its flags. The caller adds the
+// action and any description.
+func command(name, usage, summary string, flags ...cli.Flag) *cli.Command {
+	return &cli.Command{Name: name, Usage: summary, UsageText: "promote " + usage, Flags: flags}
 }

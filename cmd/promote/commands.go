@@ -42,23 +42,35 @@ func (s *state) query(name string, fn func(c *cli.Context, r *promote.Reader) (a
 	}
 }
 
-// envAndRef reads the ENV APP[:TAG|@DIGEST] arguments of to and gates.
-func envAndRef(c *cli.Context, usage string) (string, promote.Ref, error) {
+// judgeArgs is what to and gates judge: ENV APP[:TAG|@DIGEST] and the
+// --scan-report files.
+type judgeArgs struct {
+	env     string
+	ref     promote.Ref
+	reports []promote.ScanReport
+}
+
+func readJudgeArgs(c *cli.Context, usage string) (judgeArgs, error) {
 	a, err := positional(c, usage, 2, 2)
 	if err != nil {
-		return "", promote.Ref{}, err
+		return judgeArgs{}, err
 	}
 	ref, err := promote.ParseRef(a[1])
-	return a[0], ref, err
+	if err != nil {
+		return judgeArgs{}, err
+	}
+	reports, err := readReports(c)
+	return judgeArgs{env: a[0], ref: ref, reports: reports}, err
 }
 
 func toCommand(s *state) *cli.Command {
 	const usage = "to ENV APP[:TAG|@DIGEST]... [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]..."
-	return &cli.Command{
-		Name:      "to",
-		Usage:     "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
-		UsageText: "promote " + usage,
-		Description: `With APP alone the source is the from environment's current digest; with :TAG,
+	cmd := command("to", usage, "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
+		&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
+		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
+		scanReportFlag)
+	cmd.Description = `With APP alone the source is the from environment's current digest; with :TAG,
 that tag in the from repository (resolved once); with @DIGEST, that digest, which must
 have been promoted to the from environment. Tags written: the given tag, or the tags the
 digest carries in the from environment, plus every --tag. A moving tag (latest) is never
@@ -67,114 +79,89 @@ written into an immutable environment: the tags derived from the image's labels 
 Several APPs promote in one run, --jobs at a time, sharing connections and the
 ledger; each stands alone (one failing changes nothing for the others). The exit
 code is the most serious failure's: 1 over 4 over 3. --tag and --scan-report
-take one APP.`,
-		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
-			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
-			scanReportFlag,
-		},
-		Action: s.action("to", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
-			if a := c.Args().Slice(); len(a) > 2 {
-				return toMany(c, eng, a[0], a[1:], s.jobs)
-			}
-			env, ref, err := envAndRef(c, usage)
-			if err != nil {
-				return nil, nil, err
-			}
-			reports, err := readReports(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			res, err := eng.Promote(c.Context, promote.Request{Env: env, Ref: ref, Tags: c.StringSlice("tag"),
-				DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: reports})
-			return partial(res, err, printPromotion)
-		}),
-	}
+take one APP.`
+	cmd.Action = s.action("to", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		if a := c.Args().Slice(); len(a) > 2 {
+			return toMany(c, eng, a[0], a[1:], s.jobs)
+		}
+		j, err := readJudgeArgs(c, usage)
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := eng.Promote(c.Context, promote.Request{Env: j.env, Ref: j.ref, Tags: c.StringSlice("tag"),
+			DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: j.reports})
+		return partial(res, err, printPromotion)
+	})
+	return cmd
 }
 
 func rollbackCommand(s *state) *cli.Command {
 	const usage = "rollback ENV APP [--to DIGEST|RECORD] [--reason TEXT]"
-	return &cli.Command{
-		Name:      "rollback",
-		Usage:     "re-point ENV at a digest it held before (default: the one before the current); copies nothing",
-		UsageText: "promote " + usage,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "`DIGEST` or RECORD id to return to"},
-			&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
-		},
-		Action: s.action("rollback", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 2, 2)
-			if err != nil {
-				return nil, nil, err
-			}
-			cur, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
-			return answer(cur, err, printRollback)
-		}),
-	}
+	cmd := command("rollback", usage, "re-point ENV at a digest it held before (default: the one before the current); copies nothing",
+		&cli.StringFlag{Name: "to", Usage: "`DIGEST` or RECORD id to return to"},
+		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"})
+	cmd.Action = s.action("rollback", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		a, err := positional(c, usage, 2, 2)
+		if err != nil {
+			return nil, nil, err
+		}
+		cur, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
+		return answer(cur, err, printRollback)
+	})
+	return cmd
 }
 
 func currentCommand(s *state) *cli.Command {
 	const usage = "current ENV APP [--at WHEN]"
-	return &cli.Command{
-		Name:      "current",
-		Usage:     "print REPOSITORY@DIGEST that ENV holds for APP (or held at a moment)",
-		UsageText: "promote " + usage,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "at", Usage: "what ENV held at `WHEN`: a time, a date or an age (7d)"},
-		},
-		Action: s.query("current", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 2, 2)
-			if err != nil {
-				return nil, nil, err
+	cmd := command("current", usage, "print REPOSITORY@DIGEST that ENV holds for APP (or held at a moment)",
+		&cli.StringFlag{Name: "at", Usage: "what ENV held at `WHEN`: a time, a date or an age (7d)"})
+	cmd.Action = s.query("current", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+		a, err := positional(c, usage, 2, 2)
+		if err != nil {
+			return nil, nil, err
+		}
+		var cur *promote.Current
+		if at := c.String("at"); at != "" {
+			when, werr := parseWhen("at", at, time.Now())
+			if werr != nil {
+				return nil, nil, werr
 			}
-			var cur *promote.Current
-			if at := c.String("at"); at != "" {
-				when, werr := parseWhen("at", at, time.Now())
-				if werr != nil {
-					return nil, nil, werr
-				}
-				cur, err = r.CurrentAt(c.Context, a[0], a[1], when)
-			} else {
-				cur, err = r.Current(c.Context, a[0], a[1])
-			}
-			return answer(cur, err, func(w io.Writer, cur *promote.Current) { io.WriteString(w, cur.Reference+"\n") })
-		}),
-	}
+			cur, err = r.CurrentAt(c.Context, a[0], a[1], when)
+		} else {
+			cur, err = r.Current(c.Context, a[0], a[1])
+		}
+		return answer(cur, err, func(w io.Writer, cur *promote.Current) { io.WriteString(w, cur.Reference+"\n") })
+	})
+	return cmd
 }
 
 func historyCommand(s *state) *cli.Command {
 	const usage = "history [APP] [--env ENV] [--kind KIND]... [--actor ID] [--since WHEN] [--until WHEN] [--limit N] [--page P]"
-	return &cli.Command{
-		Name:      "history",
-		Usage:     "list ledger records, newest first (--output csv for spreadsheets)",
-		UsageText: "promote " + usage,
-		Description: `WHEN is a time (2026-11-24T09:30:00Z), a date (2026-11-24, midnight UTC) or an age
-(36h, 7d). --since is inclusive, --until exclusive. Pages hold --limit records.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "env", Usage: "only records of environment `ENV`"},
-			&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback or rejected (repeatable)"},
-			&cli.StringFlag{Name: "actor", Usage: "only records by `ID` (as history shows it, e.g. github:alice)"},
-			&cli.StringFlag{Name: "since", Usage: "only records at or after `WHEN`"},
-			&cli.StringFlag{Name: "until", Usage: "only records before `WHEN`"},
-			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records a page (0: all)"},
-			&cli.IntFlag{Name: "page", Value: 1, Usage: "page `P` of the results, newest first"},
-		},
-		Action: s.query("history", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-			q, err := historyQuery(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			recs, err := r.History(c.Context, q)
-			if err != nil {
-				return nil, nil, err
-			}
-			if recs == nil {
-				recs = []ledger.Checked{}
-			}
-			return historyResult{Records: recs, Page: c.Int("page")}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
-		}),
-	}
+	cmd := command("history", usage, "list ledger records, newest first (--output csv for spreadsheets)",
+		&cli.StringFlag{Name: "env", Usage: "only records of environment `ENV`"},
+		&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback or rejected (repeatable)"},
+		&cli.StringFlag{Name: "actor", Usage: "only records by `ID` (as history shows it, e.g. github:alice)"},
+		&cli.StringFlag{Name: "since", Usage: "only records at or after `WHEN`"},
+		&cli.StringFlag{Name: "until", Usage: "only records before `WHEN`"},
+		&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "at most `N` records a page (0: all)"},
+		&cli.IntFlag{Name: "page", Value: 1, Usage: "page `P` of the results, newest first"})
+	cmd.Description = `WHEN is a time (2026-11-24T09:30:00Z), a date (2026-11-24, midnight UTC) or an age
+(36h, 7d). --since is inclusive, --until exclusive. Pages hold --limit records.`
+	cmd.Action = s.query("history", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+		q, err := historyQuery(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs, err := r.History(c.Context, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		if recs == nil {
+			recs = []ledger.Checked{}
+		}
+		return historyResult{Records: recs, Page: c.Int("page")}, func(w io.Writer) { printHistory(w, recs, time.Now()) }, nil
+	})
+	return cmd
 }
 
 // historyResult is history's JSON result; as a csvWriter it is also its CSV.
@@ -229,40 +216,29 @@ func historyQuery(c *cli.Context) (ledger.Query, error) {
 
 func showCommand(s *state) *cli.Command {
 	const usage = "show RECORD"
-	return &cli.Command{
-		Name:      "show",
-		Usage:     "print one ledger record with its gate evidence",
-		UsageText: "promote " + usage,
-		Action: s.query("show", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-			a, err := positional(c, usage, 1, 1)
-			if err != nil {
-				return nil, nil, err
-			}
-			return showRecord(c.Context, r, a[0])
-		}),
-	}
+	cmd := command("show", usage, "print one ledger record with its gate evidence")
+	cmd.Action = s.query("show", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+		a, err := positional(c, usage, 1, 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return showRecord(c.Context, r, a[0])
+	})
+	return cmd
 }
 
 func gatesCommand(s *state) *cli.Command {
 	const usage = "gates ENV APP[:TAG|@DIGEST] [--scan-report FILE]..."
-	return &cli.Command{
-		Name:      "gates",
-		Usage:     "evaluate ENV's gates on an image; copy and record nothing",
-		UsageText: "promote " + usage,
-		Flags:     []cli.Flag{scanReportFlag},
-		Action: s.action("gates", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
-			env, ref, err := envAndRef(c, usage)
-			if err != nil {
-				return nil, nil, err
-			}
-			reports, err := readReports(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			ev, err := eng.Evaluate(c.Context, env, ref, reports)
-			return partial(ev, err, printEvaluation)
-		}),
-	}
+	cmd := command("gates", usage, "evaluate ENV's gates on an image; copy and record nothing", scanReportFlag)
+	cmd.Action = s.action("gates", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		j, err := readJudgeArgs(c, usage)
+		if err != nil {
+			return nil, nil, err
+		}
+		ev, err := eng.Evaluate(c.Context, j.env, j.ref, j.reports)
+		return partial(ev, err, printEvaluation)
+	})
+	return cmd
 }
 
 func ledgerCommand(s *state) *cli.Command {

@@ -21,42 +21,34 @@ func envsCommand(s *state) *cli.Command {
 }
 
 func envsCheckCommand(s *state) *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "report every ECR environment's repository of each APP (default: every app in the ledger); change nothing",
-		UsageText: "promote envs check [APP...]",
-		Description: `Exit 4 when a repository has an error finding: it is missing, or an immutable
+	cmd := command("check", "envs check [APP...]", "report every ECR environment's repository of each APP (default: every app in the ledger); change nothing")
+	cmd.Description = `Exit 4 when a repository has an error finding: it is missing, or an immutable
 environment's repository lets tags move (MUTABLE or MUTABLE_WITH_EXCLUSION).
 Warnings (no sha256-* exclusion for legacy signature tags, scan on push off) exit 0.
-Environments not in ECR are listed as skipped.`,
-		Action: s.action("envs check", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
-			rep, err := eng.CheckEnvs(c.Context, c.Args().Slice())
-			return envsResult(rep, err, "check")
-		}),
-	}
+Environments not in ECR are listed as skipped.`
+	cmd.Action = s.action("envs check", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		rep, err := eng.CheckEnvs(c.Context, c.Args().Slice())
+		return envsResult(rep, err, "check")
+	})
+	return cmd
 }
 
 func envsApplyCommand(s *state) *cli.Command {
-	return &cli.Command{
-		Name:      "apply",
-		Usage:     "create the missing ECR repositories of each APP (default: every app in the ledger)",
-		UsageText: "promote envs apply [APP...] [--fix-mutability] [--no-exclude-attachments]",
-		Description: `A missing repository is created with scan on push: MUTABLE in a mutable environment;
+	cmd := command("apply", "envs apply [APP...] [--fix-mutability] [--no-exclude-attachments]", "create the missing ECR repositories of each APP (default: every app in the ledger)",
+		&cli.BoolFlag{Name: "fix-mutability", Usage: "also set existing repositories of immutable environments immutable (with the sha256-* exclusion)"},
+		&cli.BoolFlag{Name: "no-exclude-attachments", Usage: "no sha256-* exclusion filter: legacy cosign .sig/.att tags become immutable too"})
+	cmd.Description = `A missing repository is created with scan on push: MUTABLE in a mutable environment;
 in an immutable one IMMUTABLE_WITH_EXCLUSION with the filter sha256-*, so that cosign's
 legacy .sig/.att/.sbom tags can still be rewritten (--no-exclude-attachments: IMMUTABLE).
 An existing repository is changed only with --fix-mutability: an immutable environment's
 MUTABLE repository is set IMMUTABLE(_WITH_EXCLUSION), an IMMUTABLE one gets the sha256-*
-filter; no filter is ever removed. Exit 4 when an error finding remains afterwards.`,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "fix-mutability", Usage: "also set existing repositories of immutable environments immutable (with the sha256-* exclusion)"},
-			&cli.BoolFlag{Name: "no-exclude-attachments", Usage: "no sha256-* exclusion filter: legacy cosign .sig/.att tags become immutable too"},
-		},
-		Action: s.action("envs apply", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
-			rep, err := eng.ApplyEnvs(c.Context, c.Args().Slice(), promote.ApplyOptions{
-				FixMutability: c.Bool("fix-mutability"), NoExcludeAttachments: c.Bool("no-exclude-attachments")})
-			return envsResult(rep, err, "apply")
-		}),
-	}
+filter; no filter is ever removed. Exit 4 when an error finding remains afterwards.`
+	cmd.Action = s.action("envs apply", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		rep, err := eng.ApplyEnvs(c.Context, c.Args().Slice(), promote.ApplyOptions{
+			FixMutability: c.Bool("fix-mutability"), NoExcludeAttachments: c.Bool("no-exclude-attachments")})
+		return envsResult(rep, err, "apply")
+	})
+	return cmd
 }
 
 // envsResult renders a report; error findings are a conflict (exit 4)

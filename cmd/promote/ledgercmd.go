@@ -48,18 +48,15 @@ func ledgerCopyCommand(s *state) *cli.Command {
 
 // ledgerCheckCommand reports whether the configured ledger keeps records WORM.
 func ledgerCheckCommand(s *state) *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "report whether the ledger's bucket has versioning and Object Lock (WORM records for auditors)",
-		UsageText: "promote ledger check",
-		Action: s.query("ledger check", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-			if _, err := positional(c, "ledger check", 0, 0); err != nil {
-				return nil, nil, err
-			}
-			rep, err := r.CheckLedger(c.Context)
-			return answer(rep, err, printCheck)
-		}),
-	}
+	cmd := command("check", "ledger check", "report whether the ledger's bucket has versioning and Object Lock (WORM records for auditors)")
+	cmd.Action = s.query("ledger check", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+		if _, err := positional(c, "ledger check", 0, 0); err != nil {
+			return nil, nil, err
+		}
+		rep, err := r.CheckLedger(c.Context)
+		return answer(rep, err, printCheck)
+	})
+	return cmd
 }
 
 func printCheck(w io.Writer, r ledger.CheckReport) {
