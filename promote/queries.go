@@ -11,27 +11,22 @@ import (
 
 // Current returns what env holds for app, per the ledger.
 func (r *Reader) Current(ctx context.Context, envName, app string) (*Current, error) {
-	env, err := r.cfg.Env(envName)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := env.RepositoryFor(app)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := r.currentUntil(ctx, app, env.Name, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	if cur == nil {
-		return nil, fmt.Errorf("%w: nothing has been promoted to %s for %s", errs.ErrNotFound, env.Name, app)
-	}
-	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
+	return r.held(ctx, envName, app, time.Time{}, func(env string) error {
+		return fmt.Errorf("%w: nothing has been promoted to %s for %s", errs.ErrNotFound, env, app)
+	})
 }
 
 // CurrentAt returns what env held for app at time at: the subject of its
 // latest promotion or rollback recorded at or before then.
 func (r *Reader) CurrentAt(ctx context.Context, envName, app string, at time.Time) (*Current, error) {
+	return r.held(ctx, envName, app, at.Add(time.Nanosecond), func(env string) error {
+		return fmt.Errorf("%w: %s held nothing for %s at %s", errs.ErrNotFound, env, app, at.UTC().Format(time.RFC3339))
+	})
+}
+
+// held is what env held for app per the records before until (zero: all
+// of them); none is the error when it held nothing.
+func (r *Reader) held(ctx context.Context, envName, app string, until time.Time, none func(env string) error) (*Current, error) {
 	env, err := r.cfg.Env(envName)
 	if err != nil {
 		return nil, err
@@ -40,12 +35,12 @@ func (r *Reader) CurrentAt(ctx context.Context, envName, app string, at time.Tim
 	if err != nil {
 		return nil, err
 	}
-	cur, err := r.currentUntil(ctx, app, env.Name, at.Add(time.Nanosecond))
+	cur, err := r.currentUntil(ctx, app, env.Name, until)
 	if err != nil {
 		return nil, err
 	}
 	if cur == nil {
-		return nil, fmt.Errorf("%w: %s held nothing for %s at %s", errs.ErrNotFound, env.Name, app, at.UTC().Format(time.RFC3339))
+		return nil, none(env.Name)
 	}
 	return &Current{App: app, Env: env.Name, Repository: repo, Digest: cur.Digest, Reference: repo + "@" + cur.Digest, Record: cur}, nil
 }

@@ -37,15 +37,7 @@ type Current struct {
 // gates: the digest passed them when it was promoted there. The record goes
 // through the same recorder as a promotion's.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current, err error) {
-	env, err := e.cfg.Env(req.Env)
-	if err != nil {
-		return nil, err
-	}
-	repoStr, err := env.RepositoryFor(req.App)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := e.reg.Repository(repoStr)
+	env, repo, err := e.repository(req.Env, req.App)
 	if err != nil {
 		return nil, err
 	}

@@ -75,15 +75,7 @@ func (e *Engine) resolve(ctx context.Context, env *config.Environment, ref Ref) 
 	if env.From == "" {
 		return nil, errs.Usagef("environment %s has no from: it is fed by pushes, not promotions; promote into an environment downstream of it", env.Name)
 	}
-	from, err := e.cfg.Env(env.From)
-	if err != nil {
-		return nil, err
-	}
-	repoStr, err := from.RepositoryFor(ref.App)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := e.reg.Repository(repoStr)
+	from, repo, err := e.repository(env.From, ref.App)
 	if err != nil {
 		return nil, err
 	}
@@ -182,4 +174,18 @@ func (e *Engine) promotedTo(ctx context.Context, app, env, digest string) (*ledg
 		return nil, nil
 	}
 	return &recs[0], nil
+}
+
+// repository is the environment envName and its repository of app.
+func (e *Engine) repository(envName, app string) (*config.Environment, name.Repository, error) {
+	env, err := e.cfg.Env(envName)
+	if err != nil {
+		return nil, name.Repository{}, err
+	}
+	s, err := env.RepositoryFor(app)
+	if err != nil {
+		return nil, name.Repository{}, err
+	}
+	repo, err := e.reg.Repository(s)
+	return env, repo, err
 }
