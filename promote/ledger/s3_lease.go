@@ -38,11 +38,11 @@ type s3Lease struct {
 	stop, done chan struct{}
 }
 
-// hold starts holding the lease at key, whose ETag is etag, written with an
+// hold starts holding h (its key, holder and the ETag it wrote), written with an
 // expiry of leaseTTL after start.
-func (l *s3Ledger) hold(app, env, key, holder, etag string, start time.Time) *s3Lease {
-	h := &s3Lease{l: l, app: app, env: env, key: key, holder: holder, etag: etag,
-		until: start.Add(l.leaseTTL - l.leaseMargin()), stop: make(chan struct{}), done: make(chan struct{})}
+func (h *s3Lease) hold(start time.Time) *s3Lease {
+	h.until = start.Add(h.l.leaseTTL - h.l.leaseMargin())
+	h.stop, h.done = make(chan struct{}), make(chan struct{})
 	h.lost, h.loseWith = context.WithCancelCause(context.Background())
 	h.expiry = time.AfterFunc(time.Until(h.until), h.expire)
 	go h.renewLoop()

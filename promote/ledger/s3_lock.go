@@ -53,7 +53,8 @@ func (l *s3Ledger) Lock(ctx context.Context, app, env string) (Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in %s (ledger %s): %w", app, env, l, err)
 	}
-	return l.hold(app, env, key, holder, etag, start), nil
+	h := &s3Lease{l: l, app: app, env: env, key: key, holder: holder, etag: etag}
+	return h.hold(start), nil
 }
 
 // acquire creates or takes over the lease at key and returns its ETag and
