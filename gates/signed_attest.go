@@ -103,7 +103,7 @@ func collectAttestations(ctx context.Context, s *Subject, predicateType string) 
 			hint := l.Annotations[sigverify.AnnotationPredicateType]
 			return kind == "att" && predicateType != "" && hint != "" && hint != predicateType
 		}
-		cs, err := readSigLayers(ctx, s, a, format, want, maxAttestationBytes, skip)
+		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxAttestationBytes, skip: skip})
 		if err != nil {
 			return nil, err
 		}

@@ -84,7 +84,7 @@ func collectSignatures(ctx context.Context, s *Subject) (cands []sigCandidate, e
 		if kind == "bundle" {
 			format, want = sigverify.FormatBundle, ""
 		}
-		cs, err := readSigLayers(ctx, s, a, format, want, maxSignatureBytes, nil)
+		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxSignatureBytes})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -93,11 +93,20 @@ func collectSignatures(ctx context.Context, s *Subject) (cands []sigCandidate, e
 	return cands, elsewhere, nil
 }
 
-// readSigLayers turns attachment a into candidates, one per layer of media
-// type want (any sigstore bundle media type when want is empty), reading
-// each blob of at most max bytes. skip, when set, drops a layer unread
-// (an attestation of another predicate type, by its unverified hint).
-func readSigLayers(ctx context.Context, s *Subject, a Attachment, format, want string, max int64, skip func(l v1.Descriptor) bool) ([]sigCandidate, error) {
+// sigLayers says which layers of an attachment hold what is looked for:
+// those of media type want (any sigstore bundle media type when want is
+// empty), in format, of at most max bytes. skip, when set, drops a layer
+// unread (an attestation of another predicate type, by its unverified hint).
+type sigLayers struct {
+	format, want string
+	max          int64
+	skip         func(l v1.Descriptor) bool
+}
+
+// readSigLayers turns attachment a into candidates, one per layer that
+// sel picks, reading each blob.
+func readSigLayers(ctx context.Context, s *Subject, a Attachment, sel sigLayers) ([]sigCandidate, error) {
+	format, want, max, skip := sel.format, sel.want, sel.max, sel.skip
 	m, err := v1.ParseManifest(bytes.NewReader(a.Manifest))
 	if err != nil {
 		return []sigCandidate{{Manifest: a.Digest, Format: format, Refused: "manifest is not an OCI image manifest"}}, nil
