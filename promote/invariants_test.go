@@ -65,6 +65,7 @@ func TestWritesComeInInvariantOrder(t *testing.T) {
 	im, err := idx.IndexManifest()
 	require.NoError(t, err)
 	log := w.fake.written()
+	t.Logf("writes, in order:\n  %s", strings.Join(log, "\n  "))
 	at := func(entry string) int {
 		i := slices.Index(log, entry)
 		require.GreaterOrEqual(t, i, 0, "%q not written; log: %v", entry, log)
