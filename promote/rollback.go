@@ -15,10 +15,26 @@ import (
 
 // RollbackRequest asks to re-point env at a digest it held before.
 type RollbackRequest struct {
-	Env    string
-	App    string
-	To     string // a digest or a record id; empty = the digest held before the current one
+	Env string
+	App string
+	// To is a digest (or a unique prefix of at least 12 hex digits, as
+	// history prints it) or a record id; empty: the digest held before
+	// the current one.
+	To     string
 	Reason string
+	DryRun bool // say what would be re-pointed; write nothing
+}
+
+// RollbackResult says what a rollback did, or would do in a dry run: what
+// the environment runs after it, the tags that digest carries there, and
+// the pointer tag re-pointed.
+type RollbackResult struct {
+	*Current
+	Tags        []string `json:"tags,omitempty"`
+	Previous    string   `json:"previous,omitempty"` // what the environment ran before
+	Pointer     string   `json:"pointer,omitempty"`  // REPOSITORY:TAG re-pointed, where the environment has one
+	DryRun      bool     `json:"dryRun"`
+	NothingToDo bool     `json:"nothingToDo"` // the environment already runs it: nothing written or recorded
 }
 
 // Current is what an environment holds for an app.
@@ -35,21 +51,26 @@ type Current struct {
 // checking that the digest is still in env's repository. It copies nothing
 // (it moves env's pointer tag, if it has one, and verifies it) and runs no
 // gates: the digest passed them when it was promoted there. The record goes
-// through the same recorder as a promotion's.
-func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current, err error) {
+// through the same recorder as a promotion's. A rollback to the digest the
+// environment runs has nothing to do; a dry run takes no lock and writes
+// nothing.
+func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *RollbackResult, err error) {
 	env, repo, err := e.repository(req.Env, req.App)
 	if err != nil {
 		return nil, err
 	}
 	rc := e.recorder(req.App, env.Name)
-	held, err := rc.lock(ctx)
-	if err != nil {
-		return nil, err
+	if !req.DryRun {
+		held, lockErr := rc.lock(ctx)
+		if lockErr != nil {
+			return nil, lockErr
+		}
+		defer rc.release()
+		var stop context.CancelFunc
+		ctx, stop = held.Watch(ctx)
+		defer stop()
+		defer func() { err = leaseLost(ctx, "rolling back "+req.App+" in "+env.Name, err) }()
 	}
-	defer rc.release()
-	ctx, stop := held.Watch(ctx)
-	defer stop()
-	defer func() { err = leaseLost(ctx, "rolling back "+req.App+" in "+env.Name, err) }()
 	cur, err := e.current(ctx, req.App, env.Name)
 	if err != nil {
 		return nil, err
@@ -61,16 +82,22 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 	if err != nil {
 		return nil, err
 	}
+	res := &RollbackResult{Current: &Current{App: req.App, Env: env.Name, Repository: repo.Name(), Digest: to.Digest,
+		Reference: repo.Name() + "@" + to.Digest}, Tags: to.Tags, Previous: cur.Digest, DryRun: req.DryRun}
+	if env.PointerTag != "" {
+		res.Pointer = repo.Name() + ":" + env.PointerTag
+	}
 	if to.Digest == cur.Digest {
-		return nil, errs.Conflictf("%s already runs %s@%s; nothing to roll back", env.Name, req.App, cur.Digest)
+		res.NothingToDo, res.Record = true, cur
+		return res, nil
 	}
 	m, err := e.rd.Get(ctx, repo.Digest(to.Digest))
 	if errors.Is(err, errs.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
 			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
 	}
-	if err != nil {
-		return nil, err
+	if err != nil || req.DryRun {
+		return res, err
 	}
 	if err := rc.check(ctx, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {
 		return nil, err
@@ -83,12 +110,11 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Current,
 			return nil, err
 		}
 	}
-	rec := e.newRollback(req, env, repo, to, cur)
-	if err := rc.append(ctx, rec); err != nil {
+	res.Record = e.newRollback(req, env, repo, to, cur)
+	if err := rc.append(ctx, res.Record); err != nil {
 		return nil, err
 	}
-	return &Current{App: req.App, Env: env.Name, Repository: repo.Name(), Digest: to.Digest,
-		Reference: repo.Name() + "@" + to.Digest, Record: rec}, nil
+	return res, nil
 }
 
 // newRollback is the record of a rollback from cur to the digest of to.
@@ -109,6 +135,13 @@ func (e *Engine) newRollback(req RollbackRequest, env *config.Environment, repo 
 // it reads the record --to names (when it names one) and the promotion of
 // the chosen digest; rollbackDigest and rollbackRecord decide.
 func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *ledger.Record) (*ledger.Record, error) {
+	if prefix, ok := digestPrefix(req.To); ok {
+		full, err := e.heldDigest(ctx, req, prefix)
+		if err != nil {
+			return nil, err
+		}
+		req.To = full
+	}
 	var named *ledger.Record
 	if rollbackNamesRecord(req) {
 		r, err := e.led.Get(ctx, req.To)
@@ -128,9 +161,25 @@ func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *l
 	return rollbackRecord(req, digest, rec)
 }
 
-// rollbackNamesRecord reports whether --to names a ledger record (not a digest).
+// rollbackNamesRecord reports whether --to names a ledger record (not a
+// digest; a digest prefix is expanded before this is asked).
 func rollbackNamesRecord(req RollbackRequest) bool {
 	return req.To != "" && !strings.HasPrefix(req.To, "sha256:")
+}
+
+// heldDigest expands a digest prefix --to gives against the digests the
+// environment held for the app, per the ledger.
+func (e *Engine) heldDigest(ctx context.Context, req RollbackRequest, prefix string) (string, error) {
+	recs, err := e.led.Records(ctx, ledger.Query{App: req.App, Env: req.Env, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
+	if err != nil {
+		return "", fmt.Errorf("reading ledger: %w", err)
+	}
+	held := make([]string, len(recs))
+	for i, r := range recs {
+		held[i] = r.Digest
+	}
+	return expandDigest("--to", prefix, held, req.Env+" held for "+req.App,
+		fmt.Sprintf("pass the full digest or a record id (promote history %s --env %s lists them)", req.App, req.Env))
 }
 
 // rollbackDigest chooses the digest a rollback returns to: the one held

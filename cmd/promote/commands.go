@@ -96,17 +96,21 @@ take one APP.`
 }
 
 func rollbackCommand(s *state) *cli.Command {
-	const usage = "rollback ENV APP [--to DIGEST|RECORD] [--reason TEXT]"
+	const usage = "rollback ENV APP [--to DIGEST|RECORD] [--dry-run] [--reason TEXT]"
 	cmd := command("rollback", usage, "re-point ENV at a digest it held before (default: the one before the current); copies nothing",
-		&cli.StringFlag{Name: "to", Usage: "`DIGEST` or RECORD id to return to"},
+		&cli.StringFlag{Name: "to", Usage: "`DIGEST` (or its first 12 or more hex digits, as history prints it) or RECORD id to return to"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "show the digest and tags it would re-point; write nothing"},
 		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"})
+	cmd.Description = `Rolling back to the digest ENV already runs has nothing to do and exits 0,
+so a retried job or a second person in the same incident does not fail.`
 	cmd.Action = s.action("rollback", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 		a, err := positional(c, usage, 2, 2)
 		if err != nil {
 			return nil, nil, err
 		}
-		cur, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"), Reason: c.String("reason")})
-		return answer(cur, err, printRollback)
+		res, err := eng.Rollback(c.Context, promote.RollbackRequest{Env: a[0], App: a[1], To: c.String("to"),
+			Reason: c.String("reason"), DryRun: c.Bool("dry-run")})
+		return answer(res, err, printRollback)
 	})
 	return cmd
 }

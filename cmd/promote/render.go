@@ -108,11 +108,27 @@ func printPromotion(w io.Writer, r *promote.Result) {
 	}
 }
 
-func printRollback(w io.Writer, c *promote.Current) {
-	fmt.Fprintf(w, "rolled back %s in %s\n", c.App, c.Env)
-	fmt.Fprintf(w, "  now       %s\n", c.Reference)
-	if c.Record != nil {
-		fmt.Fprintf(w, "  was       %s\n  record    %s (%s/%s #%d)\n", c.Record.Previous, c.Record.ID, c.Env, c.App, c.Record.Seq)
+func printRollback(w io.Writer, r *promote.RollbackResult) {
+	switch {
+	case r.NothingToDo:
+		fmt.Fprintf(w, "%s already runs %s; nothing to roll back\n", r.Env, r.Reference)
+		return
+	case r.DryRun:
+		fmt.Fprintf(w, "would roll back %s in %s (dry run: nothing written)\n", r.App, r.Env)
+		fmt.Fprintf(w, "  to        %s\n", r.Reference)
+	default:
+		fmt.Fprintf(w, "rolled back %s in %s\n", r.App, r.Env)
+		fmt.Fprintf(w, "  now       %s\n", r.Reference)
+	}
+	if len(r.Tags) > 0 {
+		fmt.Fprintf(w, "  tags      %s\n", strings.Join(r.Tags, ", "))
+	}
+	if r.Pointer != "" {
+		fmt.Fprintf(w, "  pointer   %s -> %s\n", r.Pointer, short(r.Digest))
+	}
+	fmt.Fprintf(w, "  was       %s\n", r.Previous)
+	if c := r.Record; c != nil {
+		fmt.Fprintf(w, "  record    %s (%s/%s #%d)\n", c.ID, r.Env, r.App, c.Seq)
 	}
 }
 

@@ -1,0 +1,64 @@
+package promote
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/errs"
+)
+
+func TestDigestPrefix(t *testing.T) {
+	const full = "sha256:b7f018b6fe24aa2233445566778899aabbccddeeff0011223344556677889900"
+	cases := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"sha256:b7f018b6fe24", "sha256:b7f018b6fe24", true},
+		{"b7f018b6fe24", "sha256:b7f018b6fe24", true},
+		{"sha256:B7F018B6FE24", "sha256:b7f018b6fe24", true},
+		{"sha256:b7f018b6fe2", "", false}, // 11 digits: too short
+		{full, "", false},                 // a full digest is not a prefix
+		{"sha256:b7f018b6fe2g", "", false},
+		{"r-a7d2172e045f", "", false}, // a record id
+		{"", "", false},
+	}
+	for _, c := range cases {
+		got, ok := digestPrefix(c.in)
+		assert.Equal(t, c.ok, ok, c.in)
+		assert.Equal(t, c.want, got, c.in)
+	}
+}
+
+func TestExpandDigest(t *testing.T) {
+	const (
+		a1 = "sha256:b7f018b6fe24aa00000000000000000000000000000000000000000000000001"
+		a2 = "sha256:b7f018b6fe24bb00000000000000000000000000000000000000000000000002"
+		c  = "sha256:c0ffee0000000000000000000000000000000000000000000000000000000003"
+	)
+	held := []string{a1, c, a2, a1}
+	cases := []struct {
+		name, prefix, want, msg string
+	}{
+		{name: "unique", prefix: "sha256:b7f018b6fe24aa", want: a1},
+		{name: "unique among repeats", prefix: "sha256:c0ffee000000", want: c},
+		{name: "ambiguous lists the candidates", prefix: "sha256:b7f018b6fe24",
+			msg: "usage error: --to sha256:b7f018b6fe24: 2 digests prod held for web start with it: " + a1 + ", " + a2 + "; pass more of the digest, the full digest or a record id"},
+		{name: "unknown says what to do", prefix: "sha256:dddddddddddd",
+			msg: "usage error: --to sha256:dddddddddddd: no digest prod held for web starts with sha256:dddddddddddd; see promote history web --env prod"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := expandDigest("--to", tc.prefix, held, "prod held for web", "see promote history web --env prod")
+			if tc.msg != "" {
+				require.ErrorIs(t, err, errs.ErrUsage)
+				assert.Equal(t, tc.msg, err.Error())
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
