@@ -1,10 +1,19 @@
 package promote
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/registry"
 )
 
 // minDigestPrefix is the fewest hex digits a shortened digest may have:
@@ -28,10 +37,11 @@ func digestPrefix(s string) (string, bool) {
 }
 
 // expandDigest finds the one digest among held that starts with prefix
-// (digestPrefix's form). where says what held is, for the error ("test
-// held for web"); none, what to do when nothing matches. An unknown or
-// ambiguous prefix is a usage error: the second lists the candidates.
-func expandDigest(flag, prefix string, held []string, where, none string) (string, error) {
+// (digestPrefix's form). given is the argument as typed ("--to
+// sha256:b7f018b6fe24"), where says what held is ("test held for web"),
+// none what to do when nothing matches. An unknown or ambiguous prefix is a
+// usage error: the second lists the candidates.
+func expandDigest(given, prefix string, held []string, where, none string) (string, error) {
 	seen := map[string]bool{}
 	var matches []string
 	for _, d := range held {
@@ -45,8 +55,73 @@ func expandDigest(flag, prefix string, held []string, where, none string) (strin
 	case 1:
 		return matches[0], nil
 	case 0:
-		return "", errs.Usagef("%s %s: no digest %s starts with %s; %s", flag, prefix, where, prefix, none)
+		return "", errs.Usagef("%s: no digest %s starts with %s; %s", given, where, prefix, none)
 	}
-	return "", errs.Usagef("%s %s: %d digests %s start with it: %s; pass more of the digest, the full digest or a record id",
-		flag, prefix, len(matches), where, strings.Join(matches, ", "))
+	return "", errs.Usagef("%s: %d digests %s start with it: %s; pass more of the digest, the full digest or a record id",
+		given, len(matches), where, strings.Join(matches, ", "))
+}
+
+// heldDigests lists the digests env held for app, per the ledger's
+// promotions and rollbacks (with repeats).
+func (e *Engine) heldDigests(ctx context.Context, app, env string) ([]string, error) {
+	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	held := make([]string, len(recs))
+	for i, r := range recs {
+		held[i] = r.Digest
+	}
+	return held, nil
+}
+
+// expandSource expands the digest prefix of APP@PREFIX, a promotion's
+// source in from: against the digests from held per the ledger, or, for
+// an environment fed by pushes (no ledger history), those the tags of its
+// repository name.
+func (e *Engine) expandSource(ctx context.Context, from *config.Environment, repo name.Repository, app, prefix string) (string, error) {
+	given := app + "@" + prefix
+	if from.From != "" {
+		held, err := e.heldDigests(ctx, app, from.Name)
+		if err != nil {
+			return "", err
+		}
+		return expandDigest(given, prefix, held, from.Name+" held for "+app,
+			fmt.Sprintf("pass the full digest (promote history %s --env %s lists them)", app, from.Name))
+	}
+	tagged, err := e.taggedDigests(ctx, repo)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", given, err)
+	}
+	return expandDigest(given, prefix, tagged, "tagged in "+repo.Name(),
+		"an untagged digest is matched only in full: pass the full digest")
+}
+
+// taggedDigests lists the digests the tags of repo name (attachment tags
+// left out), asking jobs tags at a time.
+func (e *Engine) taggedDigests(ctx context.Context, repo name.Repository) ([]string, error) {
+	tags, err := e.rd.Tags(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var out []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.reg.Jobs())
+	for _, t := range tags {
+		if registry.IsAttachmentTag(t) {
+			continue
+		}
+		g.Go(func() error {
+			d, err := e.rd.Head(gctx, repo.Tag(t))
+			if err != nil || d == nil {
+				return err
+			}
+			mu.Lock()
+			out = append(out, d.Digest.String())
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
 }

@@ -1,12 +1,14 @@
 package promote
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger"
 )
 
 func TestDigestPrefix(t *testing.T) {
@@ -51,7 +53,7 @@ func TestExpandDigest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := expandDigest("--to", tc.prefix, held, "prod held for web", "see promote history web --env prod")
+			got, err := expandDigest("--to "+tc.prefix, tc.prefix, held, "prod held for web", "see promote history web --env prod")
 			if tc.msg != "" {
 				require.ErrorIs(t, err, errs.ErrUsage)
 				assert.Equal(t, tc.msg, err.Error())
@@ -61,4 +63,35 @@ func TestExpandDigest(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// A source digest shortened as history prints it: expanded against the
+// tags of a pushed-to environment, or the ledger of a promoted-to one.
+func TestPromoteByShortDigest(t *testing.T) {
+	w := newWorld(t)
+	e := w.engine()
+	d := w.push("web", "1.0", "1.0")
+	w.push("web", "other", "0.9")
+	short := d.String()[:len("sha256:")+12]
+
+	res, err := w.promote(e, "test", "web@"+short, "1.0")
+	require.NoError(t, err)
+	assert.Equal(t, d.String(), res.Digest, "expanded against dev's tags")
+	assert.Equal(t, "web@"+short, res.Source.Given, "the record keeps what was typed")
+
+	res, err = w.promote(e, "prod", "web@"+strings.TrimPrefix(short, "sha256:"))
+	require.NoError(t, err)
+	assert.Equal(t, d.String(), res.Digest, "expanded against what test held, bare hex too")
+
+	ev, err := e.Evaluate(ctxTimeout(t), "prod", w.ref("web@"+short), nil)
+	require.NoError(t, err)
+	assert.Equal(t, d.String(), ev.Digest, "gates take it too")
+
+	_, err = w.promote(e, "prod", "web@sha256:000000000000")
+	require.ErrorIs(t, err, errs.ErrUsage)
+	assert.Contains(t, err.Error(), "web@sha256:000000000000: no digest test held for web starts with sha256:000000000000")
+	_, err = w.promote(e, "test", "web@sha256:000000000000")
+	require.ErrorIs(t, err, errs.ErrUsage)
+	assert.Contains(t, err.Error(), "no digest tagged in "+w.dev("web"))
+	assert.Len(t, w.records(ledger.Query{Env: "prod"}), 1, "a usage error records nothing")
 }

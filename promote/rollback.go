@@ -170,15 +170,11 @@ func rollbackNamesRecord(req RollbackRequest) bool {
 // heldDigest expands a digest prefix --to gives against the digests the
 // environment held for the app, per the ledger.
 func (e *Engine) heldDigest(ctx context.Context, req RollbackRequest, prefix string) (string, error) {
-	recs, err := e.led.Records(ctx, ledger.Query{App: req.App, Env: req.Env, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
+	held, err := e.heldDigests(ctx, req.App, req.Env)
 	if err != nil {
-		return "", fmt.Errorf("reading ledger: %w", err)
+		return "", err
 	}
-	held := make([]string, len(recs))
-	for i, r := range recs {
-		held[i] = r.Digest
-	}
-	return expandDigest("--to", prefix, held, req.Env+" held for "+req.App,
+	return expandDigest("--to "+req.To, prefix, held, req.Env+" held for "+req.App,
 		fmt.Sprintf("pass the full digest or a record id (promote history %s --env %s lists them)", req.App, req.Env))
 }
 

@@ -32,7 +32,9 @@ func (r Ref) String() string {
 	return r.App
 }
 
-// ParseRef parses APP, APP:TAG or APP@DIGEST. An error wraps errs.ErrUsage.
+// ParseRef parses APP, APP:TAG or APP@DIGEST, where DIGEST may be a prefix
+// of at least 12 hex digits (as history prints it). An error wraps
+// errs.ErrUsage.
 func ParseRef(s string) (Ref, error) {
 	var r Ref
 	if s == "" {
@@ -42,7 +44,11 @@ func ParseRef(s string) (Ref, error) {
 	if i := strings.IndexByte(s, '@'); i >= 0 {
 		app, r.Digest = s[:i], s[i+1:]
 		if _, err := v1.NewHash(r.Digest); err != nil {
-			return r, errs.Usagef("%q: digest %q is not of the form sha256:<64 hex>", s, r.Digest)
+			p, ok := digestPrefix(r.Digest)
+			if !ok {
+				return r, errs.Usagef("%q: digest %q is not of the form sha256:<64 hex> (or its first 12 or more hex digits)", s, r.Digest)
+			}
+			r.Digest = p // expanded by resolve, against what the from environment holds
 		}
 	} else if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		app, r.Tag = s[:i], s[i+1:]
@@ -81,6 +87,11 @@ func (e *Engine) resolve(ctx context.Context, env *config.Environment, ref Ref) 
 	}
 	src := &source{env: from, repo: repo, given: ref.String()}
 	fromRoot := from.From == ""
+	if p, ok := digestPrefix(ref.Digest); ok {
+		if ref.Digest, err = e.expandSource(ctx, from, repo, ref.App, p); err != nil {
+			return nil, err
+		}
+	}
 	var target name.Reference
 	switch {
 	case ref.Digest != "":

@@ -72,7 +72,8 @@ func toCommand(s *state) *cli.Command {
 		scanReportFlag)
 	cmd.Description = `With APP alone the source is the from environment's current digest; with :TAG,
 that tag in the from repository (resolved once); with @DIGEST, that digest, which must
-have been promoted to the from environment. Tags written: the given tag, or the tags the
+have been promoted to the from environment (its first 12 or more hex digits, as history
+prints it, are enough when they match one digest). Tags written: the given tag, or the tags the
 digest carries in the from environment, plus every --tag. A moving tag (latest) is never
 written into an immutable environment: the tags derived from the image's labels are.
 
