@@ -1,8 +1,10 @@
 package promote
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -241,4 +243,25 @@ func (d dropTag) Put(ctx context.Context, ref name.Reference, m *registry.Manife
 		return nil
 	}
 	return d.writer.Put(ctx, ref, m)
+}
+
+// TestVerboseLogsEachPhase: --verbose shows each phase with its duration,
+// by name, in the order the run took them.
+func TestVerboseLogsEachPhase(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := newWorld(t, withFakeRegistry(), withEngineOptions(WithLogger(log)))
+	d := w.fake.seed(fakeDev, regtest.Image(t, 1, regtest.Labels("1.0.0"), "1000"))
+	w.fake.seedTag(fakeDev, "1.0.0", d.Digest)
+	_, err := w.promote(w.engine(), "test", "app:1.0.0")
+	require.NoError(t, err)
+	var phases []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, `msg="phase done"`) {
+			require.Contains(t, line, "seconds=")
+			i := strings.Index(line, "phase=")
+			phases = append(phases, strings.Fields(line[i+len("phase="):])[0])
+		}
+	}
+	assert.Equal(t, []string{"resolve", "inspect", "plan", "judge", "admit", "replan", "copy", "tag", "verify", "record"}, phases)
 }

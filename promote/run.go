@@ -3,6 +3,10 @@ package promote
 import (
 	"context"
 	"errors"
+	"reflect"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -76,17 +80,31 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	return &run{e: e, req: req, env: env, dst: dst, res: res, rec: e.recorder(req.Ref.App, env.Name)}, nil
 }
 
-// through runs phases in order until one fails or the run is done.
+// through runs phases in order until one fails or the run is done,
+// logging each (at debug level: --verbose) with how long it took.
 func (r *run) through(ctx context.Context, phases ...func(context.Context) error) error {
 	for _, phase := range phases {
 		if r.done {
 			return nil
 		}
-		if err := phase(ctx); err != nil {
+		start := time.Now()
+		err := phase(ctx)
+		attrs := []any{"phase", phaseName(phase), "app", r.res.App, "env", r.env.Name, "seconds", time.Since(start).Seconds()}
+		if err != nil {
+			r.e.log.Debug("phase failed", append(attrs, "error", err)...)
 			return err
 		}
+		r.e.log.Debug("phase done", attrs...)
 	}
 	return nil
+}
+
+// phaseName is the name of a run's phase method, from its method value
+// ("promote.(*run).copy-fm" is "copy").
+func phaseName(phase func(context.Context) error) string {
+	n := runtime.FuncForPC(reflect.ValueOf(phase).Pointer()).Name()
+	n = strings.TrimSuffix(n, "-fm")
+	return n[strings.LastIndexByte(n, '.')+1:]
 }
 
 // settle is where a run's refusal is recorded, the one place: as a
