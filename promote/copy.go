@@ -2,6 +2,8 @@ package promote
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -43,29 +45,45 @@ func (r *run) copy(ctx context.Context) error {
 // one after another so that none is written before what it references.
 func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *Plan) (CopyStats, error) {
 	var st CopyStats
+	var mu sync.Mutex
+	done := func(b BlobStep) { // counted once finished: an interrupted copy says what it really did
+		mu.Lock()
+		defer mu.Unlock()
+		if b.Action == ActMount {
+			st.BlobsMounted++
+			return
+		}
+		st.BlobsCopied++
+		st.Bytes += b.Size
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
 	for _, b := range p.Blobs {
-		switch b.Action {
-		case ActPresent:
+		if b.Action == ActPresent {
 			st.BlobsPresent++
 			continue
-		case ActMount:
-			st.BlobsMounted++
-		default:
-			st.BlobsCopied++
-			st.Bytes += b.Size
 		}
 		desc := v1.Descriptor{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType}
+		from := src
 		if b.From != "" {
-			from, err := e.reg.Repository(b.From)
-			if err != nil {
-				return st, err
+			var err error
+			if from, err = e.reg.Repository(b.From); err != nil {
+				werr := g.Wait() // the blobs under way finish (and count) first
+				return st, errors.Join(err, werr)
 			}
-			g.Go(func() error { return e.wr.MountBlob(gctx, src, from, dst, desc) })
-			continue
 		}
-		g.Go(func() error { return e.wr.CopyBlob(gctx, src, dst, desc) })
+		g.Go(func() error {
+			var err error
+			if b.From != "" {
+				err = e.wr.MountBlob(gctx, src, from, dst, desc)
+			} else {
+				err = e.wr.CopyBlob(gctx, src, dst, desc)
+			}
+			if err == nil {
+				done(b)
+			}
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return st, err

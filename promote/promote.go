@@ -58,7 +58,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if err == nil && !r.done {
 		err = r.write(ctx)
 	}
-	err = r.settle(ctx, err)
+	err = r.settle(ctx, r.interrupted(ctx, err))
 	r.rec.release()
 	if err == nil {
 		err = r.attest(ctx)

@@ -37,6 +37,8 @@ type run struct {
 	current *ledger.Record
 	rec     *recorder // the one writer of the run's records
 
+	// phase is the phase under way, for an interruption's message.
+	phase string
 	// done ends the run early without error: a dry run, or nothing to do.
 	done bool
 	// shown is whether the result goes back with an error: from the
@@ -88,8 +90,9 @@ func (r *run) through(ctx context.Context, phases ...func(context.Context) error
 			return nil
 		}
 		start := time.Now()
+		r.phase = phaseName(phase)
 		err := phase(ctx)
-		attrs := []any{"phase", phaseName(phase), "app", r.res.App, "env", r.env.Name, "seconds", time.Since(start).Seconds()}
+		attrs := []any{"phase", r.phase, "app", r.res.App, "env", r.env.Name, "seconds", time.Since(start).Seconds()}
 		if err != nil {
 			r.e.log.Debug("phase failed", append(attrs, "error", err)...)
 			return err

@@ -65,3 +65,8 @@ func onECR(account string, testGates ...string) worldOption {
 		})
 	}
 }
+
+// withJobs sets how many requests each engine's registry client runs at once.
+func withJobs(n int) worldOption {
+	return func(w *world) { w.regOpts.Jobs = n }
+}

@@ -16,7 +16,7 @@ import (
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	st := &state{stdout: stdout, stderr: stderr}
 	app := newApp(st)
-	err := app.RunContext(ctx, normalizeArgs(app, args))
+	err := interrupted(ctx, app.RunContext(ctx, normalizeArgs(app, args)))
 	if err != nil && !st.rendered {
 		st.fail(err)
 	}

@@ -23,7 +23,7 @@ func (s *state) action(name string, fn func(c *cli.Context, eng *promote.Engine)
 		}
 		defer eng.Close()
 		res, text, err := fn(c, eng.Engine)
-		return s.render(name, res, text, err)
+		return s.render(name, res, text, interrupted(c.Context, err))
 	}
 }
 
@@ -38,7 +38,7 @@ func (s *state) query(name string, fn func(c *cli.Context, r *promote.Reader) (a
 		}
 		defer r.Close()
 		res, text, err := fn(c, r)
-		return s.render(name, res, text, err)
+		return s.render(name, res, text, interrupted(c.Context, err))
 	}
 }
 

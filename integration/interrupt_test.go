@@ -1,0 +1,144 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stallProxy passes requests to a registry until one blob upload has
+// finished, then holds every further upload request until its client goes
+// away: a copy that hangs half-way, for a Ctrl-C to stop.
+type stallProxy struct {
+	Host     string
+	mu       sync.Mutex
+	finished int
+	stalled  chan struct{} // closed when the first upload is held
+	once     sync.Once
+}
+
+func startStallProxy(t *testing.T, upstream string) *stallProxy {
+	t.Helper()
+	sp := &stallProxy{stalled: make(chan struct{})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening for the stall proxy: %v", err)
+	}
+	sp.Host = l.Addr().String()
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			sp.mu.Lock()
+			hold := sp.finished >= 1
+			sp.mu.Unlock()
+			if hold {
+				sp.once.Do(func() { close(sp.stalled) })
+				<-r.Context().Done()
+				return
+			}
+			rec := &statusRecorder{ResponseWriter: w}
+			rp.ServeHTTP(rec, r)
+			if r.Method == http.MethodPut && rec.status == http.StatusCreated {
+				sp.mu.Lock()
+				sp.finished++
+				sp.mu.Unlock()
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	markInsecure(t, sp.Host)
+	t.Cleanup(srv.Close)
+	return sp
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// Ctrl-C during a copy: promote stops at once, says what it really did
+// (one blob of two, nothing tagged or recorded), exits 130, and the same
+// command run again finishes the promotion.
+func TestInterruptedCopySaysWhatItDid(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t)
+	sp := startStallProxy(t, p.B.Host)
+	p.B = &registry{Host: sp.Host, Dir: p.B.Dir}
+	p.config = p.writeConfig(p.config, []string{"labels: {}"}, []string{"labels: {}"})
+	dev := p.repo("dev", "web")
+	p.pushImage(dev+":1.0", image{Version: "1.0"})
+	p.mustPromote(0, "to", "test", "web:1.0")
+
+	args := []string{"--config", p.config, "--jobs", "1", "to", "prod", "web"}
+	cmd := exec.Command(p.tools.promote, args...)
+	var out, errOut bytes.Buffer
+	cmd.Dir, cmd.Stdout, cmd.Stderr = p.dir, &out, &errOut
+	cmd.Env = append(toolEnv(p.home), insecureRegistryEnv())
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting promote: %v", err)
+	}
+	select {
+	case <-sp.stalled:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the copy never reached its second blob:\n%s", errOut.String())
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("sending SIGINT: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("promote did not stop within 30 s of SIGINT:\n%s", errOut.String())
+	}
+	collectCommand(p.tools.promote, args, out.String(), errOut.String())
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit code after SIGINT %d, expected 130:\n%s%s", code, out.String(), errOut.String())
+	}
+	t.Logf("stopped %.2fs after SIGINT", time.Since(sent).Seconds())
+	for _, want := range []string{"interrupted (interrupt) while promoting web to prod",
+		"stopped during the copy after 1 of 2 blobs", "nothing tagged or recorded", "run the same command again to finish"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr should say %q:\n%s", want, errOut.String())
+		}
+	}
+	if strings.Contains(out.String(), "copied    2 blobs") {
+		t.Errorf("the output claims a copy that did not finish:\n%s", out.String())
+	}
+	if tags := p.tags(p.repo("prod", "web")); len(tags) != 0 {
+		t.Errorf("an interrupted copy tagged %v in prod", tags)
+	}
+	if n := len(p.history("web", "--env", "prod")); n != 0 {
+		t.Errorf("an interrupted copy recorded %d records in prod", n)
+	}
+
+	sp.mu.Lock()
+	sp.finished = -1000 // let every upload through
+	sp.mu.Unlock()
+	p.mustPromote(0, "to", "prod", "web")
+	if n := len(p.history("web", "--env", "prod")); n != 1 {
+		t.Errorf("the re-run should record the promotion: %d records", n)
+	}
+	p.verifyLedger()
+}

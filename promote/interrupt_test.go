@@ -1,0 +1,70 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// stallAfter lets n blob copies finish, then holds the next until its
+// context ends, and signals stalled when it does.
+type stallAfter struct {
+	writer
+	mu      sync.Mutex
+	n       int
+	stalled chan struct{}
+	once    sync.Once
+}
+
+func (s *stallAfter) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
+	s.mu.Lock()
+	hold := s.n <= 0
+	s.n--
+	s.mu.Unlock()
+	if hold {
+		s.once.Do(func() { close(s.stalled) })
+		<-ctx.Done()
+		return ctx.Err() // as an HTTP client does: the cause is not in it
+	}
+	return s.writer.CopyBlob(ctx, src, dst, desc)
+}
+
+// A promotion a signal stops says how far it really got: the blobs that
+// finished of those planned, nothing tagged or recorded.
+func TestInterruptedPromotionSaysWhatItDid(t *testing.T) {
+	w := newWorld(t, withFakeRegistry(), withJobs(1))
+	d := w.fake.seed(fakeDev, regtest.Image(t, 3, regtest.Labels("1.0.0"), "1000"))
+	w.fake.seedTag(fakeDev, "1.0.0", d.Digest)
+	e := w.engine()
+	stall := &stallAfter{writer: e.wr, n: 1, stalled: make(chan struct{})}
+	e.wr = stall
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() { <-stall.stalled; cancel(&errs.Interrupt{Signal: syscall.SIGINT}) }()
+	res, err := e.Promote(ctx, Request{Env: "test", Ref: w.ref("app:1.0.0")})
+	var ie *InterruptedError
+	require.True(t, errors.As(err, &ie), "%v", err)
+	var sig *errs.Interrupt
+	require.ErrorAs(t, err, &sig)
+	assert.Equal(t, 130, sig.Code())
+	assert.Equal(t, "copy", ie.Phase)
+	assert.Equal(t, 1, res.Copy.BlobsCopied, "only the finished blob counts")
+	assert.Contains(t, err.Error(), "interrupted (interrupt) while promoting app to test: stopped during the copy after 1 of 4 blobs")
+	assert.Contains(t, err.Error(), "nothing tagged or recorded; run the same command again to finish")
+	for _, wr := range w.fake.written() {
+		assert.NotContains(t, wr, "tag ")
+		assert.NotContains(t, wr, "record ")
+	}
+	assert.Empty(t, w.records(ledger.Query{}))
+}
