@@ -57,6 +57,7 @@ Flags may come before or after positional arguments.`,
 			gatesCommand(st),
 			ledgerCommand(st),
 			envsCommand(st),
+			configCommand(st),
 		},
 	}
 	for _, c := range app.Commands {

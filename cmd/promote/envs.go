@@ -16,7 +16,7 @@ func envsCommand(s *state) *cli.Command {
 	return &cli.Command{
 		Name:        "envs",
 		Usage:       "check or create the ECR repositories of the environments: tag immutability, scan on push, encryption",
-		Subcommands: []*cli.Command{envsCheckCommand(s), envsApplyCommand(s)},
+		Subcommands: []*cli.Command{envsListCommand(s), envsCheckCommand(s), envsApplyCommand(s)},
 	}
 }
 

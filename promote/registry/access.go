@@ -1,0 +1,29 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// CheckAccess reaches the registry at host (HOST[:PORT]) as a promotion
+// would: it pings /v2/ and, where the registry asks, authenticates with
+// the client's credentials, requesting no repository scope. It reads
+// nothing else and writes nothing.
+func (c *Client) CheckAccess(ctx context.Context, host string) (err error) {
+	defer redactErr(&err)
+	repo, err := c.Repository(host + "/promote-access-check")
+	if err != nil {
+		return err
+	}
+	auth, err := authn.Resolve(ctx, c.keychain, repo.Registry)
+	if err != nil {
+		return fmt.Errorf("credentials for %s: %w", host, err)
+	}
+	if _, err := transport.NewWithContext(ctx, repo.Registry, auth, c.transport, nil); err != nil {
+		return fmt.Errorf("reaching %s: %w", host, explain(host, err))
+	}
+	return nil
+}
