@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/promote-dev/promote/promote/registry"
 )
 
 // CopyStats says what a copy moved.
@@ -58,6 +60,11 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.reg.Jobs())
+	if pr := e.progress; pr != nil {
+		pr.Start(p.Target, moving(p))
+		defer pr.Finish()
+		gctx = registry.WithProgress(gctx, func(d v1.Hash, n int64) { pr.Bytes(d.String(), n) })
+	}
 	for _, b := range p.Blobs {
 		if b.Action == ActPresent {
 			st.BlobsPresent++
@@ -81,6 +88,9 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 			}
 			if err == nil {
 				done(b)
+			}
+			if e.progress != nil {
+				e.progress.Done(b.Digest.String(), err)
 			}
 			return err
 		})

@@ -35,6 +35,7 @@ type Engine struct {
 	// searchMin is the fewest missing bytes worth a ledger search for
 	// mount sources (mountsource.go).
 	searchMin int64
+	progress  Progress // nil: no one watches
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.

@@ -18,6 +18,7 @@ type OpenOptions struct {
 	Jobs       int      // parallel transfers (registry.Options.Jobs)
 	UserAgent  string
 	Logger     *slog.Logger // nil: silent
+	Progress   Progress     // nil: no progress shown
 }
 
 // Opened is an Engine that Open built. It owns the ledger it opened: Close
@@ -58,7 +59,7 @@ func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOpt
 	if err != nil {
 		return nil, err
 	}
-	opts := []Option{WithECR(aws)}
+	opts := []Option{WithECR(aws), WithProgress(o.Progress)}
 	if o.Logger != nil {
 		opts = append(opts, WithLogger(o.Logger))
 	}

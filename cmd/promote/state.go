@@ -51,8 +51,12 @@ func (s *state) configure(c *cli.Context) error {
 
 // openOptions are what promote.Open needs of the global flags.
 func (s *state) openOptions() promote.OpenOptions {
-	return promote.OpenOptions{ConfigPath: s.configPath, Insecure: s.insecure, Jobs: s.jobs,
+	o := promote.OpenOptions{ConfigPath: s.configPath, Insecure: s.insecure, Jobs: s.jobs,
 		UserAgent: "promote/" + version, Logger: s.log}
+	if s.showProgress(s.stderr) {
+		o.Progress = newBarProgress(s.stderr)
+	}
+	return o
 }
 
 // document is the one JSON document --output json prints.

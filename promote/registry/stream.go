@@ -106,5 +106,5 @@ func (c *Client) openBlob(ctx context.Context, repo name.Repository, desc v1.Des
 		_ = resp.Body.Close()
 		return nil, err
 	}
-	return &sizedBlob{rc: resp.Body, desc: desc}, nil
+	return counted(ctx, desc.Digest, &sizedBlob{rc: resp.Body, desc: desc}), nil
 }

@@ -1,0 +1,33 @@
+package promote
+
+// Progress hears how a copy goes, for a person watching a terminal: the
+// blobs it will move, the bytes of each as they stream, and each as it
+// finishes. Calls come from several goroutines at once.
+type Progress interface {
+	// Start: a copy into the target repository begins with these blobs
+	// (mounts and copies; those the target holds are left out).
+	Start(target string, blobs []BlobStep)
+	// Bytes: done bytes of the blob of digest d have streamed in its
+	// current attempt (a restarted upload counts again from 0).
+	Bytes(d string, done int64)
+	// Done: the blob of digest d is in the target (err nil) or failed.
+	Done(d string, err error)
+	// Finish: the copy ended; nothing more follows for it.
+	Finish()
+}
+
+// WithProgress reports each copy to p (nil: none).
+func WithProgress(p Progress) Option {
+	return func(e *Engine) error { e.progress = p; return nil }
+}
+
+// moving lists the blobs of p a copy moves.
+func moving(p *Plan) []BlobStep {
+	var out []BlobStep
+	for _, b := range p.Blobs {
+		if b.Action != ActPresent {
+			out = append(out, b)
+		}
+	}
+	return out
+}
