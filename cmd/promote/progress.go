@@ -34,11 +34,15 @@ func newBarProgress(out io.Writer, opts ...mpb.ContainerOption) *barProgress {
 	return &barProgress{out: out, opts: opts}
 }
 
-// showProgress reports whether progress goes to w: a terminal, and text
-// output (JSON and CSV are for programs).
+// showProgress reports whether progress goes to w: a terminal with a
+// width, and text output (JSON and CSV are for programs).
 func (s *state) showProgress(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && !s.json && !s.csv && term.IsTerminal(int(f.Fd()))
+	if !ok || s.json || s.csv || !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	return err == nil && cols > 0
 }
 
 func (b *barProgress) Start(target string, blobs []promote.BlobStep) {
@@ -60,7 +64,7 @@ func (b *barProgress) Start(target string, blobs []promote.BlobStep) {
 	b.total = b.p.AddBar(all,
 		mpb.PrependDecorators(decor.Name("total -> "+target+" ", decor.WC{C: decor.DindentRight}),
 			decor.CountersKibiByte("% .1f / % .1f")),
-		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Percentage(decor.WC{W: 5})))
+		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Percentage(decor.WC{W: 6})))
 }
 
 func (b *barProgress) Bytes(d string, done int64) {
