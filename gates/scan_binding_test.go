@@ -13,14 +13,14 @@ func TestScanReportBoundByConfigDigest(t *testing.T) {
 	s.Reports = []Report{rebound(t, "trivy-photon-30.json", configOf(s.Images[0]), "")}
 	v := evaluate(t, mustScan(t, "maxSeverity: high"), s)
 	assert.False(t, v.Passed())
-	assert.Equal(t, "2 findings above high: CVE-2019-5481 (CRITICAL)", v.Reason)
+	assert.Equal(t, "2 findings of 1 vulnerability above high: CVE-2019-5481 (CRITICAL)", v.Reason)
 	rep := v.Evidence["reports"].([]map[string]any)[0]
 	assert.Equal(t, []string{configOf(s.Images[0]) + " (Metadata.ImageID)"}, rep["boundTo"])
 	assert.Equal(t, map[string]int{"CRITICAL": 2, "HIGH": 1, "MEDIUM": 0, "LOW": 0, "UNKNOWN": 0}, rep["reported"])
 
 	v = evaluate(t, mustScan(t, "maxSeverity: critical"), s)
 	assert.True(t, v.Passed(), v.Reason)
-	assert.Equal(t, "clean at maxSeverity critical: 0 findings above it (2 critical, 1 high allowed); trivy dev db unknown", v.Reason)
+	assert.Equal(t, "clean at maxSeverity critical: 0 findings above it (2 critical, 1 high allowed); scanned by trivy dev, vulnerability database date unknown", v.Reason)
 }
 
 func TestScanReportBoundByManifestDigest(t *testing.T) {
@@ -28,7 +28,7 @@ func TestScanReportBoundByManifestDigest(t *testing.T) {
 	s.Reports = []Report{rebound(t, "grype-chainguard-ruby-test.json", "", s.Digest.String())}
 	v := evaluate(t, mustScan(t, "maxSeverity: medium"), s)
 	assert.False(t, v.Passed())
-	assert.Equal(t, "3 findings above medium: CVE-2023-28755 (HIGH), GHSA-hv5j-3h9f-99c2 (HIGH)", v.Reason)
+	assert.Equal(t, "3 findings of 2 vulnerabilities above medium: CVE-2023-28755 (HIGH), GHSA-hv5j-3h9f-99c2 (HIGH)", v.Reason)
 	assert.Contains(t, v.Evidence["reports"].([]map[string]any)[0]["boundTo"], s.Digest.String()+" (source.target.manifestDigest)")
 
 	v = evaluate(t, mustScan(t, "maxSeverity: medium\nfixableOnly: true"), s)
@@ -88,7 +88,7 @@ func TestScanCoverage(t *testing.T) {
 	s.Reports = []Report{amd, arm}
 	v = evaluate(t, mustScan(t, "maxSeverity: medium"), s)
 	assert.True(t, v.Passed(), v.Reason)
-	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (4 medium allowed); trivy dev db unknown", v.Reason)
+	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (4 medium allowed); scanned by trivy dev, vulnerability database date unknown", v.Reason)
 	reports := v.Evidence["reports"].([]map[string]any)
 	assert.Equal(t, []string{"linux/amd64"}, reports[0]["covers"])
 	assert.Equal(t, []string{"linux/arm64"}, reports[1]["covers"])
@@ -142,7 +142,7 @@ func TestScanUnboundReport(t *testing.T) {
 
 	s.Reports = []Report{rebound(t, "trivy-photon-30.json", "", "")}
 	v = evaluate(t, mustScan(t, "allowUnbound: true\nmaxSeverity: high"), s)
-	assert.Equal(t, "2 findings above high: CVE-2019-5481 (CRITICAL)", v.Reason, "an accepted unbound report is judged")
+	assert.Equal(t, "2 findings of 1 vulnerability above high: CVE-2019-5481 (CRITICAL)", v.Reason, "an accepted unbound report is judged")
 }
 
 func TestScanWithoutReports(t *testing.T) {

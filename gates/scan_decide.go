@@ -128,10 +128,10 @@ func (g *scanGate) blockingReason(t *tally) []string {
 		if g.policy.max < 0 {
 			what = "with maxSeverity none"
 		}
-		out = append(out, fmt.Sprintf("%s %s: %s", plural(t.blockingN, "finding"), what, shortList(knownBlocking(t))))
+		out = append(out, fmt.Sprintf("%s %s: %s", findingsOf(t.blockingN, len(t.blocking)), what, shortList(knownBlocking(t))))
 	}
 	if len(t.unknown) > 0 {
-		out = append(out, fmt.Sprintf("%s of unknown severity: %s", plural(t.unknownN, "finding"), shortList(unknownBlocking(t))),
+		out = append(out, fmt.Sprintf("%s of unknown severity: %s", findingsOf(t.unknownN, len(t.unknown)), shortList(unknownBlocking(t))),
 			"unknown severities block: triage them, or set unknown: allow")
 	}
 	return out
@@ -186,6 +186,20 @@ func (g *scanGate) cleanReason(t *tally, scanners []string) string {
 		head += "; " + strings.Join(scanners, ", ")
 	}
 	return head
+}
+
+// findingsOf counts n findings of ids vulnerabilities, so that the count
+// agrees with the IDs listed: one vulnerability in two packages is two
+// findings ("2 findings of 1 vulnerability").
+func findingsOf(n, ids int) string {
+	if n == ids {
+		return plural(n, "finding")
+	}
+	v := fmt.Sprintf("%d vulnerabilities", ids)
+	if ids == 1 {
+		v = "1 vulnerability"
+	}
+	return plural(n, "finding") + " of " + v
 }
 
 func plural(n int, word string) string {

@@ -80,11 +80,7 @@ func (e *scanEvidence) addReport(br boundReport, refs subjectRefs, now time.Time
 		rep["dbBuilt"], rep["dbAge"] = dateTime(r.DBUpdated), signedAge(now.Sub(r.DBUpdated))
 	}
 	e.reports = append(e.reports, rep)
-	s := r.Scanner
-	if r.ScannerVersion != "" {
-		s += " " + r.ScannerVersion
-	}
-	s += " db " + dbDate(r)
+	s := scannerText(r)
 	if !slices.Contains(e.scanned, s) {
 		e.scanned = append(e.scanned, s)
 	}
@@ -226,6 +222,23 @@ func severityCounts(m map[vuln.Severity]int) map[string]int {
 }
 
 // dbDate renders a report's database date (YYYY-MM-DD), its version text, or "unknown".
+// scannerText says in words which scanner made r and how fresh its
+// database was: "scanned by trivy 0.50.1, vulnerability database of
+// 2024-01-01".
+func scannerText(r *vuln.Report) string {
+	s := "scanned by " + r.Scanner
+	if r.ScannerVersion != "" {
+		s += " " + r.ScannerVersion
+	}
+	switch {
+	case !r.DBUpdated.IsZero():
+		return s + ", vulnerability database of " + r.DBUpdated.Format(time.DateOnly)
+	case strings.TrimSpace(r.DBVersion) != "":
+		return s + ", vulnerability database version " + r.DBVersion
+	}
+	return s + ", vulnerability database date unknown"
+}
+
 func dbDate(r *vuln.Report) string {
 	switch {
 	case !r.DBUpdated.IsZero():

@@ -21,7 +21,7 @@ func TestScanReportMustBeFresh(t *testing.T) {
 		pass       bool
 		reason     string
 	}{
-		{"scanned 2h ago", "", rebound(t, "trivy-sl-micro-rancher5.4.json", cfg, ""), true, "clean: 0 findings; trivy dev db unknown"},
+		{"scanned 2h ago", "", rebound(t, "trivy-sl-micro-rancher5.4.json", cfg, ""), true, "clean: 0 findings; scanned by trivy dev, vulnerability database date unknown"},
 		{"scanned 12d ago", "", reboundAt(t, "trivy-sl-micro-rancher5.4.json", cfg, "", scanNow.Add(-12*day)), false,
 			"scan report trivy-sl-micro-rancher5.4.json was scanned 12d ago (at 2026-02-17T12:00:00Z), more than maxReportAge 7d: scan the image again and pass the new report"},
 		{"grype descriptor.timestamp 8d ago", "maxSeverity: critical", reboundAt(t, "grype-chainguard-ruby-test.json", cfg, "", scanNow.Add(-8*day)), false,
@@ -32,7 +32,7 @@ func TestScanReportMustBeFresh(t *testing.T) {
 			"scan report grype-chainguard-ruby-test.json does not say when it was scanned (no descriptor.timestamp): pass a report from a current scanner, or set allowUndated: true"},
 		{"scanned in the future", "", reboundAt(t, "trivy-sl-micro-rancher5.4.json", cfg, "", scanNow.Add(3*day)), false,
 			"scan report trivy-sl-micro-rancher5.4.json says it was scanned at 2026-03-04T12:00:00Z, 3d after now: check the scanning machine's clock"},
-		{"a minute ahead is clock skew", "", reboundAt(t, "trivy-sl-micro-rancher5.4.json", cfg, "", scanNow.Add(time.Minute)), true, "clean: 0 findings; trivy dev db unknown"},
+		{"a minute ahead is clock skew", "", reboundAt(t, "trivy-sl-micro-rancher5.4.json", cfg, "", scanNow.Add(time.Minute)), true, "clean: 0 findings; scanned by trivy dev, vulnerability database date unknown"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestScanNewestAttestationDecides(t *testing.T) {
 	// The critical was fixed and scanned again: the newer clean attestation decides.
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "old", old, fCritical), attested(s, "new", recent))
 	assert.True(t, v.Passed(), v.Reason)
-	assert.Equal(t, "clean at maxSeverity high: 0 findings above it; trivy 0.50.1 db unknown", v.Reason)
+	assert.Equal(t, "clean at maxSeverity high: 0 findings above it; scanned by trivy 0.50.1, vulnerability database date unknown", v.Reason)
 
 	// Only a stale attestation: refused, whatever it found.
 	v = decideAttestations(t, ScanConfig{MaxSeverity: "high"}, s, attested(s, "stale", scanNow.Add(-9*day)))
@@ -207,7 +207,7 @@ func TestScanAttestationEvidence(t *testing.T) {
 func TestScanUnknownAllow(t *testing.T) {
 	v := decideOn(t, ScanConfig{MaxSeverity: "low", Unknown: "allow"}, testSubject(t, "amd64"), fUnknown, fLowGHSA)
 	assert.True(t, v.Passed(), v.Reason)
-	assert.Equal(t, "clean at maxSeverity low: 0 findings above it (1 low, 1 unknown allowed); trivy 0.50.1 db unknown", v.Reason)
+	assert.Equal(t, "clean at maxSeverity low: 0 findings above it (1 low, 1 unknown allowed); scanned by trivy 0.50.1, vulnerability database date unknown", v.Reason)
 	assert.Equal(t, "allow", v.Evidence["unknown"])
 
 	v = decideOn(t, ScanConfig{MaxSeverity: "low", Unknown: "allow"}, testSubject(t, "amd64"), fUnknown, fMedium)

@@ -109,14 +109,14 @@ func TestScanVEXConfiguredDocument(t *testing.T) {
 	s.Reports = []Report{rebound(t, "trivy-photon-30.json", configOf(s.Images[0]), "")}
 	v := evaluate(t, mustScan(t, "maxSeverity: medium\nvex: [vex/app.openvex.json]"), s)
 	assert.False(t, v.Passed())
-	assert.Equal(t, "2 findings above medium: CVE-2019-5481 (CRITICAL)", v.Reason)
+	assert.Equal(t, "2 findings of 1 vulnerability above medium: CVE-2019-5481 (CRITICAL)", v.Reason)
 	assert.Equal(t, map[string]int{"vex": 1, "ignored": 0, "notFixable": 0}, v.Evidence["suppressed"])
 	assert.Equal(t, []string{"CVE-2019-18276 not_affected (vulnerable_code_not_in_execute_path) in ../testdata/vex/app.openvex.json (1 finding)"}, v.Evidence["vexApplied"])
 
 	cfg := "maxSeverity: medium\nvex: [vex/app.openvex.json]\nignore: [{id: CVE-2019-5481, until: 2026-03-31, reason: curl is not used at runtime}]"
 	v = evaluate(t, mustScan(t, cfg), s)
 	assert.True(t, v.Passed(), v.Reason)
-	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (suppressed 1 vex, 2 ignored); trivy dev db unknown", v.Reason)
+	assert.Equal(t, "clean at maxSeverity medium: 0 findings above it (suppressed 1 vex, 2 ignored); scanned by trivy dev, vulnerability database date unknown", v.Reason)
 }
 
 func TestScanVEXByAlias(t *testing.T) {
