@@ -51,7 +51,12 @@ type store struct {
 	// dial opens a new Ledger on the store, as another process or runner
 	// does; it may be called from any goroutine.
 	dial func(ctx context.Context) (Ledger, error)
-	raw  rawStore // the storage itself, edited behind the ledger's back
+	// dialReadOnly opens the store as OpenReadOnly does.
+	dialReadOnly func(ctx context.Context) (Ledger, error)
+	raw          rawStore // the storage itself, edited behind the ledger's back
+	// contents lists everything the store holds, name to a digest of its
+	// bytes, to show that something changed nothing.
+	contents func() map[string]string
 }
 
 // open returns a new Ledger on the store, closed when the test ends.
@@ -98,12 +103,15 @@ type rawStore interface {
 // newSQLiteStore is a ledger file in a temporary directory, created by its
 // first Open.
 func newSQLiteStore(t *testing.T) *store {
-	path := filepath.Join(t.TempDir(), "ledger.db")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.db")
 	return &store{
-		t:        t,
-		location: path,
-		dial:     func(ctx context.Context) (Ledger, error) { return Open(ctx, path) },
-		raw:      &sqliteRaw{t: t, path: path},
+		t:            t,
+		location:     path,
+		dial:         func(ctx context.Context) (Ledger, error) { return Open(ctx, path) },
+		dialReadOnly: func(ctx context.Context) (Ledger, error) { return OpenReadOnly(ctx, path) },
+		raw:          &sqliteRaw{t: t, path: path},
+		contents:     func() map[string]string { return dirContents(t, dir) },
 	}
 }
 
@@ -201,7 +209,13 @@ func newS3Store(t *testing.T) *store {
 		location: "s3://" + testBucket + "/audit",
 		env:      f.s3Env(t),
 		dial:     func(context.Context) (Ledger, error) { return f.ledger("audit"), nil },
+		dialReadOnly: func(context.Context) (Ledger, error) {
+			l := f.ledger("audit")
+			l.readOnly = true // as OpenReadOnly sets it
+			return l, nil
+		},
 		raw:      s3Raw{f},
+		contents: f.contents,
 	}
 }
 

@@ -26,6 +26,9 @@ func (l *sqliteLedger) Lock(ctx context.Context, app, env string) (Lease, error)
 	if app == "" || env == "" {
 		return nil, fmt.Errorf("locking ledger %s: app (%q) and env (%q) must not be empty", l.path, app, env)
 	}
+	if err := l.writable("locking", l.path); err != nil {
+		return nil, err
+	}
 	release, err := lockFile(ctx, l.chainLockPath(app, env))
 	if err != nil {
 		return nil, fmt.Errorf("locking %s in %s (ledger %s): %w", app, env, l.path, err)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -37,6 +38,53 @@ func Open(ctx context.Context, location string) (Ledger, error) {
 		return nil, err
 	}
 	return openSQLite(ctx, path)
+}
+
+// ErrReadOnly is wrapped by the error of every write (Append, Lock, and
+// Copy into it) to a ledger opened with OpenReadOnly.
+var ErrReadOnly = errors.New("ledger opened read-only")
+
+// OpenReadOnly opens the ledger at location, as Open names it, for reading
+// only: it creates, migrates and locks nothing, and its Append, Lock and
+// Import fail with ErrReadOnly. The read commands use it, so that reading
+// changes nothing.
+//
+// An SQLite file that does not exist (nor its directory) reads as an empty
+// ledger, as an S3 prefix that was never written to does: no record was
+// ever appended there, and the first write creates it. An SQLite file is
+// opened without creating it and with PRAGMA query_only, so SQLite refuses
+// any write, and SQLite's own -wal and -shm files are removed again when the
+// last connection closes, as after any write (mode=ro would leave them
+// behind). A file of another application, or with another schema version,
+// is an error naming the version: it is never migrated. On S3, reads never
+// move a head hint forward (Head heals a stale hint only when writable).
+func OpenReadOnly(ctx context.Context, location string) (Ledger, error) {
+	if strings.HasPrefix(strings.TrimSpace(location), schemeS3) {
+		l, err := openS3(ctx, location)
+		if err != nil {
+			return nil, err
+		}
+		l.readOnly = true
+		return l, nil
+	}
+	path, err := sqlitePath(location)
+	if err != nil {
+		return nil, err
+	}
+	return openSQLiteReadOnly(ctx, path)
+}
+
+// writeGuard refuses the writes of a ledger opened with OpenReadOnly; the
+// backends embed it and ask it first in Append, Import and Lock.
+type writeGuard struct{ readOnly bool }
+
+// writable returns nil, or, on a read-only ledger, an error wrapping
+// ErrReadOnly that says what was refused.
+func (g writeGuard) writable(what string, ledger any) error {
+	if !g.readOnly {
+		return nil
+	}
+	return fmt.Errorf("%s ledger %v: %w", what, ledger, ErrReadOnly)
 }
 
 // sqlitePath returns the file path of an SQLite ledger location, or an error

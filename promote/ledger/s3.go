@@ -25,6 +25,7 @@ const defaultRegion = "us-east-1"
 // the audit walk in s3_verify.go and the bucket's settings in s3_bucket.go.
 type s3Ledger struct {
 	strictReads // Records and Get, of RecordsChecked and GetChecked
+	writeGuard  // set by OpenReadOnly; a read-only ledger never moves a hint
 
 	client   *s3.Client
 	bucket   string

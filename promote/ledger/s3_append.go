@@ -17,6 +17,9 @@ import (
 // head hint moved (best effort: Head heals a stale hint). Fields are filled
 // as the SQLite backend fills them; on any error rec is left as it was.
 func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error {
+	if err := l.writable("appending to", l); err != nil {
+		return err
+	}
 	r, err := prepare(rec)
 	if err != nil {
 		return err
@@ -139,7 +142,11 @@ func (l *s3Ledger) indexedRecord(ctx context.Context, index []byte) (*Record, er
 // hint's ETag (or If-None-Match when there is none), retrying a few times
 // while another writer moves it too. It never moves a hint back, and a
 // failure is not an error: the hint only tells Head where to start probing.
+// A read-only ledger leaves the hint as it is.
 func (l *s3Ledger) moveHint(ctx context.Context, app, env string, head Head) {
+	if l.readOnly {
+		return
+	}
 	k := chainKey{app, env}
 	data, _ := json.Marshal(hint{Seq: head.Seq, Hash: head.Hash})
 	l.mu.Lock()
@@ -177,6 +184,9 @@ var _ importer = (*s3Ledger)(nil)
 // Append: ErrHeadMoved, and nothing stored, unless rec follows the chain's
 // head. A record whose hash is not its body's is refused.
 func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
+	if err := l.writable("importing into", l); err != nil {
+		return err
+	}
 	body, err := checkImport(rec)
 	if err != nil {
 		return err

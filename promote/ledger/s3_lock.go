@@ -46,6 +46,9 @@ func (l *s3Ledger) Lock(ctx context.Context, app, env string) (Lease, error) {
 	if app == "" || env == "" {
 		return nil, fmt.Errorf("locking ledger %s: app (%q) and env (%q) must not be empty", l, app, env)
 	}
+	if err := l.writable("locking", l); err != nil {
+		return nil, err
+	}
 	key := l.lockKey(app, env)
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newID())

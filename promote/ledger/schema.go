@@ -50,6 +50,52 @@ var schemaV1 = []string{
 	ORDER BY time, app, env, seq`,
 }
 
+// schemaState is what an SQLite database says about its schema.
+type schemaState struct {
+	version, appID, objects int
+}
+
+// querier is an *sql.Conn or *sql.DB.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readSchemaState reads the schema version, application id and number of
+// schema objects of the database behind q.
+func readSchemaState(ctx context.Context, q querier, path string) (schemaState, error) {
+	var s schemaState
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&s.version); err != nil {
+		return s, fmt.Errorf("reading schema version of ledger %s: %w", path, err)
+	}
+	if err := q.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&s.appID); err != nil {
+		return s, fmt.Errorf("reading application id of ledger %s: %w", path, err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&s.objects); err != nil {
+		return s, fmt.Errorf("reading schema of ledger %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// current reports whether the database is a ledger of this promote's schema.
+func (s schemaState) current() bool { return s.version == schemaVersion && s.appID == applicationID }
+
+// empty reports whether the database is new: no schema, version or id.
+func (s schemaState) empty() bool { return s.version == 0 && s.appID == 0 && s.objects == 0 }
+
+// mismatch says why a database that is neither current nor empty is not
+// one this promote reads or writes.
+func (s schemaState) mismatch(path string) error {
+	switch {
+	case s.appID != applicationID:
+		return fmt.Errorf("%s is not a promote ledger (SQLite application_id %#x, tables present)", path, s.appID)
+	case s.version > schemaVersion:
+		return fmt.Errorf("ledger %s has schema version %d; this promote reads version %d: upgrade promote",
+			path, s.version, schemaVersion)
+	}
+	return fmt.Errorf("ledger %s has schema version %d, older than version %d that this promote reads, "+
+		"and this promote has no migration from it: use the promote that wrote it", path, s.version, schemaVersion)
+}
+
 // migrate brings the schema of the database behind conn to schemaVersion in
 // one IMMEDIATE transaction, so concurrent openers create it exactly once.
 // It refuses a database written by a newer promote or by another application.
@@ -59,28 +105,16 @@ func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
 	}
 	defer func() { err = finishTx(conn, err) }()
 
-	var version, appID, objects int
-	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("reading schema version of ledger %s: %w", path, err)
-	}
-	if err := conn.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
-		return fmt.Errorf("reading application id of ledger %s: %w", path, err)
-	}
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&objects); err != nil {
-		return fmt.Errorf("reading schema of ledger %s: %w", path, err)
-	}
+	s, err := readSchemaState(ctx, conn, path)
 	switch {
-	case version == schemaVersion && appID == applicationID:
+	case err != nil:
+		return err
+	case s.current():
 		return nil
-	case version == 0 && appID == 0 && objects == 0:
-		// A new, empty database: create the schema below.
-	case appID != applicationID:
-		return fmt.Errorf("%s is not a promote ledger (SQLite application_id %#x, tables present)", path, appID)
-	default:
-		return fmt.Errorf("ledger %s has schema version %d; this promote reads version %d: upgrade promote",
-			path, version, schemaVersion)
+	case !s.empty():
+		return s.mismatch(path)
 	}
-
+	// A new, empty database: create the schema.
 	for _, stmt := range schemaV1 {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("creating schema of ledger %s: %w", path, err)

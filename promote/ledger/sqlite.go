@@ -21,6 +21,7 @@ const busyTimeoutMillis = 10_000
 // the goroutines of a process and by the processes of one machine.
 type sqliteLedger struct {
 	strictReads // Records and Get, of RecordsChecked and GetChecked
+	writeGuard  // set by OpenReadOnly
 
 	db      *sql.DB
 	path    string // absolute path of the database file
@@ -55,7 +56,7 @@ func openSQLite(ctx context.Context, path string) (_ *sqliteLedger, err error) {
 		return nil, fmt.Errorf("opening ledger %s: %w", abs, err)
 	}
 
-	l.db, err = sql.Open("sqlite", sqliteDSN(abs))
+	l.db, err = sql.Open("sqlite", sqliteDSN(abs, false))
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", abs, err)
 	}
@@ -76,9 +77,16 @@ func openSQLite(ctx context.Context, path string) (_ *sqliteLedger, err error) {
 }
 
 // sqliteDSN returns the data source name of the database file at abs with the
-// pragmas every connection needs. The path is URI-escaped, so any file name works.
-func sqliteDSN(abs string) string {
+// pragmas every connection needs. The path is URI-escaped, so any file name
+// works. A readOnly DSN never creates the file (mode=rw: read-write if the
+// file's permissions allow, else read-only) and sets query_only, so SQLite
+// refuses every write made through it.
+func sqliteDSN(abs string, readOnly bool) string {
 	q := url.Values{}
+	if readOnly {
+		q.Add("mode", "rw")
+		q.Add("_pragma", "query_only(1)")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")

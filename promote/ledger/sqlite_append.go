@@ -24,6 +24,9 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // rec.Time (now) when they are empty; rec.Time is stored in UTC. On any
 // error rec is left as it was.
 func (l *sqliteLedger) Append(ctx context.Context, rec *Record, expected Head) (err error) {
+	if err := l.writable("appending to", l.path); err != nil {
+		return err
+	}
 	r, err := prepare(rec)
 	if err != nil {
 		return err

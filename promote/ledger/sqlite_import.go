@@ -13,6 +13,9 @@ var _ importer = (*sqliteLedger)(nil)
 // prev_hash), else it returns ErrHeadMoved and stores nothing; a record
 // whose hash is not its body's is refused before that.
 func (l *sqliteLedger) Import(ctx context.Context, rec Record) (err error) {
+	if err := l.writable("importing into", l.path); err != nil {
+		return err
+	}
 	body, err := checkImport(rec)
 	if err != nil {
 		return err
