@@ -37,7 +37,7 @@ func (o *Opened) Close() error { return o.led.Close() }
 // cannot be opened: it is an optimisation). Commands that only read the
 // ledger use OpenReader, which opens none of the clients.
 func Open(ctx context.Context, o OpenOptions) (*Opened, error) {
-	cfg, led, err := openLedger(ctx, o.ConfigPath)
+	cfg, led, err := openLedger(ctx, o.ConfigPath, ledger.Open)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +73,14 @@ func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOpt
 	return New(cfg, reg, led, append(opts, WithBlobCache(blobs))...)
 }
 
-// openLedger loads the configuration at path and opens its ledger.
-func openLedger(ctx context.Context, path string) (*config.Config, ledger.Ledger, error) {
+// openLedger loads the configuration at path and opens its ledger with open:
+// ledger.Open to write it, ledger.OpenReadOnly to read it.
+func openLedger(ctx context.Context, path string, open func(context.Context, string) (ledger.Ledger, error)) (*config.Config, ledger.Ledger, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	led, err := ledger.Open(ctx, cfg.Ledger)
+	led, err := open(ctx, cfg.Ledger)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
 	}

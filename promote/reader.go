@@ -18,11 +18,13 @@ type Reader struct {
 	led ledger.Ledger
 }
 
-// OpenReader loads the configuration at configPath and opens its ledger,
-// and nothing else: it rejects the configuration as Open does, but builds
-// no client. Close the Reader when done.
+// OpenReader loads the configuration at configPath and opens its ledger
+// read-only (ledger.OpenReadOnly), and nothing else: it rejects the
+// configuration as Open does, but builds no client, and creates, migrates
+// and locks nothing. A ledger file that does not exist yet reads as empty.
+// Close the Reader when done.
 func OpenReader(ctx context.Context, configPath string) (*Reader, error) {
-	cfg, led, err := openLedger(ctx, configPath)
+	cfg, led, err := openLedger(ctx, configPath, ledger.OpenReadOnly)
 	if err != nil {
 		return nil, err
 	}
