@@ -56,6 +56,7 @@ func TestCLIReadCommandsCreateNoLedgerFile(t *testing.T) {
 		{[]string{"history", "web", "--env", "test"}, ExitOK, "no records"},
 		{[]string{"history", "--output", "json"}, ExitOK, `"records": []`},
 		{[]string{"show", "r-0123456789"}, ExitError, `ledger record "r-0123456789": not found`},
+		{[]string{"status", "web"}, ExitOK, "test  (nothing)"},
 		{[]string{"ledger", "verify"}, ExitOK, "ledger ok: 0 records in 0 chains"},
 		{[]string{"ledger", "check"}, ExitError, "no storage settings to check"},
 	}
