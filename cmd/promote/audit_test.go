@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/csv"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +109,12 @@ func TestCLILedgerCopyAndCheck(t *testing.T) {
 	assert.Nil(t, res, "no result when a ledger cannot be opened")
 	code, _, errOut = c.run("ledger", "copy", "--from", src)
 	assert.Equal(t, ExitUsage, code, errOut)
+	typo := filepath.Join(t.TempDir(), "ledgr.db")
+	code, _, errOut = c.run("ledger", "copy", "--from", typo, "--to", filepath.Join(t.TempDir(), "other.db"))
+	assert.Equal(t, ExitUsage, code, "a source with no records is a usage error")
+	assert.Contains(t, errOut, "holds no records, so there is nothing to copy; check --from")
+	_, err := os.Stat(typo)
+	assert.True(t, os.IsNotExist(err), "a mistyped --from creates nothing")
 	code, _, errOut = c.run("ledger", "check")
 	assert.Equal(t, ExitError, code, "SQLite has no bucket settings to check")
 	assert.Contains(t, errOut, "use an S3 ledger with Object Lock")

@@ -61,6 +61,9 @@ func openS3(ctx context.Context, location string) (*s3Ledger, error) {
 		return nil, fmt.Errorf("ledger %s: loading AWS configuration: %w", location, err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// A server that sends no checksums (versitygw, many S3-compatible
+		// stores) would put an SDK debug line on stderr for every GET.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		o.UsePathStyle = o.BaseEndpoint != nil
 		if o.Region == "" && o.BaseEndpoint != nil {
 			o.Region = defaultRegion
