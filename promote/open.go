@@ -19,6 +19,10 @@ type OpenOptions struct {
 	UserAgent  string
 	Logger     *slog.Logger // nil: silent
 	Progress   Progress     // nil: no progress shown
+	// ReadOnly opens the ledger read-only (ledger.OpenReadOnly): for work
+	// that records nothing (gates, a dry run, envs check), so that it
+	// creates no ledger file and cannot write one.
+	ReadOnly bool
 }
 
 // Opened is an Engine that Open built. It owns the ledger it opened: Close
@@ -37,7 +41,11 @@ func (o *Opened) Close() error { return o.led.Close() }
 // cannot be opened: it is an optimisation). Commands that only read the
 // ledger use OpenReader, which opens none of the clients.
 func Open(ctx context.Context, o OpenOptions) (*Opened, error) {
-	cfg, led, err := openLedger(ctx, o.ConfigPath, ledger.Open)
+	open := ledger.Open
+	if o.ReadOnly {
+		open = ledger.OpenReadOnly
+	}
+	cfg, led, err := openLedger(ctx, o.ConfigPath, open)
 	if err != nil {
 		return nil, err
 	}

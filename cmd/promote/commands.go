@@ -17,7 +17,9 @@ import (
 func (s *state) action(name string, fn func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		s.command = name
-		eng, err := promote.Open(c.Context, s.openOptions())
+		o := s.openOptions()
+		o.ReadOnly = recordsNothing(name, c)
+		eng, err := promote.Open(c.Context, o)
 		if err != nil {
 			return s.render(name, nil, nil, err)
 		}
@@ -25,6 +27,18 @@ func (s *state) action(name string, fn func(c *cli.Context, eng *promote.Engine)
 		res, text, err := fn(c, eng.Engine)
 		return s.render(name, res, text, interrupted(c.Context, err))
 	}
+}
+
+// recordsNothing reports whether command name, as invoked, records nothing:
+// its ledger is then opened read-only, so it creates no ledger file.
+func recordsNothing(name string, c *cli.Context) bool {
+	switch name {
+	case "gates", "envs check":
+		return true
+	case "to", "rollback":
+		return c.Bool("dry-run")
+	}
+	return false
 }
 
 // query is action for the commands that only read the ledger: it opens the

@@ -59,7 +59,12 @@ func TestCLIReadCommandsCreateNoLedgerFile(t *testing.T) {
 		{[]string{"status", "web"}, ExitOK, "test  (nothing)"},
 		{[]string{"ledger", "verify"}, ExitOK, "ledger ok: 0 records in 0 chains"},
 		{[]string{"ledger", "check"}, ExitError, "no storage settings to check"},
+		// Work that records nothing opens the ledger read-only too.
+		{[]string{"gates", "test", "web:1.0"}, ExitOK, "PASS nonroot"},
+		{[]string{"to", "test", "web:1.0", "--dry-run"}, ExitOK, "dry run: would promote web@"},
+		{[]string{"rollback", "test", "web", "--dry-run"}, ExitError, "test has never held web"},
 	}
+	digest := regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
 	before := filesUnder(t, dir)
 	for _, r := range reads {
 		code, out, errOut := c.run(r.args...)
@@ -75,7 +80,6 @@ func TestCLIReadCommandsCreateNoLedgerFile(t *testing.T) {
 
 	// The first promotion creates the ledger; reads then find it, and leave
 	// its files (no -wal, -shm or lock file more) as they were.
-	digest := regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
 	code, _, errOut := c.run("to", "test", "web:1.0", "--reason", "first")
 	require.Equal(t, ExitOK, code, errOut)
 	require.FileExists(t, ledgerPath)

@@ -27,10 +27,12 @@ const EnvDir = "PROMOTE_CACHE_DIR"
 // Cache is a directory of blob locations. A nil *Cache remembers nothing.
 type Cache struct{ dir string }
 
-// Open uses dir, creating it (mode 0700) if needed.
+// Open uses dir, which is created (mode 0700) by the first Remember: a
+// command that only reads creates nothing. A dir that exists and is not a
+// directory is an error.
 func Open(dir string) (*Cache, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("blob cache %s: %w", dir, err)
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("blob cache %s: not a directory", dir)
 	}
 	return &Cache{dir: dir}, nil
 }

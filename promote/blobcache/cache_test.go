@@ -37,7 +37,27 @@ func TestHostileNamesStayInsideTheCache(t *testing.T) {
 	assert.Equal(t, "", c.Where("reg", bad))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, entries, 1, "nothing written beside the cache")
+	for _, e := range entries {
+		assert.Equal(t, "cache", e.Name(), "nothing written beside the cache")
+	}
+}
+
+// Opening creates nothing: the first Remember makes the directory, 0700.
+func TestOpenCreatesNothingUntilARemember(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	c, err := Open(dir)
+	require.NoError(t, err)
+	assert.NoDirExists(t, dir)
+	assert.Equal(t, "", c.Where("reg", digest('a')))
+	require.NoError(t, c.Remember("reg", "prod/a", []v1.Hash{digest('a')}))
+	fi, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	assert.Equal(t, "prod/a", c.Where("reg", digest('a')))
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	_, err = Open(file)
+	assert.ErrorContains(t, err, "not a directory")
 }
 
 func TestNilAndOff(t *testing.T) {
