@@ -6,6 +6,7 @@ CRANE_VERSION  := v0.22.1
 COSIGN_VERSION := v2.6.5
 COSIGN3_VERSION := v3.1.3
 STATICCHECK_VERSION := v0.8.2
+ACTIONLINT_VERSION := v1.7.12
 export PATH := $(TOOLS):$(PATH)
 
 .PHONY: all build demo test unit fuzz integration tools vet lint fmt bench bench-go bench-peers clean
@@ -53,9 +54,10 @@ integration: tools build
 
 ## tools: the real clients the integration tests drive (pinned), and
 ## versitygw, a real S3 server for the S3 ledger tests, pinned (v1.8.0) in
-## tools/go.mod, a module of its own so its dependencies stay out of go.mod.
-tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw
-	@need=""; for p in docker-registry sqlite3; do command -v $$p >/dev/null || need="$$need $$p"; done; \
+## tools/go.mod, a module of its own so its dependencies stay out of go.mod;
+## actionlint checks docs/ci's GitHub Actions workflow, jq runs its stage script.
+tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw $(TOOLS)/actionlint
+	@need=""; for p in docker-registry sqlite3 jq; do command -v $$p >/dev/null || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	  else echo "Debian packages required:$$need (sudo apt-get install$$need)"; exit 1; fi; fi
@@ -70,6 +72,10 @@ $(TOOLS)/cosign:
 $(TOOLS)/cosign3:
 	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
 	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/cosign-v3/cosign $@ && rmdir $(CURDIR)/.tools/cosign-v3
+
+# About 30 s to build on an empty module and build cache.
+$(TOOLS)/actionlint:
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 $(TOOLS)/versitygw: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
