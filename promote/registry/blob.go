@@ -18,7 +18,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // BlobExists reports whether repo holds the blob d.
 func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash) (_ bool, err error) {
-	defer redactErr(&err)
+	defer done(&err, repo)
 	l, err := c.puller.Layer(ctx, repo.Digest(d.String()))
 	if err != nil {
 		return false, fmt.Errorf("checking blob %s in %s: %w", d, repo, err)
@@ -40,7 +40,7 @@ func (c *Client) BlobExists(ctx context.Context, repo name.Repository, d v1.Hash
 // stream.go). A blob dst already has is skipped. A failed upload starts a
 // new session that reads the source again.
 func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) (err error) {
-	defer redactErr(&err)
+	defer done(&err, src, dst)
 	if err := c.upload(ctx, src, src, dst, desc); err != nil {
 		return fmt.Errorf("copying blob %s from %s to %s: %w", desc.Digest, src, dst, explain(dst.RegistryStr(), unwrapRefusal(err)))
 	}
@@ -50,7 +50,7 @@ func (c *Client) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1
 // FetchBlob reads a small blob (a config, a signature payload) of at most
 // max bytes into memory, verifying its digest.
 func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.Descriptor, max int64) (_ []byte, err error) {
-	defer redactErr(&err)
+	defer done(&err, repo)
 	if desc.Size > max {
 		return nil, fmt.Errorf("blob %s in %s is %d bytes, more than the %d allowed", desc.Digest, repo, desc.Size, max)
 	}
@@ -80,7 +80,7 @@ func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.De
 // empty config) to repo and returns its descriptor; a blob repo already
 // holds is not uploaded again.
 func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.MediaType, data []byte) (_ v1.Descriptor, err error) {
-	defer redactErr(&err)
+	defer done(&err, repo)
 	l := static.NewLayer(data, mt)
 	d, err := l.Digest()
 	if err != nil {

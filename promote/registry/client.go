@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -38,6 +39,9 @@ type Options struct {
 	UserAgent string
 	// Retry tunes the retries of GET and HEAD requests.
 	Retry Retry
+	// Logger gets a debug line for each retry (attempt n of N, cause,
+	// wait); nil means silent.
+	Logger *slog.Logger
 }
 
 // Client reads and writes registries. It is safe for concurrent use and
@@ -81,7 +85,7 @@ func New(o Options) (*Client, error) {
 		c.insecure[strings.ToLower(h)] = true
 	}
 	c.restartWait = o.Retry.withDefaults().RestartWait
-	tr = newPingCache(Guard(newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry)))
+	tr = newPingCache(Guard(newRetryLayer(schemeGuard{next: tr, insecure: c.isInsecure}, o.Retry, o.Logger)))
 	c.keychain, c.transport = kc, tr
 	c.opts = []remote.Option{
 		remote.WithAuthFromKeychain(kc),

@@ -35,7 +35,7 @@ func (m *Manifest) Descriptor() v1.Descriptor {
 // digest the registry reported (and to ref's digest, for a digest reference).
 // A missing manifest returns an error wrapping errs.ErrNotFound.
 func (c *Client) Get(ctx context.Context, ref name.Reference) (_ *Manifest, err error) {
-	defer redactErr(&err)
+	defer done(&err, ref.Context())
 	d, err := c.puller.Get(ctx, ref)
 	if err != nil {
 		if IsNotFound(err) {
@@ -59,7 +59,7 @@ func (c *Client) Get(ctx context.Context, ref name.Reference) (_ *Manifest, err 
 // Head returns the descriptor ref names without fetching the manifest, or
 // (nil, nil) when it does not exist.
 func (c *Client) Head(ctx context.Context, ref name.Reference) (_ *v1.Descriptor, err error) {
-	defer redactErr(&err)
+	defer done(&err, ref.Context())
 	d, err := c.puller.Head(ctx, ref)
 	if err != nil {
 		if IsNotFound(err) {
@@ -74,7 +74,7 @@ func (c *Client) Head(ctx context.Context, ref name.Reference) (_ *v1.Descriptor
 // subject also updates the referrers tag-schema index on registries without
 // the referrers API. The caller must have written everything m references.
 func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) (err error) {
-	defer redactErr(&err)
+	defer done(&err, ref.Context())
 	if dg, ok := ref.(name.Digest); ok && dg.DigestStr() != m.Digest.String() {
 		return fmt.Errorf("refusing to write manifest %s under digest %s", m.Digest, dg.DigestStr())
 	}
@@ -87,5 +87,7 @@ func (c *Client) Put(ctx context.Context, ref name.Reference, m *Manifest) (err 
 // Delete removes the manifest ref names (used only by tests and tooling;
 // promote itself never deletes).
 func (c *Client) Delete(ctx context.Context, ref name.Reference) error {
-	return redact(c.pusher.Delete(ctx, ref))
+	err := c.pusher.Delete(ctx, ref)
+	done(&err, ref.Context())
+	return err
 }

@@ -16,7 +16,7 @@ import (
 // mounts are off, as on ECR without BLOB_MOUNTING), the blob is streamed
 // from src instead, as CopyBlob does.
 func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) (err error) {
-	defer redactErr(&err)
+	defer done(&err, src, dst)
 	if from.RegistryStr() != dst.RegistryStr() {
 		return fmt.Errorf("mounting blob %s: %s is not on %s's registry", desc.Digest, from, dst)
 	}

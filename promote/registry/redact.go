@@ -14,9 +14,9 @@ import (
 // blanks some values, not the parameter names, and not on every path).
 //
 // So every error a Client method returns passes through redact, once, on
-// its way out of this package: each URL in its message keeps its scheme,
-// host and path (they say which request failed) and loses its query string
-// and fragment, shown as "?REDACTED". Logs, text and JSON output and ledger
+// its way out of this package (done, in reach.go): each URL in its message
+// keeps its scheme, host and path (they say which request failed) and loses
+// its query string and fragment, shown as "?REDACTED". Logs, text and JSON output and ledger
 // records are made from these messages. The error still wraps the one it
 // was made from, so errors.Is and errors.As find what callers branch on
 // (errs.ErrNotFound, context.Canceled, *transport.Error, *PolicyError,
@@ -35,10 +35,6 @@ type redacted struct {
 
 func (e *redacted) Error() string { return e.msg }
 func (e *redacted) Unwrap() error { return e.err }
-
-// redactErr replaces *err with its redacted form; Client methods defer it
-// on their named error result.
-func redactErr(err *error) { *err = redact(*err) }
 
 // redact returns err with no query string of any URL in its message: err
 // itself when there is none.

@@ -14,7 +14,7 @@ import (
 // 1.1 referrers API or, where the registry lacks it, the sha256-<hex> tag
 // schema. A registry that has neither returns an empty list.
 func (c *Client) Referrers(ctx context.Context, repo name.Repository, d v1.Hash) (_ []v1.Descriptor, err error) {
-	defer redactErr(&err)
+	defer done(&err, repo)
 	idx, err := remote.Referrers(repo.Digest(d.String()), ctxOpts(ctx, c.opts)...)
 	if err != nil {
 		if IsNotFound(err) {
@@ -60,7 +60,7 @@ func IsAttachmentTag(tag string) bool {
 
 // Tags lists the tags of repo (every page).
 func (c *Client) Tags(ctx context.Context, repo name.Repository) (_ []string, err error) {
-	defer redactErr(&err)
+	defer done(&err, repo)
 	tags, err := c.puller.List(ctx, repo)
 	if err != nil {
 		if IsNotFound(err) {

@@ -40,12 +40,13 @@ func (c *Client) restart(ctx context.Context, op func() error) error {
 // a connection broken mid-request, or a transient status (408, 429, 5xx
 // but 501) answered to a request with a body, which no layer below retried.
 // GET and HEAD failures were already retried by the transport, and a
-// refused request or cancelled context stays failed.
+// refused request, a host that does not resolve, a certificate that does
+// not verify or a cancelled context stays failed.
 func restartable(err error) bool {
 	var pe *PolicyError
 	var ee *ExhaustedError
 	switch {
-	case errors.As(err, &pe), errors.As(err, &ee),
+	case errors.As(err, &pe), errors.As(err, &ee), failsAtOnce(err),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
 	}

@@ -1,18 +1,14 @@
 package registry
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"log/slog"
 	"net/http"
 	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
 // Where retries live (one layer per request, never stacked):
@@ -20,9 +16,12 @@ import (
 //   - GET and HEAD (manifests, blobs, tags, referrers, token requests) are
 //     retried here, by go-retryablehttp: network errors, 408, 429 and 5xx
 //     (not 501), honouring Retry-After, with jittered exponential backoff,
-//     within a total time budget per request. When the budget or the
-//     attempts run out, the registry's last response reaches the caller
-//     unchanged, so its error body ends up in the error.
+//     within a total time budget per request (attempts.go). A host that
+//     does not resolve or a certificate that does not verify fails at
+//     once, a refused connection after refusedAttempts quick tries. When
+//     the budget or the attempts run out, the registry's last response
+//     reaches the caller unchanged, so its error body ends up in the error.
+//     Each retry is logged at debug level: attempt n of N, cause, wait.
 //   - Requests with bodies (blob upload POST/PATCH/PUT, manifest PUT) are
 //     not retried per request: their bodies are streams that must not be
 //     buffered. The operation restarts instead (restart.go): a failed blob
@@ -70,7 +69,8 @@ type PolicyError struct{ Msg string }
 func (e *PolicyError) Error() string { return e.Msg }
 
 // ExhaustedError is a request that failed at the network level on every
-// attempt; operations do not restart on it (that would multiply retries).
+// attempt it was allowed (one, for a failure retries cannot mend);
+// operations do not restart on it (that would multiply retries).
 // URL has no query string (see redact.go).
 type ExhaustedError struct {
 	Method, URL string
@@ -79,10 +79,14 @@ type ExhaustedError struct {
 }
 
 func (e *ExhaustedError) Error() string {
-	if e.URL == "" {
-		return fmt.Sprintf("%s failed after %d attempts: %v", e.Method, e.Attempts, e.Err)
+	what := e.Method
+	if e.URL != "" {
+		what += " " + e.URL
 	}
-	return fmt.Sprintf("%s %s failed after %d attempts: %v", e.Method, e.URL, e.Attempts, e.Err)
+	if e.Attempts == 1 {
+		return fmt.Sprintf("%s: %v", what, e.Err) // failed at once: nothing was retried
+	}
+	return fmt.Sprintf("%s failed after %d attempts: %v", what, e.Attempts, e.Err)
 }
 
 func (e *ExhaustedError) Unwrap() error { return e.Err }
@@ -104,82 +108,36 @@ func (g schemeGuard) RoundTrip(r *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(r)
 }
 
-// retryLayer sends GET and HEAD through go-retryablehttp and everything
-// else straight through.
+// retryLayer sends GET and HEAD through go-retryablehttp, one retrying
+// client per request (attempts.go), and everything else straight through.
 type retryLayer struct {
-	idempotent http.RoundTripper
-	next       http.RoundTripper
+	http   *http.Client
+	policy Retry
+	log    *slog.Logger
+	next   http.RoundTripper
 }
-
-type startKey struct{}
 
 func (l retryLayer) RoundTrip(r *http.Request) (*http.Response, error) {
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.Body == nil || r.Body == http.NoBody) {
-		r = r.WithContext(context.WithValue(r.Context(), startKey{}, time.Now()))
-		return l.idempotent.RoundTrip(r)
+		return l.retrying(r).RoundTrip(r)
 	}
 	return l.next.RoundTrip(r)
 }
 
-// newRetryLayer builds the per-request retry layer over next.
-func newRetryLayer(next http.RoundTripper, p Retry) http.RoundTripper {
-	p = p.withDefaults()
-	rc := &retryablehttp.Client{
-		HTTPClient: &http.Client{
+// newRetryLayer builds the per-request retry layer over next; log gets a
+// debug line for each retry.
+func newRetryLayer(next http.RoundTripper, p Retry, log *slog.Logger) http.RoundTripper {
+	return retryLayer{
+		http: &http.Client{
 			Transport: next,
 			// Redirects go back to go-containerregistry's client, whose
 			// follow-up requests come through this layer (and its guards) again.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		RetryWaitMin: p.WaitMin,
-		RetryWaitMax: p.WaitMax,
-		RetryMax:     p.Attempts - 1,
-		CheckRetry:   checkRetry(p.Budget),
-		Backoff:      backoff,
-		ErrorHandler: giveUp,
+		policy: p.withDefaults(),
+		log:    log,
+		next:   next,
 	}
-	return retryLayer{idempotent: &retryablehttp.RoundTripper{Client: rc}, next: next}
-}
-
-// checkRetry retries network errors, 408, 429 and 5xx but 501, while the
-// request's budget lasts.
-func checkRetry(budget time.Duration) retryablehttp.CheckRetry {
-	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		var pe *PolicyError
-		var re tls.RecordHeaderError
-		if errors.As(err, &pe) || errors.As(err, &re) || errors.Is(err, http.ErrSchemeMismatch) {
-			return false, err // refused, or TLS spoken to a plain HTTP server (go-containerregistry then tries HTTP, where allowed)
-		}
-		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-		if err == nil && resp.StatusCode == http.StatusRequestTimeout {
-			retry = true
-		}
-		if !retry {
-			return false, nil
-		}
-		start, _ := ctx.Value(startKey{}).(time.Time)
-		left := budget - time.Since(start)
-		if wait, ok := retryAfter(resp); ok && wait > left {
-			return false, nil
-		}
-		return left > 0, nil
-	}
-}
-
-// backoff honours Retry-After on 429 and 503 and otherwise waits an
-// exponentially growing, jittered time: half fixed, half random.
-func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-	if wait, ok := retryAfter(resp); ok {
-		return wait
-	}
-	d := lo << min(attempt, 16)
-	if d <= 0 || d > hi {
-		d = hi
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // retryAfter reads Retry-After (seconds or an HTTP date) of a 429 or 503.

@@ -199,8 +199,8 @@ func layersOf(t *testing.T, m *Manifest) []v1.Descriptor {
 }
 
 func TestTLSSpokenToAPlainHTTPServerIsNotRetried(t *testing.T) {
-	check := checkRetry(time.Minute)
-	ctx := context.WithValue(context.Background(), startKey{}, time.Now())
+	check := (&attempts{policy: Retry{Budget: time.Minute}.withDefaults(), start: time.Now(), max: 8}).check
+	ctx := context.Background()
 	retry, _ := check(ctx, nil, fmt.Errorf("Get \"https://x/v2/\": %w", http.ErrSchemeMismatch))
 	assert.False(t, retry, "go-containerregistry falls back to HTTP at once, where allowed")
 	retry, _ = check(ctx, nil, &net.OpError{Op: "read", Err: errors.New("connection reset by peer")})
