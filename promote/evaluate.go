@@ -23,7 +23,8 @@ type Evaluation struct {
 // recording nothing. A rejection returns the evaluation and an error
 // wrapping errs.ErrGateRejected; a path violation is reported in Path and
 // returned as the error only when every gate passed.
-func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports []gates.Report) (*Evaluation, error) {
+func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports []gates.Report) (_ *Evaluation, err error) {
+	defer func() { err = e.placeReach(ref.App, err) }()
 	env, err := e.cfg.Env(envName)
 	if err != nil {
 		return nil, err

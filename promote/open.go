@@ -63,7 +63,7 @@ func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOpt
 	if err != nil {
 		return nil, err
 	}
-	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain()})
+	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain(), Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	if err == nil {
 		err = r.attest(ctx)
 	}
+	err = e.placeReach(req.Ref.App, err)
 	if err != nil && !r.shown {
 		return nil, err
 	}
