@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"errors"
-	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,15 +12,6 @@ import (
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/registry"
 )
-
-// nothingOn returns a loopback host:port nothing listens on.
-func nothingOn(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	host := l.Addr().String()
-	require.NoError(t, l.Close())
-	return host
-}
 
 // placed asserts err is a refused connection to host told as env.
 func placed(t *testing.T, w *world, err error, host, env string) {
@@ -37,7 +27,7 @@ func placed(t *testing.T, w *world, err error, host, env string) {
 }
 
 func TestARegistryErrorNamesTheEnvironmentItCameFrom(t *testing.T) {
-	a, closed := regtest.New(t), nothingOn(t)
+	a, closed := regtest.New(t), regtest.ClosedPort(t)
 
 	// The target is out of reach: prod.
 	w := newWorld(t, onHosts(a.Host, a.Host, closed))

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -13,11 +14,17 @@ import (
 // the client's credentials, requesting no repository scope. It reads
 // nothing else and writes nothing.
 func (c *Client) CheckAccess(ctx context.Context, host string) (err error) {
-	defer redactErr(&err)
 	repo, err := c.Repository(host + "/promote-access-check")
 	if err != nil {
-		return err
+		return redact(err)
 	}
+	defer func() {
+		done(&err, repo)
+		var re *ReachError
+		if errors.As(err, &re) {
+			re.Repository = "" // no repository was asked for: the failure is the registry's
+		}
+	}()
 	auth, err := authn.Resolve(ctx, c.keychain, repo.Registry)
 	if err != nil {
 		return fmt.Errorf("credentials for %s: %w", host, err)

@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/internal/regtest"
 )
 
 // counting is a base transport that counts the requests it sends, per
@@ -49,27 +51,9 @@ func (c *counting) count(scheme string) int {
 	return c.n[scheme]
 }
 
-// syncBuf is a log destination safe for concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // reachClient is a client with the default retry policy (the one users
 // get), over tr, logging at debug level into log.
-func reachClient(t *testing.T, tr http.RoundTripper, log *syncBuf, kc authn.Keychain, insecure ...string) *Client {
+func reachClient(t *testing.T, tr http.RoundTripper, log *bytes.Buffer, kc authn.Keychain, insecure ...string) *Client {
 	o := Options{Insecure: insecure, Transport: tr, Keychain: kc}
 	if log != nil {
 		o.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -95,19 +79,10 @@ func headErr(t *testing.T, c *Client, host string) (*ReachError, time.Duration, 
 	return re, took, err
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 func TestARefusedConnectionFailsAfterAFewQuickTries(t *testing.T) {
-	host := closedPort(t)
+	host := regtest.ClosedPort(t)
 	for _, insecure := range [][]string{nil, {"127.0.0.1"}} {
-		tr, log := newCounting(nil), &syncBuf{}
+		tr, log := newCounting(nil), &bytes.Buffer{}
 		re, took, err := headErr(t, reachClient(t, tr, log, nil, insecure...), host)
 		assert.Equal(t, ReachRefused, re.Kind)
 		assert.Contains(t, err.Error(), "cannot connect to registry "+host+": connection refused")
@@ -300,7 +275,7 @@ func TestEachRetryIsLoggedWithoutQueries(t *testing.T) {
 		}
 		return true
 	})
-	log := &syncBuf{}
+	log := &bytes.Buffer{}
 	c = reachClient(t, nil, log, nil, "127.0.0.1")
 	_, err = c.FetchBlob(context.Background(), repo, layer, 1<<20)
 	require.NoError(t, err)
