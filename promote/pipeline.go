@@ -105,7 +105,7 @@ func reachAll(ctx context.Context, cfg *config.Config, o OpenOptions, p *Pipelin
 	if err != nil {
 		return err
 	}
-	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain()})
+	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain(), Logger: o.Logger})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ type Current struct {
 // environment runs has nothing to do; a dry run takes no lock and writes
 // nothing.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *RollbackResult, err error) {
+	defer func() { err = e.placeReach(req.App, err) }()
 	env, repo, err := e.repository(req.Env, req.App)
 	if err != nil {
 		return nil, err

@@ -43,3 +43,19 @@ func TestARegistryErrorNamesTheEnvironmentItCameFrom(t *testing.T) {
 	_, err = w.engine().Evaluate(context.Background(), "prod", w.ref("web:1.0"), nil)
 	placed(t, w, err, closed, "test")
 }
+
+// A rollback whose repository is out of reach names its environment too.
+func TestRollbackNamesTheEnvironmentOutOfReach(t *testing.T) {
+	a, closed := regtest.New(t), regtest.ClosedPort(t)
+	w := newWorld(t, onHosts(a.Host, a.Host, a.Host))
+	e := w.engine()
+	for _, v := range []string{"1.0", "2.0"} {
+		w.push("web", v, v)
+		_, err := w.promote(e, "test", "web:"+v)
+		require.NoError(t, err)
+	}
+	moved := newWorld(t, onHosts(a.Host, closed, a.Host))
+	moved.ledger = w.ledger
+	_, err := moved.engine().Rollback(context.Background(), RollbackRequest{Env: "test", App: "web"})
+	placed(t, moved, err, closed, "test")
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,14 +25,6 @@ func writeConfig(t *testing.T, devHost, testHost, key string) string {
 	path := filepath.Join(dir, "environments.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	return path
-}
-
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
 }
 
 func TestCLIEnvsListAndConfigCheck(t *testing.T) {
@@ -64,7 +55,7 @@ func TestCLIEnvsListAndConfigCheck(t *testing.T) {
 	assert.NotContains(t, out, "registry", "without --online no registry is reached")
 	assert.Contains(t, out, "1 problem(s)")
 
-	down := closedPort(t)
+	down := regtest.ClosedPort(t)
 	c.config = writeConfig(t, reg.Host, down, "")
 	code, out, _ = c.run("config", "check", "--online")
 	assert.Equal(t, ExitUsage, code)
