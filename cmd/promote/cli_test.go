@@ -54,14 +54,20 @@ func (c *harness) run(args ...string) (code int, stdout, stderr string) {
 // runJSON asserts stdout is exactly one JSON document and decodes it.
 func (c *harness) runJSON(args ...string) (int, document, map[string]any) {
 	code, out, _ := c.run(append(args, "--output", "json")...)
+	doc, res := decodeDocument(c.t, out)
+	return code, doc, res
+}
+
+// decodeDocument asserts out is exactly one JSON document and decodes it.
+func decodeDocument(t *testing.T, out string) (document, map[string]any) {
 	dec := json.NewDecoder(strings.NewReader(out))
 	var raw map[string]any
-	require.NoError(c.t, dec.Decode(&raw), "stdout: %s", out)
-	require.False(c.t, dec.More(), "exactly one JSON document on stdout: %s", out)
+	require.NoError(t, dec.Decode(&raw), "stdout: %s", out)
+	require.False(t, dec.More(), "exactly one JSON document on stdout: %s", out)
 	var doc document
-	require.NoError(c.t, json.Unmarshal([]byte(out), &doc))
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
 	res, _ := raw["result"].(map[string]any)
-	return code, doc, res
+	return doc, res
 }
 
 func TestCLIExitCodesAndJSON(t *testing.T) {

@@ -82,7 +82,7 @@ func toCommand(s *state) *cli.Command {
 	cmd := command("to", usage, "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
 		&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
-		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"},
+		&cli.StringFlag{Name: "reason", Usage: "`TEXT` saying why, recorded in the ledger"},
 		scanReportFlag)
 	cmd.Description = `With APP alone the source is the from environment's current digest; with :TAG,
 that tag in the from repository (resolved once); with @DIGEST, that digest, which must
@@ -113,9 +113,9 @@ take one APP.`
 func rollbackCommand(s *state) *cli.Command {
 	const usage = "rollback ENV APP [--to DIGEST|RECORD] [--dry-run] [--reason TEXT]"
 	cmd := command("rollback", usage, "re-point ENV at a digest it held before (default: the one before the current); copies nothing",
-		&cli.StringFlag{Name: "to", Usage: "`DIGEST` (or its first 12 or more hex digits, as history prints it) or RECORD id to return to"},
+		&cli.StringFlag{Name: "to", Usage: "`DIGEST|RECORD` to return to: a digest (or its first 12 or more hex digits, as history prints it) or a record id"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "show the digest and tags it would re-point; write nothing"},
-		&cli.StringFlag{Name: "reason", Usage: "why, recorded in the ledger"})
+		&cli.StringFlag{Name: "reason", Usage: "`TEXT` saying why, recorded in the ledger"})
 	cmd.Description = `Rolling back to the digest ENV already runs has nothing to do and exits 0,
 so a retried job or a second person in the same incident does not fail.`
 	cmd.Action = s.action("rollback", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {

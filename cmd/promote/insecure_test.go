@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/promote-dev/promote/internal/regtest"
 )
 
 // runRaw invokes the real command line in-process without the harness's
@@ -18,8 +20,9 @@ func (c *harness) runRaw(args ...string) (code int, stdout, stderr string) {
 
 func TestInsecureRegistryEnvWarnsOnStderr(t *testing.T) {
 	c := newCLI(t)
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
 	t.Setenv("PROMOTE_INSECURE_REGISTRY", c.reg.Host+",registry.internal:5000")
-	code, out, errOut := c.runRaw("history", "--output", "json")
+	code, out, errOut := c.runRaw("gates", "test", "web:1.0", "--output", "json")
 	assert.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, errOut, "plain HTTP")
 	assert.NotContains(t, errOut, c.reg.Host, "loopback traffic crosses no network")
@@ -27,13 +30,17 @@ func TestInsecureRegistryEnvWarnsOnStderr(t *testing.T) {
 	assert.Contains(t, errOut, "PROMOTE_INSECURE_REGISTRY")
 	assert.NotContains(t, out, "plain HTTP", "stdout stays one JSON document")
 
-	t.Setenv("PROMOTE_INSECURE_REGISTRY", "")
 	code, _, errOut = c.runRaw("history")
+	assert.Equal(t, ExitOK, code, errOut)
+	assert.NotContains(t, errOut, "plain HTTP", "history reaches no registry: the variable is not its")
+
+	t.Setenv("PROMOTE_INSECURE_REGISTRY", "")
+	code, _, errOut = c.runRaw("gates", "test", "web:1.0", "--insecure-registry", c.reg.Host)
 	assert.Equal(t, ExitOK, code, errOut)
 	assert.NotContains(t, errOut, "plain HTTP", "no warning when nothing is insecure")
 
 	t.Setenv("PROMOTE_INSECURE_REGISTRY", c.reg.Host+",localhost:5000,[::1]:5000")
-	code, _, errOut = c.runRaw("history")
+	code, _, errOut = c.runRaw("gates", "test", "web:1.0")
 	assert.Equal(t, ExitOK, code, errOut)
 	assert.NotContains(t, errOut, "plain HTTP", "no warning for loopback hosts only")
 }
@@ -42,11 +49,13 @@ func TestInsecureRegistryRefusesAScheme(t *testing.T) {
 	c := newCLI(t)
 	for _, v := range []string{"http://127.0.0.1:5000", "127.0.0.1:5000,https://registry.internal", "HTTP://localhost"} {
 		t.Setenv("PROMOTE_INSECURE_REGISTRY", v)
-		code, _, errOut := c.runRaw("history")
+		code, _, errOut := c.runRaw("gates", "test", "web:1.0")
 		assert.Equal(t, ExitUsage, code, "%s: %s", v, errOut)
 		assert.Contains(t, errOut, "PROMOTE_INSECURE_REGISTRY", v)
 		assert.Contains(t, errOut, "://", "names the value: %s", errOut)
 		assert.Contains(t, errOut, "HOST[:PORT]", v)
+		code, _, errOut = c.runRaw("history")
+		assert.Equal(t, ExitOK, code, "history does not use %s: %s", v, errOut)
 	}
 	t.Setenv("PROMOTE_INSECURE_REGISTRY", "")
 	for _, v := range []string{"http://127.0.0.1:5000", "127.0.0.1:5000/v2", "ci@registry.internal"} {

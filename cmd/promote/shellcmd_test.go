@@ -219,7 +219,7 @@ func checkPromoteArgs(app *cli.App, args []string) error {
 		pos = append(pos, a)
 	}
 	switch {
-	case len(cmds) > 0 && cmd != nil && cmd.Action == nil:
+	case len(cmds) > 0 && cmd != nil: // a group (ledger, envs): alone it only lists its subcommands
 		return fmt.Errorf("%q: promote %s needs a subcommand", strings.Join(args, " "), strings.Join(path, " "))
 	case cmd == nil:
 		if len(pos) > 0 {

@@ -16,6 +16,7 @@ import (
 type state struct {
 	stdout, stderr io.Writer
 	json, csv      bool
+	quiet          bool // only the result on stdout, only the error on stderr
 	log            *slog.Logger
 	configPath     string
 	insecure       []string
@@ -24,28 +25,36 @@ type state struct {
 	rendered       bool
 }
 
-func (s *state) configure(c *cli.Context) error {
-	switch o := c.String("output"); o {
-	case "text":
-	case "json":
-		s.json = true
-	case "csv":
-		s.csv = true
-	default:
-		return errs.Usagef("--output %q: expected text, json or csv", o)
-	}
-	if c.Int("jobs") < 1 || c.Int("jobs") > 64 {
-		return errs.Usagef("--jobs %d: expected 1 to 64", c.Int("jobs"))
-	}
-	s.log = newLogger(s.stderr, c.Bool("verbose"))
-	s.configPath = c.String("config")
-	insecure, err := insecureHosts(c.StringSlice("insecure-registry"))
+// configure resolves the global settings command uses (globals.go), before
+// it runs; every other setting, and its variable, the command ignores.
+func (s *state) configure(c *cli.Context, command string) error {
+	s.command = command
+	out, err := output(c, command)
 	if err != nil {
 		return err
 	}
-	warnInsecure(s.stderr, insecure)
-	s.insecure = insecure
-	s.jobs = c.Int("jobs")
+	s.json, s.csv = out == "json", out == "csv"
+	quiet, verbose, err := quietVerbose(c, command != "version")
+	if err != nil {
+		return err
+	}
+	s.quiet = quiet
+	logTo := s.stderr
+	if quiet {
+		logTo = io.Discard
+	}
+	s.log = newLogger(logTo, verbose)
+	s.configPath = c.String("config")
+	s.jobs = c.Int(jobsSetting.flag)
+	if !reachesRegistries[command] {
+		return nil
+	}
+	if s.jobs, s.insecure, err = registrySettings(c); err != nil {
+		return err
+	}
+	if !quiet {
+		warnInsecure(s.stderr, s.insecure)
+	}
 	return nil
 }
 
@@ -86,6 +95,9 @@ func (s *state) render(command string, result any, text func(io.Writer), err err
 			return fmt.Errorf("writing output: %w", encErr)
 		}
 		return err
+	}
+	if s.quiet {
+		return s.renderQuiet(result, text, err)
 	}
 	if text != nil && (result != nil) {
 		text(s.stdout)

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestDescribeBuild(t *testing.T) {
+func TestReadBuild(t *testing.T) {
 	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-04T16:00:00Z"}, {Key: "vcs.modified", Value: "true"}}
 	for _, tc := range []struct {
 		name     string
@@ -26,7 +26,7 @@ func TestDescribeBuild(t *testing.T) {
 		{"no build info", nil, "", "dev"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, describeBuild(tc.info, tc.override))
+			assert.Equal(t, tc.want, readBuild(tc.info, tc.override).String())
 		})
 	}
 }
