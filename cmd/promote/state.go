@@ -62,7 +62,7 @@ func (s *state) configure(c *cli.Context, command string) error {
 func (s *state) openOptions() promote.OpenOptions {
 	o := promote.OpenOptions{ConfigPath: s.configPath, Insecure: s.insecure, Jobs: s.jobs,
 		UserAgent: "promote/" + version, Logger: s.log}
-	if s.showProgress(s.stderr) {
+	if !s.quiet && s.showProgress(s.stderr) { // --quiet: only the result or the error
 		o.Progress = newBarProgress(s.stderr)
 	}
 	return o
