@@ -7,6 +7,7 @@ import "context"
 // cannot judge fails the run closed, unrecorded, so it can be retried.
 func (r *run) judge(ctx context.Context) error {
 	var err error
+	r.res.Judged = true
 	r.res.Gates, err = runGates(ctx, r.env, r.subj)
 	if isGateRejection(err) {
 		return refuse(err)

@@ -148,7 +148,9 @@ func (r *run) admit(context.Context) error {
 	if c := r.res.Plan.Conflicts(); len(c) > 0 {
 		return refuse(conflictError(r.env, r.dst, c))
 	}
-	r.done = r.req.DryRun
+	if r.done = r.req.DryRun; r.done {
+		r.res.Pointer = r.pointer()
+	}
 	return nil
 }
 

@@ -24,21 +24,27 @@ type Request struct {
 // Result says what a promotion did, or would do in a dry run. It is
 // returned alongside a rejection error too, carrying the gate verdicts.
 type Result struct {
-	App         string           `json:"app"`
-	Env         string           `json:"env"`
-	From        string           `json:"from"`
-	Source      ledger.Source    `json:"source"`
-	Digest      string           `json:"digest"`
-	Repository  string           `json:"repository"`
-	Previous    string           `json:"previous,omitempty"`
-	Gates       []verdict.Result `json:"gates"`
-	Plan        *Plan            `json:"plan,omitempty"`
-	Copy        *CopyStats       `json:"copy,omitempty"`
-	Record      *ledger.Record   `json:"record,omitempty"`
-	Attestation string           `json:"attestation,omitempty"` // digest of the signed promotion attestation attached
-	DryRun      bool             `json:"dryRun"`
-	NothingToDo bool             `json:"nothingToDo"`
-	Seconds     float64          `json:"seconds"`
+	App        string           `json:"app"`
+	Env        string           `json:"env"`
+	From       string           `json:"from"`
+	Source     ledger.Source    `json:"source"`
+	Digest     string           `json:"digest"`
+	Repository string           `json:"repository"`
+	Previous   string           `json:"previous,omitempty"`
+	Gates      []verdict.Result `json:"gates"`
+	// Judged: the gates ran. A run refused or failed before them (a path
+	// violation, a tree that cannot be judged) has no verdicts.
+	Judged      bool           `json:"judged"`
+	Plan        *Plan          `json:"plan,omitempty"`
+	Copy        *CopyStats     `json:"copy,omitempty"`
+	Record      *ledger.Record `json:"record,omitempty"`
+	Attestation string         `json:"attestation,omitempty"` // digest of the signed promotion attestation attached
+	// Pointer is the environment's pointer tag (REPOSITORY:TAG) the run
+	// moved to the digest, or would move in a dry run.
+	Pointer     string  `json:"pointer,omitempty"`
+	DryRun      bool    `json:"dryRun"`
+	NothingToDo bool    `json:"nothingToDo"`
+	Seconds     float64 `json:"seconds"`
 }
 
 // Promote runs one promotion through its phases (run.go): resolve, inspect,

@@ -21,7 +21,19 @@ func (r *run) tag(ctx context.Context) error {
 	if err := r.writeTags(ctx); err != nil {
 		return err
 	}
-	return r.e.movePointer(ctx, r.env, r.dst, r.root.m)
+	if err := r.e.movePointer(ctx, r.env, r.dst, r.root.m); err != nil {
+		return err
+	}
+	r.res.Pointer = r.pointer()
+	return nil
+}
+
+// pointer is the environment's pointer tag as REPOSITORY:TAG, or "".
+func (r *run) pointer() string {
+	if r.env.PointerTag == "" {
+		return ""
+	}
+	return r.dst.Name() + ":" + r.env.PointerTag
 }
 
 // writeTags writes the plan's missing tags. A registry may refuse a tag

@@ -41,8 +41,23 @@ func printGates(w io.Writer, gs []verdict.Result) {
 		if i > 0 {
 			label = "            "
 		}
-		fmt.Fprintf(w, "%s%-4s %s: %s\n", label, strings.ToUpper(g.Verdict), g.Name, g.Reason)
+		fmt.Fprintf(w, "%s%s %s: %s\n", label, verdictWord(w, g.Verdict), g.Name, g.Reason)
 	}
+}
+
+// verdictWord is a verdict as the text output shows it: upper case, four
+// columns wide, coloured on a terminal.
+func verdictWord(w io.Writer, v string) string {
+	word := strings.ToUpper(v)
+	return paint(w, word) + strings.Repeat(" ", max(0, 4-len(word)))
+}
+
+// count is n and word, plural unless n is 1 ("1 blob", "2 blobs").
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func printPromotion(w io.Writer, r *promote.Result) {
@@ -52,13 +67,13 @@ func printPromotion(w io.Writer, r *promote.Result) {
 	case r.DryRun:
 		fmt.Fprintf(w, "dry run: would promote %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
 	case r.Record != nil && r.Record.Kind == ledger.KindRejected:
-		fmt.Fprintf(w, "REJECTED %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
+		fmt.Fprintf(w, "%s %s@%s  %s -> %s\n", paint(w, "REJECTED"), r.App, short(r.Digest), r.From, r.Env)
 	case r.Record != nil:
 		fmt.Fprintf(w, "promoted %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
 	default:
 		fmt.Fprintf(w, "not promoted %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
 	}
-	fmt.Fprintf(w, "  source    %s (given %s)\n", r.Source.Resolved, r.Source.Given)
+	fmt.Fprintf(w, "  source    %s\n", sourceText(r.Source))
 	if r.Plan != nil {
 		var tags []string
 		for _, t := range r.Plan.Tags {
@@ -69,7 +84,11 @@ func printPromotion(w io.Writer, r *promote.Result) {
 		}
 		fmt.Fprintf(w, "  target    %s\n  tags      %s\n", r.Repository, strings.Join(tags, ", "))
 	}
-	if !r.NothingToDo {
+	switch {
+	case r.NothingToDo:
+	case !r.Judged:
+		fmt.Fprintf(w, "  gates     not run: the run stopped before them (see the error)\n")
+	default:
 		printGates(w, r.Gates)
 	}
 	if r.DryRun && r.Plan != nil {
@@ -90,12 +109,19 @@ func printPromotion(w io.Writer, r *promote.Result) {
 				writeN++
 			}
 		}
-		fmt.Fprintf(w, "  plan      copy %d blobs (%s), mount %d, %d present; write %d of %d manifests\n",
-			copyN, bytesHuman(r.Plan.Bytes()), mountN, presentN, writeN, len(r.Plan.Manifests))
+		fmt.Fprintf(w, "  plan      copy %s (%s), mount %d, %d present; write %d of %s\n",
+			count(copyN, "blob"), bytesHuman(r.Plan.Bytes()), mountN, presentN, writeN, count(len(r.Plan.Manifests), "manifest"))
 	}
 	if c := r.Copy; c != nil {
-		fmt.Fprintf(w, "  copied    %d blobs (%s), %d within the registry (mounted where it allows), %d present; %d manifests written, %d present\n",
-			c.BlobsCopied, bytesHuman(c.Bytes), c.BlobsMounted, c.BlobsPresent, c.ManifestsWritten, c.ManifestsPresent)
+		fmt.Fprintf(w, "  copied    %s (%s), %d within the registry (mounted where it allows), %d present; %s written, %d present\n",
+			count(c.BlobsCopied, "blob"), bytesHuman(c.Bytes), c.BlobsMounted, c.BlobsPresent, count(c.ManifestsWritten, "manifest"), c.ManifestsPresent)
+	}
+	if r.Pointer != "" {
+		moved := "moved to"
+		if r.DryRun {
+			moved = "would move to"
+		}
+		fmt.Fprintf(w, "  pointer   %s %s %s\n", r.Pointer, moved, short(r.Digest))
 	}
 	if r.Previous != "" && !r.NothingToDo {
 		fmt.Fprintf(w, "  previous  %s\n", r.Previous)
@@ -134,7 +160,7 @@ func printRollback(w io.Writer, r *promote.RollbackResult) {
 
 func printEvaluation(w io.Writer, ev *promote.Evaluation) {
 	fmt.Fprintf(w, "gates of %s for %s@%s\n", ev.Env, ev.App, short(ev.Digest))
-	fmt.Fprintf(w, "  source    %s (given %s)\n  path      %s\n", ev.Source.Resolved, ev.Source.Given, ev.Path)
+	fmt.Fprintf(w, "  source    %s\n  path      %s\n", sourceText(ev.Source), ev.Path)
 	printGates(w, ev.Gates)
 }
 
@@ -184,4 +210,16 @@ func printVerify(w io.Writer, rep ledger.Report) {
 func verifyError(rep ledger.Report) error {
 	p := rep.Problems[0]
 	return fmt.Errorf("ledger verification failed: first bad record is %s/%s #%d (%s): %s", p.Env, p.App, p.Seq, p.RecordID, p.Msg)
+}
+
+// sourceText is where a digest came from and what was typed for it, when
+// something was ("" for a rollback to the digest held before).
+func sourceText(src ledger.Source) string {
+	switch {
+	case src.Given == "":
+		return src.Resolved
+	case src.Resolved == "":
+		return "(given " + src.Given + ")"
+	}
+	return src.Resolved + " (given " + src.Given + ")"
 }

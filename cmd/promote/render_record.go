@@ -28,7 +28,7 @@ func printRecord(w io.Writer, c ledger.Checked) {
 	line("time", r.Time.UTC().Format(time.RFC3339Nano))
 	line("digest", r.Digest)
 	line("from", r.From)
-	line("source", strings.TrimSpace(r.Source.Resolved+" (given "+r.Source.Given+")"))
+	line("source", sourceText(r.Source))
 	line("targets", strings.Join(r.Targets, ", "))
 	line("previous", r.Previous)
 	line("actor", actorText(r.Actor))
@@ -38,7 +38,7 @@ func printRecord(w io.Writer, c ledger.Checked) {
 	line("reason", r.Reason)
 	line("rejection", r.Rejection)
 	for _, g := range r.Gates {
-		fmt.Fprintf(w, "gate       %-4s %s: %s\n", strings.ToUpper(g.Verdict), g.Name, g.Reason)
+		fmt.Fprintf(w, "gate       %s %s: %s\n", verdictWord(w, g.Verdict), g.Name, g.Reason)
 		if len(g.Evidence) > 0 {
 			b, err := json.MarshalIndent(g.Evidence, "             ", "  ")
 			if err == nil {

@@ -100,7 +100,11 @@ func (s *state) render(command string, result any, text func(io.Writer), err err
 		return s.renderQuiet(result, text, err)
 	}
 	if text != nil && (result != nil) {
-		text(s.stdout)
+		out := s.stdout
+		if s.wantColor(out) {
+			out = colorOut{out}
+		}
+		text(out)
 	}
 	if err != nil {
 		fmt.Fprintf(s.stderr, "promote: %v\n", err)
