@@ -118,7 +118,7 @@ func TestInterruptedCopySaysWhatItDid(t *testing.T) {
 	}
 	t.Logf("stopped %.2fs after SIGINT", time.Since(sent).Seconds())
 	for _, want := range []string{"interrupted (interrupt) while promoting web to prod",
-		"stopped during the copy after 1 of 2 blobs", "nothing tagged or recorded", "run the same command again to finish"} {
+		"stopped during the copy with 1 of 2 blobs confirmed in the target", "nothing tagged or recorded", "run the same command again to finish"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr should say %q:\n%s", want, errOut.String())
 		}

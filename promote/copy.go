@@ -19,9 +19,12 @@ type CopyStats struct {
 	// cross-repository mount request; a registry that declines the mount
 	// (ECR unless BLOB_MOUNTING is on) receives them as uploads instead,
 	// whose bytes Bytes does not count.
-	BlobsMounted     int   `json:"blobsMounted"`
-	BlobsPresent     int   `json:"blobsPresent"`
-	Bytes            int64 `json:"bytes"`
+	BlobsMounted int   `json:"blobsMounted"`
+	BlobsPresent int   `json:"blobsPresent"`
+	Bytes        int64 `json:"bytes"`
+	// Streamed is the bytes read from the source, of finished blobs and
+	// of those under way: what an interrupted copy got through.
+	Streamed         int64 `json:"streamed"`
 	ManifestsWritten int   `json:"manifestsWritten"`
 	ManifestsPresent int   `json:"manifestsPresent"`
 }
@@ -47,8 +50,49 @@ func (r *run) copy(ctx context.Context) error {
 // one after another so that none is written before what it references.
 func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *Plan) (CopyStats, error) {
 	var st CopyStats
+	err := e.copyBlobs(ctx, src, dst, p, &st)
+	if err == nil {
+		err = e.writeManifests(ctx, dst, p, &st)
+	}
+	return st, err
+}
+
+// copyBlobs streams or mounts the plan's missing blobs, jobs at a time,
+// into st: a blob counts once it is in the target, and Streamed counts
+// every byte read from the source, of blobs finished or under way (an
+// interrupted copy says what it really did). Progress, if any, hears it all.
+func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Plan, st *CopyStats) error {
 	var mu sync.Mutex
-	done := func(b BlobStep) { // counted once finished: an interrupted copy says what it really did
+	streamed := map[v1.Hash]int64{} // bytes of each blob's current attempt
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range streamed {
+			st.Streamed += n
+		}
+	}()
+	pr := e.progress
+	if pr != nil {
+		pr.Start(p.Target, moving(p))
+		defer pr.Finish()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.reg.Jobs())
+	gctx = registry.WithProgress(gctx, func(d v1.Hash, n int64) {
+		mu.Lock()
+		streamed[d] = n
+		mu.Unlock()
+		if pr != nil {
+			pr.Bytes(d.String(), n)
+		}
+	})
+	finished := func(b BlobStep, err error) {
+		if pr != nil {
+			pr.Done(b.Digest.String(), err)
+		}
+		if err != nil {
+			return
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if b.Action == ActMount {
@@ -58,16 +102,11 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 		st.BlobsCopied++
 		st.Bytes += b.Size
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Jobs())
-	if pr := e.progress; pr != nil {
-		pr.Start(p.Target, moving(p))
-		defer pr.Finish()
-		gctx = registry.WithProgress(gctx, func(d v1.Hash, n int64) { pr.Bytes(d.String(), n) })
-	}
 	for _, b := range p.Blobs {
 		if b.Action == ActPresent {
+			mu.Lock()
 			st.BlobsPresent++
+			mu.Unlock()
 			continue
 		}
 		desc := v1.Descriptor{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType}
@@ -75,8 +114,7 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 		if b.From != "" {
 			var err error
 			if from, err = e.reg.Repository(b.From); err != nil {
-				werr := g.Wait() // the blobs under way finish (and count) first
-				return st, errors.Join(err, werr)
+				return errors.Join(err, g.Wait()) // the blobs under way finish (and count) first
 			}
 		}
 		g.Go(func() error {
@@ -86,35 +124,33 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 			} else {
 				err = e.wr.CopyBlob(gctx, src, dst, desc)
 			}
-			if err == nil {
-				done(b)
-			}
-			if e.progress != nil {
-				e.progress.Done(b.Digest.String(), err)
-			}
+			finished(b, err)
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return st, err
-	}
+	return g.Wait()
+}
+
+// writeManifests writes the plan's missing manifests by digest, in plan
+// order, and a legacy attachment's tag after its manifest.
+func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Plan, st *CopyStats) error {
 	for _, m := range p.Manifests {
 		if m.Action == ActPresent {
 			st.ManifestsPresent++
 			continue
 		}
 		if err := e.wr.Put(ctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
-			return st, err
+			return err
 		}
 		if m.Tag != "" {
 			if err := e.wr.Put(ctx, dst.Tag(m.Tag), m.node.m); err != nil {
-				return st, err
+				return err
 			}
 		}
 		st.ManifestsWritten++
 		e.log.Debug("manifest written", "digest", m.Digest, "role", m.Role)
 	}
-	return st, nil
+	return nil
 }
 
 // rememberBlobs notes, for later promotions of other apps, that src and

@@ -26,8 +26,8 @@ func (e *InterruptedError) Error() string {
 	switch e.Phase {
 	case "copy", "replan":
 		blobs, bytes := e.planned()
-		return fmt.Sprintf("%s: stopped during the copy after %d of %d blobs (%s of %s); nothing tagged or recorded; run the same command again to finish",
-			head, e.Done.BlobsCopied+e.Done.BlobsMounted, blobs, humanBytes(e.Done.Bytes), humanBytes(bytes))
+		return fmt.Sprintf("%s: stopped during the copy with %d of %d blobs confirmed in the target (%s of %s read from the source); nothing tagged or recorded; run the same command again to finish",
+			head, e.Done.BlobsCopied+e.Done.BlobsMounted, blobs, humanBytes(max(e.Done.Streamed, e.Done.Bytes)), humanBytes(bytes))
 	case "tag", "verify", "record":
 		return fmt.Sprintf("%s: stopped in the %s phase, after the copy: tags may be partly written, nothing recorded; run the same command again to finish", head, e.Phase)
 	}

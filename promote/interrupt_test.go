@@ -60,7 +60,7 @@ func TestInterruptedPromotionSaysWhatItDid(t *testing.T) {
 	assert.Equal(t, 130, sig.Code())
 	assert.Equal(t, "copy", ie.Phase)
 	assert.Equal(t, 1, res.Copy.BlobsCopied, "only the finished blob counts")
-	assert.Contains(t, err.Error(), "interrupted (interrupt) while promoting app to test: stopped during the copy after 1 of 4 blobs")
+	assert.Contains(t, err.Error(), "interrupted (interrupt) while promoting app to test: stopped during the copy with 1 of 4 blobs confirmed in the target")
 	assert.Contains(t, err.Error(), "nothing tagged or recorded; run the same command again to finish")
 	for _, wr := range w.fake.written() {
 		assert.NotContains(t, wr, "tag ")
