@@ -63,14 +63,14 @@ func expandDigest(given, prefix string, held []string, where, none string) (stri
 
 // heldDigests lists the digests env held for app, per the ledger's
 // promotions and rollbacks (with repeats).
-func (e *Engine) heldDigests(ctx context.Context, app, env string) ([]string, error) {
-	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
+func (r *Reader) heldDigests(ctx context.Context, app, env string) ([]string, error) {
+	recs, err := r.led.Records(ctx, ledger.Query{App: app, Env: env, Kinds: []ledger.Kind{ledger.KindPromotion, ledger.KindRollback}})
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}
 	held := make([]string, len(recs))
-	for i, r := range recs {
-		held[i] = r.Digest
+	for i, rec := range recs {
+		held[i] = rec.Digest
 	}
 	return held, nil
 }
@@ -82,7 +82,7 @@ func (e *Engine) heldDigests(ctx context.Context, app, env string) ([]string, er
 func (e *Engine) expandSource(ctx context.Context, from *config.Environment, repo name.Repository, app, prefix string) (string, error) {
 	given := app + "@" + prefix
 	if from.From != "" {
-		held, err := e.heldDigests(ctx, app, from.Name)
+		held, err := e.reader().heldDigests(ctx, app, from.Name)
 		if err != nil {
 			return "", err
 		}

@@ -171,7 +171,7 @@ func rollbackNamesRecord(req RollbackRequest) bool {
 // heldDigest expands a digest prefix --to gives against the digests the
 // environment held for the app, per the ledger.
 func (e *Engine) heldDigest(ctx context.Context, req RollbackRequest, prefix string) (string, error) {
-	held, err := e.heldDigests(ctx, req.App, req.Env)
+	held, err := e.reader().heldDigests(ctx, req.App, req.Env)
 	if err != nil {
 		return "", err
 	}

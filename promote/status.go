@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,11 +40,14 @@ type EnvStatus struct {
 type NextHop struct {
 	Env   string   `json:"env"`
 	Gates []string `json:"gates"`
-	// Pending: this environment runs a digest the next does not (yet);
-	// UpToDate: the next runs the same digest.
-	Pending  bool   `json:"pending"`
-	UpToDate bool   `json:"upToDate"`
-	Command  string `json:"command"` // the command that would do it
+	// Pending: this environment runs a digest the next never held;
+	// UpToDate: the next runs the same digest; RolledBack: the next held
+	// it and was rolled back away from it (no command: promoting it again
+	// would undo the rollback).
+	Pending    bool   `json:"pending"`
+	UpToDate   bool   `json:"upToDate"`
+	RolledBack bool   `json:"rolledBack"`
+	Command    string `json:"command,omitempty"` // the command that would do it
 }
 
 // Status says what each environment runs for app, who put it there and
@@ -92,6 +96,14 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 		case from.Digest == next.Digest:
 			hop.UpToDate = true
 		default:
+			held, err := r.heldDigests(ctx, app, next.Env)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(held, from.Digest) {
+				hop.RolledBack = true
+				break
+			}
 			hop.Pending = true
 			hop.Command = fmt.Sprintf("promote to %s %s", next.Env, app)
 		}

@@ -47,6 +47,14 @@ func TestStatusSaysWhatRunsWhereAndWhatIsNext(t *testing.T) {
 	assert.True(t, st.Environments[1].Next[0].UpToDate)
 	assert.Empty(t, st.Environments[1].Next[0].Command)
 
+	// After prod is rolled back away from what test runs, status does
+	// not suggest promoting it again: that would undo the rollback.
+	_, err = e.Rollback(ctxTimeout(t), RollbackRequest{Env: "prod", App: "web"})
+	require.NoError(t, err)
+	st, err = e.reader().Status(ctxTimeout(t), "web")
+	require.NoError(t, err)
+	assert.Equal(t, []NextHop{{Env: "prod", Gates: []string{"labels"}, RolledBack: true}}, st.Environments[1].Next)
+
 	none, err := e.reader().Status(ctxTimeout(t), "api")
 	require.NoError(t, err)
 	assert.Empty(t, none.Environments[1].Digest)

@@ -51,6 +51,8 @@ func printStatus(w io.Writer, st *promote.Status) {
 			switch {
 			case n.UpToDate:
 				fmt.Fprintf(w, "%s -> %s: up to date\n", e.Env, n.Env)
+			case n.RolledBack:
+				fmt.Fprintf(w, "%s -> %s: %s was rolled back in %s; promoting it again would undo that\n", e.Env, n.Env, short(e.Digest), n.Env)
 			case n.Pending:
 				fmt.Fprintf(w, "%s -> %s: %s is not in %s yet; gates %s; run: %s\n", e.Env, n.Env, short(e.Digest), n.Env, orNone(strings.Join(n.Gates, ", ")), n.Command)
 			default:
