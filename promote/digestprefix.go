@@ -36,6 +36,29 @@ func digestPrefix(s string) (string, bool) {
 	return "sha256:" + hex, true
 }
 
+// digestArg reads an argument that may be a digest: sha256:HEX or bare
+// HEX, any case. It returns the digest in its normal form (sha256: and
+// lowercase hex: all 64 digits, or a prefix of 12 to 63 that
+// expandDigest resolves) and true; false for what is not hex at all (a
+// record id). Hex of another length is a usage error naming arg.
+func digestArg(flag, arg string) (string, bool, error) {
+	hex, had := strings.CutPrefix(strings.ToLower(arg), "sha256:")
+	isHex := hex != ""
+	for _, c := range hex {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			isHex = false
+		}
+	}
+	switch {
+	case !isHex && !had:
+		return "", false, nil
+	case isHex && len(hex) >= minDigestPrefix && len(hex) <= 64:
+		return "sha256:" + hex, true, nil
+	}
+	return "", false, errs.Usagef("%s %s: a digest is sha256: and 64 hex digits, or at least its first %d (as history prints it); or pass a record id",
+		flag, arg, minDigestPrefix)
+}
+
 // expandDigest finds the one digest among held that starts with prefix
 // (digestPrefix's form). given is the argument as typed ("--to
 // sha256:b7f018b6fe24"), where says what held is ("test held for web"),

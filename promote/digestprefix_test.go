@@ -95,3 +95,35 @@ func TestPromoteByShortDigest(t *testing.T) {
 	assert.Contains(t, err.Error(), "no digest tagged in "+w.dev("web"))
 	assert.Len(t, w.records(ledger.Query{Env: "prod"}), 1, "a usage error records nothing")
 }
+
+func TestDigestArg(t *testing.T) {
+	full := strings.Repeat("ab", 32)
+	cases := []struct {
+		in, want string
+		digest   bool
+		err      bool
+	}{
+		{in: "sha256:" + full, want: "sha256:" + full, digest: true},
+		{in: full, want: "sha256:" + full, digest: true},
+		{in: "SHA256:" + strings.ToUpper(full), want: "sha256:" + full, digest: true},
+		{in: "sha256:abababababab", want: "sha256:abababababab", digest: true},
+		{in: "ABABABABABAB", want: "sha256:abababababab", digest: true},
+		{in: "r-a7d2172e045f"},
+		{in: "sha256:ababababab0", err: true}, // 11 digits
+		{in: "ababababab0", err: true},
+		{in: full + "a", err: true}, // 65 digits
+		{in: "sha256:xyz", err: true},
+		{in: "sha256:", err: true},
+	}
+	for _, c := range cases {
+		got, digest, err := digestArg("--to", c.in)
+		if c.err {
+			require.ErrorIs(t, err, errs.ErrUsage, c.in)
+			assert.Contains(t, err.Error(), "--to "+c.in+": a digest is sha256: and 64 hex digits, or at least its first 12")
+			continue
+		}
+		require.NoError(t, err, c.in)
+		assert.Equal(t, c.digest, digest, c.in)
+		assert.Equal(t, c.want, got, c.in)
+	}
+}

@@ -88,8 +88,8 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Rollback
 	if env.PointerTag != "" {
 		res.Pointer = repo.Name() + ":" + env.PointerTag
 	}
-	if to.Digest == cur.Digest {
-		res.NothingToDo, res.Record = true, cur
+	if to.Digest == cur.Digest { // no record: a pipeline must not take an old one for a new one
+		res.NothingToDo, res.Previous = true, ""
 		return res, nil
 	}
 	m, err := e.rd.Get(ctx, repo.Digest(to.Digest))
@@ -136,6 +136,11 @@ func (e *Engine) newRollback(req RollbackRequest, env *config.Environment, repo 
 // it reads the record --to names (when it names one) and the promotion of
 // the chosen digest; rollbackDigest and rollbackRecord decide.
 func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *ledger.Record) (*ledger.Record, error) {
+	if d, isDigest, err := digestArg("--to", req.To); err != nil {
+		return nil, err
+	} else if isDigest {
+		req.To = d
+	}
 	if prefix, ok := digestPrefix(req.To); ok {
 		full, err := e.heldDigest(ctx, req, prefix)
 		if err != nil {

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,14 @@ func TestRollbackByShortDigestDryRunThenRetried(t *testing.T) {
 	require.NoError(t, err, "the same rollback again is nothing to do, not a conflict")
 	assert.True(t, again.NothingToDo)
 	assert.Len(t, w.records(ledger.Query{}), 3)
+
+	assert.Nil(t, again.Record, "nothing to do writes no record, and names none")
+	assert.Empty(t, again.Previous)
+	bare, err := e.Rollback(ctx, RollbackRequest{Env: "test", App: "web", To: strings.ToUpper(d1.Hex), DryRun: true})
+	require.NoError(t, err, "all 64 hex digits without sha256:, in capitals")
+	assert.True(t, bare.NothingToDo)
+	_, err = e.Rollback(ctx, RollbackRequest{Env: "test", App: "web", To: short[:len(short)-1]})
+	require.ErrorIs(t, err, errs.ErrUsage, "11 hex digits are a usage error, not a conflict")
 
 	_, err = e.Rollback(ctx, RollbackRequest{Env: "test", App: "web", To: "sha256:0000000000000"})
 	require.ErrorIs(t, err, errs.ErrUsage, "an unknown prefix is a usage error")
