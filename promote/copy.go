@@ -71,9 +71,9 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 			st.Streamed += n
 		}
 	}()
-	pr := e.progress
-	if pr != nil {
-		pr.Start(p.Target, moving(p))
+	var pr CopyProgress
+	if e.progress != nil {
+		pr = e.progress.Start(p.Target, moving(p))
 		defer pr.Finish()
 	}
 	g, gctx := errgroup.WithContext(ctx)

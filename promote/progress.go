@@ -1,12 +1,15 @@
 package promote
 
-// Progress hears how a copy goes, for a person watching a terminal: the
-// blobs it will move, the bytes of each as they stream, and each as it
-// finishes. Calls come from several goroutines at once.
+// Progress hears how copies go, for a person watching a terminal. Copies
+// of a batch run at once: each reports to its own CopyProgress.
 type Progress interface {
 	// Start: a copy into the target repository begins with these blobs
 	// (mounts and copies; those the target holds are left out).
-	Start(target string, blobs []BlobStep)
+	Start(target string, blobs []BlobStep) CopyProgress
+}
+
+// CopyProgress hears one copy. Calls come from several goroutines at once.
+type CopyProgress interface {
 	// Bytes: done bytes of the blob of digest d have streamed in its
 	// current attempt (a restarted upload counts again from 0).
 	Bytes(d string, done int64)

@@ -18,10 +18,11 @@ type recordingProgress struct {
 	finished int
 }
 
-func (p *recordingProgress) Start(target string, blobs []BlobStep) {
+func (p *recordingProgress) Start(target string, blobs []BlobStep) CopyProgress {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.target, p.blobs, p.bytes, p.done = target, blobs, map[string]int64{}, map[string]error{}
+	return p
 }
 func (p *recordingProgress) Bytes(d string, n int64) {
 	p.mu.Lock()
