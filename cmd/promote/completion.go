@@ -45,6 +45,8 @@ fish:  promote completion fish > ~/.config/fish/completions/promote.fish`
 			if script, err = c.App.ToFishCompletion(); err != nil {
 				return fmt.Errorf("generating the fish completion: %w", err)
 			}
+			// The flags' placeholders (`FILE`) are help markup, not text.
+			script = strings.ReplaceAll(script, "`", "")
 		default:
 			return errs.Usagef("completion %q: expected bash, zsh or fish", a[0])
 		}

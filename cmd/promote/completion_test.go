@@ -64,6 +64,7 @@ func TestCompletionScripts(t *testing.T) {
 		assert.Contains(t, out, "-n '__fish_promote_no_subcommand' -a '"+name+"'", name)
 	}
 	assert.Contains(t, out, "-n '__fish_seen_subcommand_from rollback' -f -l reason -r", "rollback's flags")
+	assert.NotContains(t, out, "`", "placeholders' backticks are help markup, not description text")
 
 	code, _, errOut := promoteRun("completion", "tcsh")
 	assert.Equal(t, ExitUsage, code)
