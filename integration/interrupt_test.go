@@ -4,9 +4,7 @@ package integration
 
 import (
 	"bytes"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -31,14 +29,13 @@ type stallProxy struct {
 func startStallProxy(t *testing.T, upstream string) *stallProxy {
 	t.Helper()
 	sp := &stallProxy{stalled: make(chan struct{})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listening for the stall proxy: %v", err)
-	}
-	sp.Host = l.Addr().String()
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/blobs/uploads/") {
+	sp.Host = serveLocal(t, "stall proxy", func(string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
+				rp.ServeHTTP(w, r)
+				return
+			}
 			sp.mu.Lock()
 			hold := sp.finished >= 1
 			sp.mu.Unlock()
@@ -54,15 +51,8 @@ func startStallProxy(t *testing.T, upstream string) *stallProxy {
 				sp.finished++
 				sp.mu.Unlock()
 			}
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.Start()
-	markInsecure(t, sp.Host)
-	t.Cleanup(srv.Close)
+		})
+	})
 	return sp
 }
 

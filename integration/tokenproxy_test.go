@@ -7,9 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -34,33 +32,23 @@ type tokenProxy struct {
 func startTokenProxy(t *testing.T, upstream, user, pass, token string) *tokenProxy {
 	t.Helper()
 	tp := &tokenProxy{user: user, pass: pass, token: token}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listening for the token proxy: %v", err)
-	}
-	tp.Host = l.Addr().String()
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(&tp.log, "%s %s %s\n", r.RemoteAddr, r.Method, r.URL.RequestURI())
-		if r.URL.Path == "/token" {
-			tp.serveToken(w, r)
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tp.token)) != 1 {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="token-proxy"`, tp.Host))
-			unauthorized(w, "authentication required")
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.Start()
-	markInsecure(t, tp.Host)
-	t.Cleanup(func() {
-		srv.Close()
-		collect("log", "token proxy "+tp.Host, []byte(tp.log.String()))
+	tp.Host = serveLocal(t, "token proxy", func(host string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(&tp.log, "%s %s %s\n", r.RemoteAddr, r.Method, r.URL.RequestURI())
+			if r.URL.Path == "/token" {
+				tp.serveToken(w, r)
+				return
+			}
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tp.token)) != 1 {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="token-proxy"`, host))
+				unauthorized(w, "authentication required")
+				return
+			}
+			rp.ServeHTTP(w, r)
+		})
 	})
+	t.Cleanup(func() { collect("log", "token proxy "+tp.Host, []byte(tp.log.String())) })
 	return tp
 }
 
