@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"strings"
@@ -92,12 +93,17 @@ func (r *run) through(ctx context.Context, phases ...func(context.Context) error
 		start := time.Now()
 		r.phase = phaseName(phase)
 		err := phase(ctx)
-		attrs := []any{"phase", r.phase, "app", r.res.App, "env", r.env.Name, "seconds", time.Since(start).Seconds()}
+		if r.e.log.Enabled(ctx, slog.LevelDebug) { // the attributes cost allocations on every run
+			attrs := []any{"phase", r.phase, "app", r.res.App, "env", r.env.Name, "seconds", time.Since(start).Seconds()}
+			if err != nil {
+				r.e.log.Debug("phase failed", append(attrs, "error", err)...)
+			} else {
+				r.e.log.Debug("phase done", attrs...)
+			}
+		}
 		if err != nil {
-			r.e.log.Debug("phase failed", append(attrs, "error", err)...)
 			return err
 		}
-		r.e.log.Debug("phase done", attrs...)
 	}
 	return nil
 }
