@@ -18,7 +18,6 @@ type InterruptedError struct {
 	Done     CopyStats // what the copy finished
 	Plan     *Plan     // what it planned (nil before the plan)
 	Signal   *errs.Interrupt
-	Err      error // what the cancellation failed
 }
 
 func (e *InterruptedError) Error() string {
@@ -27,7 +26,7 @@ func (e *InterruptedError) Error() string {
 	case "copy", "replan":
 		blobs, bytes := e.planned()
 		return fmt.Sprintf("%s: stopped during the copy with %d of %d blobs confirmed in the target (%s of %s read from the source); nothing tagged or recorded; run the same command again to finish",
-			head, e.Done.BlobsCopied+e.Done.BlobsMounted, blobs, humanBytes(max(e.Done.Streamed, e.Done.Bytes)), humanBytes(bytes))
+			head, e.Done.BlobsCopied+e.Done.BlobsMounted, blobs, HumanBytes(max(e.Done.Streamed, e.Done.Bytes)), HumanBytes(bytes))
 	case "tag", "verify", "record":
 		return fmt.Sprintf("%s: stopped in the %s phase, after the copy: tags may be partly written, nothing recorded; run the same command again to finish", head, e.Phase)
 	}
@@ -56,23 +55,24 @@ func (r *run) interrupted(ctx context.Context, err error) error {
 	if err == nil || !errors.As(context.Cause(ctx), &sig) {
 		return err
 	}
-	ie := &InterruptedError{App: r.res.App, Env: r.env.Name, Phase: r.phase, Plan: r.res.Plan, Signal: sig, Err: err}
+	ie := &InterruptedError{App: r.res.App, Env: r.env.Name, Phase: r.phase, Plan: r.res.Plan, Signal: sig}
 	if r.res.Copy != nil {
 		ie.Done = *r.res.Copy
 	}
 	return ie
 }
 
-// humanBytes is n in B, KiB, MiB or GiB, one decimal.
-func humanBytes(n int64) string {
+// HumanBytes is n in B, KiB, MiB, … with one decimal: how promote prints
+// sizes to people.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
 	}
-	v, i := float64(n)/unit, 0
-	for v >= unit && i < 2 {
-		v /= unit
-		i++
+	div, exp := int64(unit), 0
+	for x := n / unit; x >= unit; x /= unit {
+		div *= unit
+		exp++
 	}
-	return fmt.Sprintf("%.1f %ciB", v, "KMG"[i])
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -68,3 +68,9 @@ func TestInterruptedPromotionSaysWhatItDid(t *testing.T) {
 	}
 	assert.Empty(t, w.records(ledger.Query{}))
 }
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 400 << 20: "400.0 MiB", 3 << 30: "3.0 GiB", 5 << 40: "5.0 TiB"} {
+		assert.Equal(t, want, HumanBytes(n), n)
+	}
+}

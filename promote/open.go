@@ -57,13 +57,23 @@ func Open(ctx context.Context, o OpenOptions) (*Opened, error) {
 	return &Opened{Engine: eng, led: led}, nil
 }
 
-// build makes the clients of cfg and the Engine that uses them with led.
-func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOptions) (*Engine, error) {
+// clients builds the ECR access and the registry client cfg's
+// environments are reached with, as o says.
+func clients(ctx context.Context, cfg *config.Config, o OpenOptions) (*ECR, *registry.Client, error) {
 	aws, err := NewECR(ctx, cfg, ECROptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain(), Logger: o.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return aws, reg, nil
+}
+
+// build makes the clients of cfg and the Engine that uses them with led.
+func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOptions) (*Engine, error) {
+	aws, reg, err := clients(ctx, cfg, o)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/attest"
 	"github.com/promote-dev/promote/promote/config"
-	"github.com/promote-dev/promote/promote/registry"
 )
 
 // Pipeline is the configured environments in order: what envs list shows
@@ -101,11 +100,7 @@ func CheckConfig(ctx context.Context, o OpenOptions, online bool) (*Pipeline, er
 // reachAll checks access to each registry of p once, with the clients a
 // promotion would build (ECR credentials included).
 func reachAll(ctx context.Context, cfg *config.Config, o OpenOptions, p *Pipeline) error {
-	aws, err := NewECR(ctx, cfg, ECROptions{})
-	if err != nil {
-		return err
-	}
-	reg, err := registry.New(registry.Options{Insecure: o.Insecure, Jobs: o.Jobs, UserAgent: o.UserAgent, Keychain: aws.Keychain(), Logger: o.Logger})
+	_, reg, err := clients(ctx, cfg, o)
 	if err != nil {
 		return err
 	}

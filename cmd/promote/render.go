@@ -19,19 +19,6 @@ func short(d string) string {
 	return d
 }
 
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for x := n / unit; x >= unit; x /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 func printGates(w io.Writer, gs []verdict.Result) {
 	if len(gs) == 0 {
 		fmt.Fprintf(w, "  gates     none configured\n")
@@ -110,11 +97,11 @@ func printPromotion(w io.Writer, r *promote.Result) {
 			}
 		}
 		fmt.Fprintf(w, "  plan      copy %s (%s), mount %d, %d present; write %d of %s\n",
-			count(copyN, "blob"), bytesHuman(r.Plan.Bytes()), mountN, presentN, writeN, count(len(r.Plan.Manifests), "manifest"))
+			count(copyN, "blob"), promote.HumanBytes(r.Plan.Bytes()), mountN, presentN, writeN, count(len(r.Plan.Manifests), "manifest"))
 	}
 	if c := r.Copy; c != nil {
 		fmt.Fprintf(w, "  copied    %s (%s), %d within the registry (mounted where it allows), %d present; %s written, %d present\n",
-			count(c.BlobsCopied, "blob"), bytesHuman(c.Bytes), c.BlobsMounted, c.BlobsPresent, count(c.ManifestsWritten, "manifest"), c.ManifestsPresent)
+			count(c.BlobsCopied, "blob"), promote.HumanBytes(c.Bytes), c.BlobsMounted, c.BlobsPresent, count(c.ManifestsWritten, "manifest"), c.ManifestsPresent)
 	}
 	if r.Pointer != "" {
 		moved := "moved to"
