@@ -42,6 +42,7 @@ func (e *Engine) signer(env *config.Environment) (*attest.Signer, error) {
 // one a failed earlier run did not attach.
 func (r *run) attest(ctx context.Context) (err error) {
 	switch {
+	case r.req.DryRun: // a dry run writes nothing, a missing attestation included
 	case r.res.NothingToDo && r.current.Kind == ledger.KindPromotion:
 		r.res.Attestation, err = r.e.ensureAttested(ctx, r.env, r.dst, r.current)
 	case r.res.Record != nil && r.res.Record.Kind == ledger.KindPromotion:

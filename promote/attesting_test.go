@@ -51,6 +51,12 @@ func TestPromotionAttestation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, res2.Attestation)
 	test.Attest = key
+	w.a.Requests()
+	dry, err := w.dryRun(e, "test", "web:2.0")
+	require.NoError(t, err)
+	assert.True(t, dry.NothingToDo)
+	assert.Empty(t, dry.Attestation)
+	assert.Empty(t, regtest.Writes(w.a.Requests()), "a dry run attaches nothing, even an attestation that is missing")
 	rerun, err := w.promote(e, "test", "web:2.0")
 	require.NoError(t, err)
 	assert.True(t, rerun.NothingToDo)
