@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger/merkle"
 )
 
 // emptyLedger is what OpenReadOnly returns for an SQLite ledger file that
@@ -48,4 +49,28 @@ func (l emptyLedger) Import(context.Context, Record) error {
 
 func (l emptyLedger) Lock(context.Context, string, string) (Lease, error) {
 	return nil, alwaysReadOnly.writable("locking", l.path)
+}
+
+func (emptyLedger) LogSize(context.Context) (int64, error) { return 0, nil }
+
+func (emptyLedger) Leaves(context.Context, int64, int64, func(Leaf) error) error { return nil }
+
+func (l emptyLedger) LeafIndex(ctx context.Context, id string) (int64, error) {
+	_, err := l.Get(ctx, id)
+	return 0, err
+}
+
+func (emptyLedger) TreeHashes(_ context.Context, indexes []int64) ([]merkle.Hash, error) {
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("the log has no stored hash %d: it is empty", indexes[0])
+}
+
+func (emptyLedger) Checkpoint(context.Context) ([]byte, error) { return nil, nil }
+
+func (emptyLedger) Checkpoints(context.Context, func([]byte) error) error { return nil }
+
+func (l emptyLedger) Upgrade(context.Context) (Upgraded, error) {
+	return Upgraded{}, alwaysReadOnly.writable("upgrading", l.path)
 }

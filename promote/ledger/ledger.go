@@ -97,7 +97,12 @@ type Ledger interface {
 	// A holder checks the lease before each write (Lease.Check) and works
 	// under Lease.Watch: on S3 a lease can be lost.
 	Lock(ctx context.Context, app, env string) (Lease, error)
-	// Verify checks every chain: hashes, links, sequence numbers.
+	// Verify checks every chain: hashes, links, sequence numbers. Audit
+	// adds the log.
 	Verify(ctx context.Context) (Report, error)
 	Close() error
+	// Log reads the transparency log of every record (log.go).
+	Log
+	// Upgrader logs the records the log does not hold yet.
+	Upgrader
 }

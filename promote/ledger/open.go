@@ -26,18 +26,30 @@ const (
 // without a bucket, and an empty location are configuration errors wrapping
 // errs.ErrConfig.
 func Open(ctx context.Context, location string) (Ledger, error) {
+	return OpenWith(ctx, location, Options{})
+}
+
+// OpenWith opens the ledger at location as Open does, or as OpenReadOnly
+// does when o.ReadOnly is set, signing a checkpoint after each append with
+// o.Key when it is set.
+func OpenWith(ctx context.Context, location string, o Options) (Ledger, error) {
 	if strings.HasPrefix(strings.TrimSpace(location), schemeS3) {
 		l, err := openS3(ctx, location)
 		if err != nil {
 			return nil, err // not a nil *s3Ledger in a non-nil Ledger
 		}
+		l.readOnly = o.ReadOnly
+		l.logSigner = logSigner{o.Key}
 		return l, nil
 	}
 	path, err := sqlitePath(location)
 	if err != nil {
 		return nil, err
 	}
-	return openSQLite(ctx, path)
+	if o.ReadOnly {
+		return openSQLiteReadOnly(ctx, path)
+	}
+	return openSQLite(ctx, path, o.Key)
 }
 
 // ErrReadOnly is wrapped by the error of every write (Append, Lock, and
@@ -59,19 +71,7 @@ var ErrReadOnly = errors.New("ledger opened read-only")
 // is an error naming the version: it is never migrated. On S3, reads never
 // move a head hint forward (Head heals a stale hint only when writable).
 func OpenReadOnly(ctx context.Context, location string) (Ledger, error) {
-	if strings.HasPrefix(strings.TrimSpace(location), schemeS3) {
-		l, err := openS3(ctx, location)
-		if err != nil {
-			return nil, err
-		}
-		l.readOnly = true
-		return l, nil
-	}
-	path, err := sqlitePath(location)
-	if err != nil {
-		return nil, err
-	}
-	return openSQLiteReadOnly(ctx, path)
+	return OpenWith(ctx, location, Options{ReadOnly: true})
 }
 
 // writeGuard refuses the writes of a ledger opened with OpenReadOnly; the

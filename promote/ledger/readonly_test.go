@@ -188,8 +188,8 @@ func TestOpenReadOnlyRefusesOtherSchemas(t *testing.T) {
 	for _, tc := range []struct {
 		name, sql, want string
 	}{
-		{"newer", `PRAGMA user_version = 2`, "has schema version 2; this promote reads version 1: upgrade promote"},
-		{"older", `PRAGMA user_version = 0`, "has schema version 0, older than version 1"},
+		{"newer", `PRAGMA user_version = 3`, "has schema version 3; this promote reads version 2: upgrade promote"},
+		{"older", `PRAGMA user_version = 0`, "has schema version 0, older than version 2"},
 		{"foreign", `PRAGMA application_id = 7`, "is not a promote ledger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,7 @@ const defaultRegion = "us-east-1"
 type s3Ledger struct {
 	strictReads // Records and Get, of RecordsChecked and GetChecked
 	writeGuard  // set by OpenReadOnly; a read-only ledger never moves a hint
+	logSigner   // the key checkpoints are signed with, if any
 
 	client   *s3.Client
 	bucket   string

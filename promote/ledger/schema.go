@@ -7,8 +7,13 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version. Bump it, and add a
-// migration to migrate, whenever the tables below change.
-const schemaVersion = 1
+// migration to migrate, whenever the tables below change. Version 1 had the
+// records only; version 2 adds the transparency log (schemaLog).
+const schemaVersion = 2
+
+// schemaBeforeLog is the version of a ledger written before the log: read
+// as it is by a read-only open, upgraded by a writable one.
+const schemaBeforeLog = 1
 
 // applicationID marks an SQLite file as a promote ledger ("PROM"), so that
 // Open refuses some other application's database instead of writing into it.
@@ -79,6 +84,11 @@ func readSchemaState(ctx context.Context, q querier, path string) (schemaState, 
 // current reports whether the database is a ledger of this promote's schema.
 func (s schemaState) current() bool { return s.version == schemaVersion && s.appID == applicationID }
 
+// beforeLog reports whether the database is a ledger written before the log.
+func (s schemaState) beforeLog() bool {
+	return s.version == schemaBeforeLog && s.appID == applicationID
+}
+
 // empty reports whether the database is new: no schema, version or id.
 func (s schemaState) empty() bool { return s.version == 0 && s.appID == 0 && s.objects == 0 }
 
@@ -111,12 +121,19 @@ func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
 		return err
 	case s.current():
 		return nil
+	case s.beforeLog():
+		// Upgraded in place: the log is built over the records as they
+		// are, in the order they were appended; no record changes.
+		if err := execAll(ctx, conn, schemaLog); err != nil {
+			return fmt.Errorf("adding the log to ledger %s: %w", path, err)
+		}
+		if _, err := logUnlogged(ctx, conn); err != nil {
+			return fmt.Errorf("adding the log to ledger %s: %w", path, err)
+		}
 	case !s.empty():
 		return s.mismatch(path)
-	}
-	// A new, empty database: create the schema.
-	for _, stmt := range schemaV1 {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+	default: // a new, empty database: create the schema
+		if err := execAll(ctx, conn, append(append([]string{}, schemaV1...), schemaLog...)); err != nil {
 			return fmt.Errorf("creating schema of ledger %s: %w", path, err)
 		}
 	}
@@ -126,6 +143,16 @@ func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
 	} {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("setting schema version of ledger %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// execAll runs stmts in order on conn.
+func execAll(ctx context.Context, conn *sql.Conn, stmts []string) error {
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -22,6 +22,9 @@ const busyTimeoutMillis = 10_000
 type sqliteLedger struct {
 	strictReads // Records and Get, of RecordsChecked and GetChecked
 	writeGuard  // set by OpenReadOnly
+	logSigner   // the key checkpoints are signed with, if any
+
+	beforeLog bool // a read-only open of a ledger written before the log
 
 	db      *sql.DB
 	path    string // absolute path of the database file
@@ -33,12 +36,12 @@ var _ Ledger = (*sqliteLedger)(nil)
 // openSQLite opens or creates the SQLite ledger at path. Creating the file,
 // switching it to WAL and writing the schema happen under a file lock, so
 // several processes may open a new ledger at once.
-func openSQLite(ctx context.Context, path string) (_ *sqliteLedger, err error) {
+func openSQLite(ctx context.Context, path string, key *Key) (_ *sqliteLedger, err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledger path %q: %w", path, err)
 	}
-	l := &sqliteLedger{path: abs, lockDir: abs + ".locks"}
+	l := &sqliteLedger{path: abs, lockDir: abs + ".locks", logSigner: logSigner{key}}
 	l.strictReads = strictReads{l}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("creating directory of ledger %s: %w", abs, err)

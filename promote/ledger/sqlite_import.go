@@ -45,5 +45,5 @@ func (l *sqliteLedger) Import(ctx context.Context, rec Record) (err error) {
 	if err != nil {
 		return insertError(&rec, err)
 	}
-	return nil
+	return l.logRecord(ctx, conn, rec.ID, body)
 }

@@ -45,6 +45,8 @@ func openSQLiteReadOnly(ctx context.Context, path string) (_ Ledger, err error) 
 	case s.empty():
 		_ = l.db.Close()
 		return emptyLedger{path: abs}, nil
+	case s.beforeLog():
+		l.beforeLog = true // read as it is: its log is added by the first write
 	case !s.current():
 		return nil, s.mismatch(abs)
 	}

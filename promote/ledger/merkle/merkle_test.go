@@ -193,3 +193,14 @@ func TestKeptCheckpointCatchesEveryRewrite(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicKeyOfSignerKey(t *testing.T) {
+	skey, vkey := keys(t, "promote.example/ledger")
+	got, err := PublicKey(skey)
+	require.NoError(t, err)
+	assert.Equal(t, vkey, got)
+	_, err = PublicKey(vkey)
+	assert.Error(t, err, "a verifier key is not a signer key")
+	_, err = PublicKey("PRIVATE+KEY+x+00000000+AQ==")
+	assert.Error(t, err)
+}
