@@ -53,6 +53,8 @@ type store struct {
 	dial func(ctx context.Context) (Ledger, error)
 	// dialReadOnly opens the store as OpenReadOnly does.
 	dialReadOnly func(ctx context.Context) (Ledger, error)
+	// dialKeyed opens a new Ledger that signs checkpoints with key.
+	dialKeyed func(ctx context.Context, key *Key) (Ledger, error)
 	raw          rawStore // the storage itself, edited behind the ledger's back
 	// contents lists everything the store holds, name to a digest of its
 	// bytes, to show that something changed nothing.
@@ -98,6 +100,12 @@ type rawStore interface {
 	insert(rec Record)
 	// corrupt replaces the stored record by data.
 	corrupt(app, env string, seq int64, data string)
+	// rebuildLog rewrites the transparency log as a writer of the store
+	// without the ledger key can: every leaf, tree hash and checkpoint is
+	// removed, then the records with the given ids are logged in that
+	// order, the tree hashes computed from their stored bodies as an
+	// honest writer computes them, and no checkpoint signed.
+	rebuildLog(ids []string)
 }
 
 // newSQLiteStore is a ledger file in a temporary directory, created by its
@@ -110,7 +118,10 @@ func newSQLiteStore(t *testing.T) *store {
 		location:     path,
 		dial:         func(ctx context.Context) (Ledger, error) { return Open(ctx, path) },
 		dialReadOnly: func(ctx context.Context) (Ledger, error) { return OpenReadOnly(ctx, path) },
-		raw:          &sqliteRaw{t: t, path: path},
+		dialKeyed: func(ctx context.Context, key *Key) (Ledger, error) {
+			return OpenWith(ctx, path, Options{Key: key})
+		},
+		raw: &sqliteRaw{t: t, path: path},
 		contents:     func() map[string]string { return dirContents(t, dir) },
 	}
 }
@@ -212,6 +223,11 @@ func newS3Store(t *testing.T) *store {
 		dialReadOnly: func(context.Context) (Ledger, error) {
 			l := f.ledger("audit")
 			l.readOnly = true // as OpenReadOnly sets it
+			return l, nil
+		},
+		dialKeyed: func(_ context.Context, key *Key) (Ledger, error) {
+			l := f.ledger("audit")
+			l.logSigner = logSigner{key} // as OpenWith sets it
 			return l, nil
 		},
 		raw:      s3Raw{f},
