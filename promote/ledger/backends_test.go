@@ -55,7 +55,7 @@ type store struct {
 	dialReadOnly func(ctx context.Context) (Ledger, error)
 	// dialKeyed opens a new Ledger that signs checkpoints with key.
 	dialKeyed func(ctx context.Context, key *Key) (Ledger, error)
-	raw          rawStore // the storage itself, edited behind the ledger's back
+	raw       rawStore // the storage itself, edited behind the ledger's back
 	// contents lists everything the store holds, name to a digest of its
 	// bytes, to show that something changed nothing.
 	contents func() map[string]string
@@ -121,8 +121,8 @@ func newSQLiteStore(t *testing.T) *store {
 		dialKeyed: func(ctx context.Context, key *Key) (Ledger, error) {
 			return OpenWith(ctx, path, Options{Key: key})
 		},
-		raw: &sqliteRaw{t: t, path: path},
-		contents:     func() map[string]string { return dirContents(t, dir) },
+		raw:      &sqliteRaw{t: t, path: path},
+		contents: func() map[string]string { return dirContents(t, dir) },
 	}
 }
 

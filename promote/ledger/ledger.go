@@ -53,15 +53,17 @@ type Problem struct {
 	Env      string `json:"env"`
 	Seq      int64  `json:"seq"`
 	RecordID string `json:"id,omitempty"`
+	Leaf     *int64 `json:"leaf,omitempty"` // the log's leaf the problem is with, if it is one
 	Msg      string `json:"problem"`
 }
 
 // Report is the result of Verify. Problems is ordered by chain then seq; the
 // first entry is the first record that does not check out.
 type Report struct {
-	Chains   int       `json:"chains"`
-	Records  int       `json:"records"`
-	Problems []Problem `json:"problems"`
+	Chains   int        `json:"chains"`
+	Records  int        `json:"records"`
+	Problems []Problem  `json:"problems"`
+	Log      *LogReport `json:"log,omitempty"` // set by Audit
 }
 
 // OK reports whether every record checked out.

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/promote-dev/promote/errs"
@@ -73,4 +74,10 @@ type Options struct {
 	// Key signs a checkpoint after every append; nil signs none, and
 	// appending to a ledger whose checkpoints are signed is then refused.
 	Key *Key
+}
+
+// generateKey makes a new ledger key named origin: the signer key text and
+// the verifier key.
+func generateKey(origin string, rand io.Reader) (skey, vkey string, err error) {
+	return merkle.KeyPair(origin, rand)
 }

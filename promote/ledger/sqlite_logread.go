@@ -61,12 +61,15 @@ func (l *sqliteLedger) Leaves(ctx context.Context, start, end int64, fn func(Lea
 
 // LeafIndex returns the leaf that logs record id.
 func (l *sqliteLedger) LeafIndex(ctx context.Context, id string) (int64, error) {
+	if l.beforeLog {
+		if _, err := l.Get(ctx, id); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("ledger record %s: %w: the ledger was written before the log: run promote ledger upgrade", id, ErrNotLogged)
+	}
 	var leaf sql.NullInt64
 	err := l.db.QueryRowContext(ctx, `SELECT l.leaf FROM records r LEFT JOIN log_leaves l ON l.id = r.id
 		WHERE r.id = ?`, id).Scan(&leaf)
-	if l.beforeLog && err == nil {
-		return 0, fmt.Errorf("ledger record %s: %w: the ledger was written before the log: run promote ledger upgrade", id, ErrNotLogged)
-	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("ledger record %q: %w", id, errs.ErrNotFound)

@@ -1,0 +1,134 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/promote-dev/promote/promote/ledger/merkle"
+)
+
+// ErrNoCheckpoint is wrapped by the error of a proof asked of a log that
+// stores no signed checkpoint: its ledger has no key.
+var ErrNoCheckpoint = errors.New("the ledger stores no signed checkpoint")
+
+// Proof shows that one record is in the log of a signed checkpoint: enough
+// for anyone with the ledger's verifier key and the standard libraries
+// (golang.org/x/mod/sumdb/note and tlog) to check it alone. Record is the
+// stored body, so Leaf hash = SHA-256(0x00 ‖ Record); Hashes is the RFC 6962
+// inclusion proof of leaf LeafIndex in the tree of TreeSize leaves whose
+// root the checkpoint signs.
+type Proof struct {
+	Origin     string   `json:"origin"`
+	TreeSize   int64    `json:"treeSize"`
+	LeafIndex  int64    `json:"leafIndex"`
+	Record     []byte   `json:"record"` // base64 in JSON
+	Hashes     [][]byte `json:"proof"`  // each base64 in JSON
+	Checkpoint string   `json:"checkpoint"`
+}
+
+// Prove returns the proof that record id is in the log of the newest signed
+// checkpoint the ledger stores. It checks the proof before it returns it,
+// against the checkpoint as stored; the checkpoint's signature is for the
+// reader to check (Check).
+func Prove(ctx context.Context, l Ledger, id string) (Proof, error) {
+	index, err := l.LeafIndex(ctx, id)
+	if err != nil {
+		return Proof{}, err
+	}
+	note, err := l.Checkpoint(ctx)
+	if err != nil {
+		return Proof{}, err
+	}
+	if note == nil {
+		return Proof{}, fmt.Errorf("proving record %s: %w: give the ledger a key (ledger.key in the configuration)", id, ErrNoCheckpoint)
+	}
+	cp, err := noteCheckpoint(note)
+	if err != nil {
+		return Proof{}, fmt.Errorf("proving record %s: the ledger's newest checkpoint: %w", id, err)
+	}
+	if index >= cp.Size {
+		return Proof{}, fmt.Errorf("proving record %s: it is leaf %d, after the newest signed checkpoint of %d leaves", id, index, cp.Size)
+	}
+	body, err := leafBody(ctx, l, index)
+	if err != nil {
+		return Proof{}, fmt.Errorf("proving record %s: %w", id, err)
+	}
+	hashes, err := merkle.Inclusion(index, cp.Size, hashReader{ctx, l})
+	if err != nil {
+		return Proof{}, fmt.Errorf("proving record %s: %w", id, err)
+	}
+	p := Proof{Origin: cp.Origin, TreeSize: cp.Size, LeafIndex: index, Record: body, Checkpoint: string(note)}
+	for _, h := range hashes {
+		p.Hashes = append(p.Hashes, append([]byte(nil), h[:]...))
+	}
+	if err := p.check(cp); err != nil {
+		return Proof{}, fmt.Errorf("proving record %s: the log does not prove it: %w", id, err)
+	}
+	return p, nil
+}
+
+// Check verifies p alone: the checkpoint's signature with the verifier key
+// vkey, then that the record hashes into the tree it signs.
+func (p Proof) Check(vkey string) (merkle.Checkpoint, error) {
+	cp, err := merkle.Open([]byte(p.Checkpoint), vkey)
+	if err != nil {
+		return merkle.Checkpoint{}, err
+	}
+	if cp.Origin != p.Origin || cp.Size != p.TreeSize {
+		return merkle.Checkpoint{}, fmt.Errorf("the proof names log %s of %d leaves, its checkpoint %s of %d", p.Origin, p.TreeSize, cp.Origin, cp.Size)
+	}
+	return cp, p.check(cp)
+}
+
+// check verifies that p's record is leaf p.LeafIndex of cp's tree.
+func (p Proof) check(cp merkle.Checkpoint) error {
+	hashes := make([]merkle.Hash, len(p.Hashes))
+	for i, h := range p.Hashes {
+		if copy(hashes[i][:], h) != len(hashes[i]) || len(h) != len(hashes[i]) {
+			return fmt.Errorf("proof hash %d is %d bytes, not 32", i, len(h))
+		}
+	}
+	return merkle.CheckInclusion(hashes, cp, p.LeafIndex, p.Record)
+}
+
+// noteCheckpoint reads the checkpoint a signed note carries, its signature
+// unchecked: the store's own copy, for building proofs.
+func noteCheckpoint(note []byte) (merkle.Checkpoint, error) {
+	text, _, ok := cutNote(note)
+	if !ok {
+		return merkle.Checkpoint{}, errors.New("it is not a signed note")
+	}
+	return merkle.ParseCheckpoint(text)
+}
+
+// cutNote splits a signed note into its text (ending in a newline) and its
+// signature lines, at the blank line between them.
+func cutNote(note []byte) (text string, sigs string, ok bool) {
+	s := string(note)
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\n' && s[i+1] == '\n' {
+			return s[:i+1], s[i+2:], true
+		}
+	}
+	return "", "", false
+}
+
+// leafBody reads the stored body of leaf index.
+func leafBody(ctx context.Context, l Ledger, index int64) ([]byte, error) {
+	var body []byte
+	found := false
+	err := l.Leaves(ctx, index, index+1, func(lf Leaf) error {
+		body, found = lf.Body, true
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, fmt.Errorf("the log has no leaf %d", index)
+	case body == nil:
+		return nil, fmt.Errorf("the record of leaf %d is gone", index)
+	}
+	return body, nil
+}
