@@ -35,7 +35,8 @@ type Engine struct {
 	// searchMin is the fewest missing bytes worth a ledger search for
 	// mount sources (mountsource.go).
 	searchMin int64
-	progress  Progress // nil: no one watches
+	progress  Progress  // nil: no one watches
+	keys      KeySource // where the ledger's verifier key may come from besides the configuration
 }
 
 // hooks let tests stop a promotion at a named phase, as a crash would.
@@ -62,6 +63,10 @@ func WithLogger(l *slog.Logger) Option {
 func WithBlobCache(c *blobcache.Cache) Option {
 	return func(e *Engine) error { e.blobs = c; return nil }
 }
+
+// WithKeys says where the ledger key comes from besides the configuration,
+// for the checks that need its verifier key.
+func WithKeys(k KeySource) Option { return func(e *Engine) error { e.keys = k; return nil } }
 
 // WithClock sets the clock used for record times.
 func WithClock(now func() time.Time) Option {

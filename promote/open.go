@@ -23,6 +23,8 @@ type OpenOptions struct {
 	// that records nothing (gates, a dry run, envs check), so that it
 	// creates no ledger file and cannot write one.
 	ReadOnly bool
+	// Keys are where the ledger key comes from besides the configuration.
+	Keys KeySource
 }
 
 // Opened is an Engine that Open built. It owns the ledger it opened: Close
@@ -41,11 +43,7 @@ func (o *Opened) Close() error { return o.led.Close() }
 // cannot be opened: it is an optimisation). Commands that only read the
 // ledger use OpenReader, which opens none of the clients.
 func Open(ctx context.Context, o OpenOptions) (*Opened, error) {
-	open := ledger.Open
-	if o.ReadOnly {
-		open = ledger.OpenReadOnly
-	}
-	cfg, led, err := openLedger(ctx, o.ConfigPath, open)
+	cfg, led, err := openLedger(ctx, o.ConfigPath, o.ReadOnly, o.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +75,7 @@ func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOpt
 	if err != nil {
 		return nil, err
 	}
-	opts := []Option{WithECR(aws), WithProgress(o.Progress)}
+	opts := []Option{WithECR(aws), WithProgress(o.Progress), WithKeys(o.Keys)}
 	if o.Logger != nil {
 		opts = append(opts, WithLogger(o.Logger))
 	}
@@ -91,14 +89,21 @@ func build(ctx context.Context, cfg *config.Config, led ledger.Ledger, o OpenOpt
 	return New(cfg, reg, led, append(opts, WithBlobCache(blobs))...)
 }
 
-// openLedger loads the configuration at path and opens its ledger with open:
-// ledger.Open to write it, ledger.OpenReadOnly to read it.
-func openLedger(ctx context.Context, path string, open func(context.Context, string) (ledger.Ledger, error)) (*config.Config, ledger.Ledger, error) {
+// openLedger loads the configuration at path and opens its ledger, for
+// writing with its signer key (from keys or the configuration), or
+// read-only, with no key.
+func openLedger(ctx context.Context, path string, readOnly bool, keys KeySource) (*config.Config, ledger.Ledger, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	led, err := open(ctx, cfg.Ledger)
+	opts := ledger.Options{ReadOnly: readOnly}
+	if !readOnly {
+		if opts.Key, err = ledgerKey(cfg, keys); err != nil {
+			return nil, nil, err
+		}
+	}
+	led, err := ledger.OpenWith(ctx, cfg.Ledger, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
 	}

@@ -14,8 +14,9 @@ import (
 // ledger's. The read-only commands (current, history, show, ledger verify
 // and check) use it.
 type Reader struct {
-	cfg *config.Config
-	led ledger.Ledger
+	cfg  *config.Config
+	led  ledger.Ledger
+	keys KeySource // where the verifier key may come from besides ledger.public
 }
 
 // OpenReader loads the configuration at configPath and opens its ledger
@@ -23,8 +24,8 @@ type Reader struct {
 // configuration as Open does, but builds no client, and creates, migrates
 // and locks nothing. A ledger file that does not exist yet reads as empty.
 // Close the Reader when done.
-func OpenReader(ctx context.Context, configPath string) (*Reader, error) {
-	cfg, led, err := openLedger(ctx, configPath, ledger.OpenReadOnly)
+func OpenReader(ctx context.Context, configPath string, keys KeySource) (*Reader, error) {
+	cfg, led, err := openLedger(ctx, configPath, true, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +33,7 @@ func OpenReader(ctx context.Context, configPath string) (*Reader, error) {
 		led.Close()
 		return nil, err
 	}
-	return &Reader{cfg: cfg, led: led}, nil
+	return &Reader{cfg: cfg, led: led, keys: keys}, nil
 }
 
 // Close closes the ledger.
@@ -40,7 +41,7 @@ func (r *Reader) Close() error { return r.led.Close() }
 
 // reader answers the engine's queries from its configuration and ledger;
 // the engine's caller owns the ledger, so it is never closed.
-func (e *Engine) reader() *Reader { return &Reader{cfg: e.cfg, led: e.led} }
+func (e *Engine) reader() *Reader { return &Reader{cfg: e.cfg, led: e.led, keys: e.keys} }
 
 // currentUntil returns the record that set what env held for app before
 // until (zero: now), or nil.

@@ -46,7 +46,7 @@ func recordsNothing(name string, c *cli.Context) bool {
 func (s *state) query(name string, fn func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		s.command = name
-		r, err := promote.OpenReader(c.Context, s.configPath)
+		r, err := promote.OpenReader(c.Context, s.configPath, s.keys())
 		if err != nil {
 			return s.render(name, nil, nil, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -61,11 +62,18 @@ func (s *state) configure(c *cli.Context, command string) error {
 // openOptions are what promote.Open needs of the global flags.
 func (s *state) openOptions() promote.OpenOptions {
 	o := promote.OpenOptions{ConfigPath: s.configPath, Insecure: s.insecure, Jobs: s.jobs,
-		UserAgent: "promote/" + version, Logger: s.log}
+		UserAgent: "promote/" + version, Logger: s.log, Keys: s.keys()}
 	if !s.quiet && s.showProgress(s.stderr) { // --quiet: only the result or the error
 		o.Progress = newBarProgress(s.stderr)
 	}
 	return o
+}
+
+// keys are where the ledger key comes from besides the configuration: a CI
+// system's secrets. Every command that opens the ledger reads them; the key
+// is never printed.
+func (s *state) keys() promote.KeySource {
+	return promote.KeySource{Key: os.Getenv("PROMOTE_LEDGER_KEY"), File: os.Getenv("PROMOTE_LEDGER_KEY_FILE")}
 }
 
 // document is the one JSON document --output json prints.

@@ -39,6 +39,9 @@ type Config struct {
 	File         string // the path it was read from, as given
 	Version      int
 	Ledger       string   // a file path resolved against File's directory, or s3://bucket/prefix
+	LedgerKey    string   // the file of the ledger's note signer key, resolved like Ledger; "" if none
+	LedgerPublic string   // the ledger's note verifier key, or the file holding it; "" if none
+	Witnesses    []string // repositories checkpoints are published to; nil: each environment's default
 	MovingTags   []string // tag names that move; always includes "latest"
 	DeriveTags   []string // DeriveVersion and/or DeriveRevision, in the configured order
 	Limits       Limits   // bounds on the manifest tree read from a source

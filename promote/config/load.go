@@ -82,7 +82,7 @@ func (w *walker) config(root *yaml.Node) (*Config, []envSource, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.Ledger, err = w.ledger(f["ledger"]); err != nil {
+	if err := w.ledger(c, f["ledger"]); err != nil {
 		return nil, nil, err
 	}
 	if e, ok := f["movingTags"]; ok {

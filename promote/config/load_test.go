@@ -89,6 +89,25 @@ func TestParseDefaultsAndLedger(t *testing.T) {
 	}
 }
 
+func TestLedgerMapping(t *testing.T) {
+	envs := lines("environments:", "  - {name: dev, repository: 'localhost:5000/{app}', tags: mutable}")
+	top := lines("ledger:", "  location: state/ledger.db", "  key: keys/ledger.key",
+		"  public: promote.example/ledger+01234567+AbCd", "  witnesses: [reg.example/audit/ledger]")
+	c, err := Parse("conf/envs.yaml", []byte("version: 1\n"+string(top)+string(envs)))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("conf", "state/ledger.db"), c.Ledger)
+	assert.Equal(t, filepath.Join("conf", "keys/ledger.key"), c.LedgerKey, "resolved like the ledger")
+	assert.Equal(t, "promote.example/ledger+01234567+AbCd", c.LedgerPublic, "a verifier key is kept as it is")
+	assert.Equal(t, []string{"reg.example/audit/ledger"}, c.Witnesses)
+
+	c, err = Parse("conf/envs.yaml", []byte("version: 1\nledger: {key: /etc/promote/k, public: keys/ledger.pub}\n"+string(envs)))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("conf", DefaultLedger), c.Ledger, "the default location")
+	assert.Equal(t, "/etc/promote/k", c.LedgerKey)
+	assert.Equal(t, filepath.Join("conf", "keys/ledger.pub"), c.LedgerPublic, "a file holding the verifier key")
+	assert.Nil(t, c.Witnesses)
+}
+
 func TestConfigHelpers(t *testing.T) {
 	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "")
 	c, err := Load(filepath.Join(testdata, "valid.yaml"))

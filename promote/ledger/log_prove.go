@@ -92,6 +92,10 @@ func (p Proof) check(cp merkle.Checkpoint) error {
 	return merkle.CheckInclusion(hashes, cp, p.LeafIndex, p.Record)
 }
 
+// ParseNote reads the checkpoint a signed note carries, its signature
+// unchecked: for showing a checkpoint when no verifier key is known.
+func ParseNote(note []byte) (merkle.Checkpoint, error) { return noteCheckpoint(note) }
+
 // noteCheckpoint reads the checkpoint a signed note carries, its signature
 // unchecked: the store's own copy, for building proofs.
 func noteCheckpoint(note []byte) (merkle.Checkpoint, error) {

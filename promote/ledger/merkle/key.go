@@ -37,3 +37,11 @@ func PublicKey(skey string) (string, error) {
 	}
 	return vkey, nil
 }
+
+// CheckVerifier reports whether vkey is a note verifier key.
+func CheckVerifier(vkey string) error {
+	if _, err := note.NewVerifier(vkey); err != nil {
+		return fmt.Errorf("merkle: verifier key: %w", err)
+	}
+	return nil
+}

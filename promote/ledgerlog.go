@@ -1,0 +1,177 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/ledger/merkle"
+)
+
+// AuditRequest says what ledger verify checks the log against besides the
+// ledger itself.
+type AuditRequest struct {
+	Checkpoints []string // files holding signed checkpoints an auditor kept
+	// PublicKey is the verifier key, or a file holding it, to check
+	// signatures with; "" takes ledger.public, else the signer key's.
+	PublicKey string
+}
+
+// AuditLedger checks every chain and the log (ledger.Audit), the newest
+// stored checkpoint's signature with the ledger's verifier key when one is
+// known, and the log's consistency with every checkpoint in
+// req.Checkpoints and in witnesses (read by the caller from registries).
+func (r *Reader) AuditLedger(ctx context.Context, req AuditRequest, witnesses ...ledger.Kept) (ledger.Report, error) {
+	vkey, err := r.verifier(req.PublicKey)
+	if err != nil {
+		return ledger.Report{}, err
+	}
+	kept := make([]ledger.Kept, 0, len(req.Checkpoints)+len(witnesses))
+	for _, f := range req.Checkpoints {
+		note, err := os.ReadFile(f)
+		if err != nil {
+			return ledger.Report{}, errs.Usagef("ledger verify --checkpoint %s: %v", f, unwrapPath(err))
+		}
+		kept = append(kept, ledger.Kept{Source: f, Note: note})
+	}
+	kept = append(kept, witnesses...)
+	if len(kept) > 0 && vkey == "" {
+		return ledger.Report{}, fmt.Errorf("%w: checking a kept checkpoint needs the ledger's verifier key: "+
+			"pass --public-key, or set ledger.public (or ledger.key) in %s", errs.ErrConfig, r.cfg.File)
+	}
+	return ledger.Audit(ctx, r.led, ledger.AuditOptions{Verifier: vkey, Kept: kept})
+}
+
+// verifier returns the verifier key flag gives (the key or a file holding
+// it), else the configuration's (verifierKey), else "".
+func (r *Reader) verifier(flag string) (string, error) {
+	if flag == "" {
+		return verifierKey(r.cfg, r.keys)
+	}
+	if fileExists(flag) {
+		data, err := os.ReadFile(flag)
+		if err != nil {
+			return "", errs.Usagef("--public-key %s: %v", flag, unwrapPath(err))
+		}
+		return checkVerifier(strings.TrimSpace(string(data)), "--public-key "+flag)
+	}
+	return checkVerifier(flag, "--public-key")
+}
+
+// PublicKey returns the ledger's verifier key, in the note vkey form, from
+// the configuration (ledger.public, else the signer key's public half).
+func (r *Reader) PublicKey() (string, error) {
+	vkey, err := verifierKey(r.cfg, r.keys)
+	if err != nil {
+		return "", err
+	}
+	if vkey == "" {
+		return "", fmt.Errorf("%w: %s names no ledger key: set ledger.key (make one with promote ledger key --generate FILE) "+
+			"or ledger.public, or PROMOTE_LEDGER_KEY", errs.ErrConfig, r.cfg.File)
+	}
+	return vkey, nil
+}
+
+// Checkpoint is the newest checkpoint the ledger stores.
+type Checkpoint struct {
+	Note      string `json:"checkpoint"` // the signed note, to keep
+	Origin    string `json:"origin"`
+	Size      int64  `json:"treeSize"`
+	Signature string `json:"signature"` // ledger.SignatureChecked or SignatureUnchecked
+}
+
+// Checkpoint returns the newest signed checkpoint, its signature checked
+// when the verifier key is known. A ledger that stores none (it has no key)
+// is an error wrapping ledger.ErrNoCheckpoint.
+func (r *Reader) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	note, err := r.led.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if note == nil {
+		return nil, fmt.Errorf("%w: %s names no ledger key, or no record was appended since it was set: "+
+			"set ledger.key (promote ledger key --generate FILE), then promote ledger upgrade", ledger.ErrNoCheckpoint, r.cfg.File)
+	}
+	vkey, err := verifierKey(r.cfg, r.keys)
+	if err != nil {
+		return nil, err
+	}
+	cp := &Checkpoint{Note: string(note), Signature: ledger.SignatureUnchecked}
+	var c merkle.Checkpoint
+	if vkey != "" {
+		if c, err = merkle.Open(note, vkey); err != nil {
+			return nil, fmt.Errorf("the ledger's newest checkpoint does not verify with the ledger key %s: %w", vkey, err)
+		}
+		cp.Signature = ledger.SignatureChecked
+	} else if c, err = ledger.ParseNote(note); err != nil {
+		return nil, fmt.Errorf("the ledger's newest checkpoint: %w", err)
+	}
+	cp.Origin, cp.Size = c.Origin, c.Size
+	return cp, nil
+}
+
+// Prove returns the proof that record id is in the log of the newest
+// signed checkpoint.
+func (r *Reader) Prove(ctx context.Context, id string) (ledger.Proof, error) {
+	return ledger.Prove(ctx, r.led, id)
+}
+
+// Inclusion is what show says of a record's place in the log.
+type Inclusion struct {
+	Included  bool   `json:"included"`
+	LeafIndex int64  `json:"leafIndex"`
+	TreeSize  int64  `json:"treeSize,omitempty"`
+	Origin    string `json:"origin,omitempty"`
+	Signature string `json:"signature"` // of the checkpoint: checked, unchecked or none
+	Problem   string `json:"problem,omitempty"`
+}
+
+// ErrNotIncluded is wrapped by Include's error for a record the newest
+// checkpoint does not prove.
+var ErrNotIncluded = errors.New("the record is not proven in the ledger's log")
+
+// Include checks that record id is in the log of the newest checkpoint,
+// with the checkpoint's signature checked when the verifier key is known.
+// A ledger that signs nothing and has no key configured proves nothing and
+// claims nothing: Included false, Signature none, no error. Otherwise a
+// record that is not proven is an error wrapping ErrNotIncluded.
+func (r *Reader) Include(ctx context.Context, id string) (Inclusion, error) {
+	vkey, err := verifierKey(r.cfg, r.keys)
+	if err != nil {
+		return Inclusion{}, err
+	}
+	in := Inclusion{Signature: ledger.SignatureNone}
+	p, err := ledger.Prove(ctx, r.led, id)
+	switch {
+	case errors.Is(err, ledger.ErrNoCheckpoint) && vkey == "":
+		in.Problem = "the ledger signs no checkpoint: it has no key"
+		return in, nil
+	case err != nil:
+		in.Problem = err.Error()
+		return in, fmt.Errorf("%w: %w", ErrNotIncluded, err)
+	}
+	in.LeafIndex, in.TreeSize, in.Origin, in.Signature = p.LeafIndex, p.TreeSize, p.Origin, ledger.SignatureUnchecked
+	if vkey != "" {
+		in.Signature = ledger.SignatureChecked
+		if _, err := p.Check(vkey); err != nil {
+			in.Problem = err.Error()
+			return in, fmt.Errorf("%w: %w", ErrNotIncluded, err)
+		}
+	}
+	in.Included = true
+	return in, nil
+}
+
+// UpgradeLedger logs every record the ledger's log does not hold and signs
+// a checkpoint of the whole log with the ledger key.
+func (e *Engine) UpgradeLedger(ctx context.Context) (ledger.Upgraded, error) {
+	return e.led.Upgrade(ctx)
+}
+
+// Reader is the engine's reader, for the read commands that run on an
+// engine (ledger verify --witness needs its registry client).
+func (e *Engine) Reader() *Reader { return e.reader() }
