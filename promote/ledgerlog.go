@@ -127,7 +127,10 @@ type Inclusion struct {
 	TreeSize  int64  `json:"treeSize,omitempty"`
 	Origin    string `json:"origin,omitempty"`
 	Signature string `json:"signature"` // of the checkpoint: checked, unchecked or none
-	Problem   string `json:"problem,omitempty"`
+	// Unsigned says the ledger signs no checkpoint and none is expected (no
+	// key is configured): nothing is proven, and nothing is wrong.
+	Unsigned bool   `json:"unsigned,omitempty"`
+	Problem  string `json:"problem,omitempty"`
 }
 
 // ErrNotIncluded is wrapped by Include's error for a record the newest
@@ -148,7 +151,7 @@ func (r *Reader) Include(ctx context.Context, id string) (Inclusion, error) {
 	p, err := ledger.Prove(ctx, r.led, id)
 	switch {
 	case errors.Is(err, ledger.ErrNoCheckpoint) && vkey == "":
-		in.Problem = "the ledger signs no checkpoint: it has no key"
+		in.Unsigned, in.Problem = true, "the ledger signs no checkpoint: it has no key (ledger.key)"
 		return in, nil
 	case err != nil:
 		in.Problem = err.Error()

@@ -263,25 +263,10 @@ func gatesCommand(s *state) *cli.Command {
 func ledgerCommand(s *state) *cli.Command {
 	return &cli.Command{
 		Name:  "ledger",
-		Usage: "inspect the ledger",
-		Subcommands: []*cli.Command{ledgerCopyCommand(s), ledgerCheckCommand(s), {
-			Name:      "verify",
-			Usage:     "check every record's hash and chain link; name the first that does not check out",
-			UsageText: "promote ledger verify",
-			Action: s.query("ledger verify", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-				if _, err := positional(c, "ledger verify", 0, 0); err != nil {
-					return nil, nil, err
-				}
-				rep, err := r.VerifyLedger(c.Context)
-				if err != nil {
-					return nil, nil, err
-				}
-				text := func(w io.Writer) { printVerify(w, rep) }
-				if !rep.OK() {
-					return rep, text, verifyError(rep)
-				}
-				return rep, text, nil
-			}),
-		}},
+		Usage: "inspect, prove and audit the ledger",
+		Subcommands: []*cli.Command{
+			ledgerCopyCommand(s), ledgerCheckCommand(s), ledgerVerifyCommand(s), ledgerCheckpointCommand(s),
+			ledgerProveCommand(s), ledgerKeyCommand(s), ledgerUpgradeCommand(s),
+		},
 	}
 }

@@ -62,7 +62,7 @@ func TestHelpCommand(t *testing.T) {
 
 	code, out, _ = promoteRun("help", "ledger", "verify")
 	require.Equal(t, ExitOK, code)
-	assert.Contains(t, out, "promote ledger verify - check every record's hash")
+	assert.Contains(t, out, "promote ledger verify - check every record, the log and its checkpoints")
 	code, out, _ = promoteRun("help", "envs")
 	require.Equal(t, ExitOK, code)
 	assert.Contains(t, out, "check  report every ECR environment's repository")

@@ -71,12 +71,44 @@ func printCheck(w io.Writer, r ledger.CheckReport) {
 	}
 }
 
+// shown is show's result: the record, marked if it does not check out, and
+// its place in the log.
+type shown struct {
+	ledger.Checked
+	Log *promote.Inclusion `json:"log,omitempty"`
+}
+
 // showRecord is show's result: the record, marked if it does not check out,
-// and then also its *ledger.TamperedError, so that show exits 1.
+// then also its *ledger.TamperedError, so that show exits 1; and whether the
+// newest checkpoint proves it is in the log, with promote.ErrNotIncluded
+// (exit 1) if the ledger signs checkpoints and it does not.
 func showRecord(ctx context.Context, r *promote.Reader, id string) (any, func(io.Writer), error) {
 	rec, err := r.Show(ctx, id)
 	if err != nil && !errors.Is(err, ledger.ErrTampered) {
 		return nil, nil, err
 	}
-	return rec, func(w io.Writer) { printRecord(w, rec) }, err
+	in, ierr := r.Include(ctx, rec.ID)
+	res := shown{Checked: rec, Log: &in}
+	text := func(w io.Writer) {
+		printRecord(w, rec)
+		printInclusion(w, in)
+	}
+	if err == nil {
+		err = ierr
+	}
+	return res, text, err
+}
+
+// printInclusion is show's last line: the record's place in the log.
+func printInclusion(w io.Writer, in promote.Inclusion) {
+	switch {
+	case in.Included && in.Signature == ledger.SignatureChecked:
+		fmt.Fprintf(w, "%-10s leaf %d of %d in %s, proven by the newest checkpoint, its signature checked\n", "log", in.LeafIndex, in.TreeSize, in.Origin)
+	case in.Included:
+		fmt.Fprintf(w, "%-10s leaf %d of %d in %s, proven by the newest checkpoint (signature not checked: no verifier key)\n", "log", in.LeafIndex, in.TreeSize, in.Origin)
+	case in.Unsigned:
+		fmt.Fprintf(w, "%-10s not proven: %s\n", "log", in.Problem)
+	default:
+		fmt.Fprintf(w, "%-10s NOT PROVEN: %s\n", "log", in.Problem)
+	}
 }

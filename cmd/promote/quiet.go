@@ -55,6 +55,8 @@ func quietForm(result any) ([]string, bool) {
 		return []string{r.Reference}, true
 	case *promote.Evaluation:
 		return []string{r.Source.Resolved}, true
+	case shown:
+		return quietForm(r.Checked)
 	case ledger.Checked:
 		if r.Digest != "" {
 			return []string{r.Digest}, true

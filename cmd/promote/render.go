@@ -186,17 +186,19 @@ func printHistory(w io.Writer, recs []ledger.Checked, now time.Time) {
 func printVerify(w io.Writer, rep ledger.Report) {
 	if rep.OK() {
 		fmt.Fprintf(w, "ledger ok: %d records in %d chains, every hash and link checks out\n", rep.Records, rep.Chains)
+		logSummary(w, rep.Log)
 		return
 	}
 	fmt.Fprintf(w, "ledger BROKEN: %d problem(s) in %d records\n", len(rep.Problems), rep.Records)
 	for _, p := range rep.Problems {
-		fmt.Fprintf(w, "  %s/%s #%d %s: %s\n", p.Env, p.App, p.Seq, p.RecordID, p.Msg)
+		fmt.Fprintf(w, "  %s: %s\n", problemPlace(p), p.Msg)
 	}
+	logSummary(w, rep.Log)
 }
 
 func verifyError(rep ledger.Report) error {
 	p := rep.Problems[0]
-	return fmt.Errorf("ledger verification failed: first bad record is %s/%s #%d (%s): %s", p.Env, p.App, p.Seq, p.RecordID, p.Msg)
+	return fmt.Errorf("ledger verification failed: the first problem is at %s: %s", problemPlace(p), p.Msg)
 }
 
 // sourceText is where a digest came from and what was typed for it, when

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/errs"
 )
 
 // testKey makes a new ledger key named origin.
@@ -107,19 +109,23 @@ func TestLogWithoutKeySignsNothingAndProvesNothing(t *testing.T) {
 func TestSignedLogRefusesWritersWithoutItsKey(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *store) {
 		ctx := context.Background()
-		key := testKey(t, "promote.test/ledger")
-		signed := s.keyed(key)
+		key0 := testKey(t, "promote.test/ledger")
+		signed := s.keyed(key0)
 		loggedHistory(t, signed, 2)
-		for name, l := range map[string]Ledger{
-			"no key":      s.open(),
-			"another key": s.keyed(testKey(t, "promote.test/ledger")),
-		} {
-			rec := newRecord("web", "test", digestN(50), t0.Add(time.Hour))
-			head, err := l.Head(ctx, "web", "test")
-			require.NoError(t, err)
-			err = l.Append(ctx, rec, head)
+		for name, key := range map[string]*Key{"no key": nil, "another key": testKey(t, "promote.test/ledger")} {
+			// Refused when opened (SQLite reads the log's key there, before a
+			// promotion copies anything) or at the latest by Append.
+			l, err := s.dialKeyed(ctx, key)
+			if err == nil {
+				rec := newRecord("web", "test", digestN(50), t0.Add(time.Hour))
+				head, herr := l.Head(ctx, "web", "test")
+				require.NoError(t, herr)
+				err = l.Append(ctx, rec, head)
+				require.NoError(t, l.Close())
+			}
 			require.ErrorIs(t, err, ErrKeyMismatch, name)
-			assert.ErrorContains(t, err, key.Public, "%s: names the log's key", name)
+			assert.ErrorIs(t, err, errs.ErrConfig, "%s: a configuration error", name)
+			assert.ErrorContains(t, err, key0.Public, "%s: names the log's key", name)
 			size, err := signed.LogSize(ctx)
 			require.NoError(t, err)
 			all, err := signed.Records(ctx, Query{})

@@ -58,11 +58,11 @@ func (s logSigner) checkKey(signedBy, ledger string) error {
 	case signedBy == "":
 		return nil
 	case s.key == nil:
-		return fmt.Errorf("%w: ledger %s signs its checkpoints with key %s; this promote has no ledger key: "+
-			"set ledger.key in the configuration or PROMOTE_LEDGER_KEY", ErrKeyMismatch, ledger, signedBy)
+		return fmt.Errorf("%w: %w: ledger %s signs its checkpoints with key %s; this promote has no ledger key: "+
+			"set ledger.key in the configuration, or PROMOTE_LEDGER_KEY", errs.ErrConfig, ErrKeyMismatch, ledger, signedBy)
 	case s.key.Public != signedBy:
-		return fmt.Errorf("%w: ledger %s signs its checkpoints with key %s, not with the configured key %s",
-			ErrKeyMismatch, ledger, signedBy, s.key.Public)
+		return fmt.Errorf("%w: %w: ledger %s signs its checkpoints with key %s, not with the configured key %s",
+			errs.ErrConfig, ErrKeyMismatch, ledger, signedBy, s.key.Public)
 	}
 	return nil
 }

@@ -76,6 +76,15 @@ func openSQLite(ctx context.Context, path string, key *Key) (_ *sqliteLedger, er
 	if err := l.initialise(ctx); err != nil {
 		return nil, err
 	}
+	// A writer that could not sign is refused now, before a promotion
+	// copies anything, rather than at its record.
+	by, err := signedBy(ctx, l.db)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", abs, err)
+	}
+	if err := l.checkKey(by, abs); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 

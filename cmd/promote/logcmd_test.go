@@ -1,0 +1,176 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/promote-dev/promote/internal/regtest"
+)
+
+// keyedCLI is the CLI harness with a ledger key made by ledger key
+// --generate and named in the configuration; it returns the verifier key.
+func keyedCLI(t *testing.T) (*harness, string) {
+	c := newCLI(t)
+	dir := filepath.Dir(c.config)
+	keyFile := filepath.Join(dir, "keys", "ledger.key")
+	code, out, errOut := c.run("ledger", "key", "--generate", keyFile, "--origin", "promote.test/cli")
+	require.Equal(t, ExitOK, code, errOut)
+	fi, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	vkey := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(vkey, "promote.test/cli+"), out)
+	assert.NotContains(t, out, "PRIVATE", "the signer key is never printed")
+
+	cfg, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	cfg = []byte(strings.Replace(string(cfg), "ledger: ledger.db", "ledger:\n  location: ledger.db\n  key: keys/ledger.key", 1))
+	require.NoError(t, os.WriteFile(c.config, cfg, 0o600))
+	return c, vkey
+}
+
+// checkProofWithTheStandardLibrary checks a ledger prove result with
+// golang.org/x/mod/sumdb/note and tlog alone, none of promote's code.
+func checkProofWithTheStandardLibrary(t *testing.T, vkey string, res map[string]any) {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	require.NoError(t, err)
+	n, err := note.Open([]byte(res["checkpoint"].(string)), note.VerifierList(v))
+	require.NoError(t, err, "the checkpoint is signed by the ledger key")
+	lines := strings.Split(n.Text, "\n")
+	require.GreaterOrEqual(t, len(lines), 3)
+	assert.Equal(t, res["origin"], lines[0])
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	require.NoError(t, err)
+	assert.EqualValues(t, res["treeSize"], size)
+	rootBytes, err := base64.StdEncoding.DecodeString(lines[2])
+	require.NoError(t, err)
+	var root tlog.Hash
+	copy(root[:], rootBytes)
+	record, err := base64.StdEncoding.DecodeString(res["record"].(string))
+	require.NoError(t, err)
+	var proof tlog.RecordProof
+	for _, h := range res["proof"].([]any) {
+		b, err := base64.StdEncoding.DecodeString(h.(string))
+		require.NoError(t, err)
+		var hash tlog.Hash
+		copy(hash[:], b)
+		proof = append(proof, hash)
+	}
+	index := int64(res["leafIndex"].(float64))
+	require.NoError(t, tlog.CheckRecord(proof, size, root, index, tlog.RecordHash(record)))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(record, &body), "the leaf is the record's body")
+}
+
+func TestCLIProvesAndAuditsTheLog(t *testing.T) {
+	c, vkey := keyedCLI(t)
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	regtest.Push(t, c.reg.Host+"/dev/web:2.0", regtest.Image(t, 1, regtest.Labels("2.0"), "1000"))
+	regtest.Push(t, c.reg.Host+"/dev/web:3.0", regtest.Image(t, 1, regtest.Labels("3.0"), "1000"))
+	code, _, errOut := c.run("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, errOut)
+	code, doc, res := c.runJSON("to", "test", "web:2.0")
+	require.Equal(t, ExitOK, code, doc.Error)
+	id := res["record"].(map[string]any)["id"].(string)
+
+	code, out, _ := c.run("ledger", "key", "--public")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, vkey+"\n", out)
+
+	code, doc, res = c.runJSON("ledger", "prove", id)
+	require.Equal(t, ExitOK, code, doc.Error)
+	assert.EqualValues(t, 1, res["leafIndex"])
+	checkProofWithTheStandardLibrary(t, vkey, res)
+
+	code, kept, _ := c.run("ledger", "checkpoint")
+	require.Equal(t, ExitOK, code)
+	assert.True(t, strings.HasPrefix(kept, "promote.test/cli\n2\n"), kept)
+	keptFile := filepath.Join(t.TempDir(), "kept.note")
+	require.NoError(t, os.WriteFile(keptFile, []byte(kept), 0o600))
+
+	code, out, _ = c.run("show", id)
+	assert.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "leaf 1 of 2 in promote.test/cli, proven by the newest checkpoint, its signature checked")
+
+	code, _, errOut = c.run("to", "test", "web:3.0")
+	require.Equal(t, ExitOK, code, errOut)
+	code, out, errOut = c.run("ledger", "verify", "--checkpoint", keptFile)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "log promote.test/cli: 3 records, newest checkpoint signs 3, signature checked")
+	assert.Contains(t, out, "kept checkpoint "+keptFile+" (2): extended")
+
+	// Whoever can write the file cuts the log short: the kept checkpoint
+	// says so, and show no longer proves the cut record.
+	db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(c.config), "ledger.db"))
+	require.NoError(t, err)
+	for _, stmt := range []string{`DROP TRIGGER records_no_delete`, `DROP TRIGGER log_leaves_no_delete`,
+		`DELETE FROM log_leaves WHERE leaf >= 1`, `DELETE FROM records WHERE seq >= 2`} {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+	code, out, errOut = c.run("ledger", "verify", "--checkpoint", keptFile)
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, out, "fewer than the 2 kept: it was cut short")
+	assert.Contains(t, errOut, "ledger verification failed")
+	code, doc, _ = c.runJSON("ledger", "verify", "--checkpoint", keptFile)
+	assert.Equal(t, ExitError, code)
+	assert.False(t, doc.OK)
+}
+
+func TestCLILedgerKeyRefusals(t *testing.T) {
+	c, _ := keyedCLI(t)
+	keyFile := filepath.Join(filepath.Dir(c.config), "keys", "ledger.key")
+	code, _, errOut := c.run("ledger", "key", "--generate", keyFile)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "is never replaced")
+	code, _, errOut = c.run("ledger", "key")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "give --public or --generate FILE")
+
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	require.NoError(t, os.Chmod(keyFile, 0o644))
+	code, _, errOut = c.run("to", "test", "web:1.0")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "readable by others (mode 0644): chmod 600")
+	require.NoError(t, os.Chmod(keyFile, 0o600))
+	code, _, errOut = c.run("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, errOut)
+
+	// A promoter without the key of a signed ledger is refused before it
+	// copies anything.
+	d2 := regtest.Push(t, c.reg.Host+"/dev/web:2.0", regtest.Image(t, 1, regtest.Labels("2.0"), "1000"))
+	cfg, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(c.config, []byte(strings.Replace(string(cfg), "  key: keys/ledger.key\n", "", 1)), 0o600))
+	code, _, errOut = c.run("to", "test", "web:2.0")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "signs its checkpoints with key promote.test/cli+")
+	code, out, _ := c.run("current", "test", "web")
+	assert.Equal(t, ExitOK, code)
+	assert.NotContains(t, out, d2.String())
+	_, err = crane.Head(c.reg.Host+"/test/web:2.0", crane.Insecure)
+	assert.Error(t, err, "nothing copied")
+
+	// The key from the environment, as a CI secret.
+	data, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	t.Setenv("PROMOTE_LEDGER_KEY", string(data))
+	code, _, errOut = c.run("to", "test", "web:2.0")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.NotContains(t, errOut, "PRIVATE")
+}
