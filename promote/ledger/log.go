@@ -32,11 +32,16 @@ var ErrNotLogged = errors.New("record is not in the ledger's log")
 var ErrKeyMismatch = errors.New("ledger key does not match the log")
 
 // Leaf is one leaf of the log: the record it logs and that record's stored
-// body, the bytes the leaf hash covers.
+// body, the bytes the leaf hash covers, with the chain and seq the backend
+// stores the record at (its index columns or key, which Verify checks
+// against the body), so the audit walk need not decode every body. A
+// backend that cannot say leaves App empty, and the body is decoded.
 type Leaf struct {
-	Index int64
-	ID    string
-	Body  []byte
+	Index    int64
+	ID       string
+	Body     []byte
+	App, Env string
+	Seq      int64
 }
 
 // Log is the read side of a ledger's transparency log.

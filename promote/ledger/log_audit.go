@@ -62,24 +62,29 @@ type KeptResult struct {
 // (a consistency proof). Each finding is a Problem naming the record or
 // leaf; an error means the walk itself failed.
 func Audit(ctx context.Context, l Ledger, o AuditOptions) (Report, error) {
-	rep, err := l.Verify(ctx)
-	if err != nil {
-		return Report{}, err
+	// The chains and the leaves are two reads of everything: side by side.
+	type verified struct {
+		rep Report
+		err error
 	}
-	w := &logWalk{rep: &rep, chains: map[chainKey]int64{}, seen: map[string]int64{}}
-	size, err := l.LogSize(ctx)
-	if err != nil {
-		return Report{}, err
+	chains := make(chan verified, 1)
+	go func() {
+		rep, err := l.Verify(ctx)
+		chains <- verified{rep, err}
+	}()
+	var logRep Report
+	w := &logWalk{rep: &logRep, chains: map[chainKey]int64{}, seen: map[string]int64{}}
+	walkErr := w.walk(ctx, l)
+	v := <-chains
+	switch {
+	case v.err != nil:
+		return Report{}, v.err
+	case walkErr != nil:
+		return Report{}, walkErr
 	}
-	if err := l.Leaves(ctx, 0, size, w.leaf); err != nil && !errors.As(err, new(errStopWalk)) {
-		return Report{}, fmt.Errorf("auditing the ledger's log: %w", err)
-	}
-	if w.tree.size != size {
-		w.logProblem(fmt.Sprintf("the log claims %d leaves and holds %d: leaves were deleted", size, w.tree.size))
-	}
-	if err := w.storedLeafHashes(ctx, l); err != nil {
-		return Report{}, err
-	}
+	rep := v.rep
+	rep.Problems = append(rep.Problems, logRep.Problems...)
+	w.rep = &rep
 	w.unlogged(ctx, l)
 	rep.Log = &LogReport{Size: w.tree.size}
 	if w.tree.size > 0 {
@@ -96,6 +101,22 @@ func Audit(ctx context.Context, l Ledger, o AuditOptions) (Report, error) {
 		return Report{}, err
 	}
 	return rep, nil
+}
+
+// walk reads every leaf in order into the rebuilt tree, then compares the
+// leaf hashes the log stored.
+func (w *logWalk) walk(ctx context.Context, l Ledger) error {
+	size, err := l.LogSize(ctx)
+	if err != nil {
+		return err
+	}
+	if err := l.Leaves(ctx, 0, size, w.leaf); err != nil && !errors.As(err, new(errStopWalk)) {
+		return fmt.Errorf("auditing the ledger's log: %w", err)
+	}
+	if w.tree.size != size {
+		w.logProblem(fmt.Sprintf("the log claims %d leaves and holds %d: leaves were deleted", size, w.tree.size))
+	}
+	return w.storedLeafHashes(ctx, l)
 }
 
 // logWalk is Audit's state over the leaves.
@@ -123,12 +144,14 @@ func (w *logWalk) leaf(lf Leaf) error {
 		return errStopWalk(n)
 	}
 	w.ids = append(w.ids, lf.ID)
-	var rec leafRecord
+	rec := leafRecord{ID: lf.ID, App: lf.App, Env: lf.Env, Seq: lf.Seq}
 	switch {
 	case lf.ID == "":
 		w.leafProblem(n, rec, "the leaf is unreadable")
 	case lf.Body == nil:
-		w.leafProblem(n, leafRecord{ID: lf.ID}, fmt.Sprintf("it logs record %s, which is gone from its chain: the record was deleted", lf.ID))
+		w.leafProblem(n, rec, fmt.Sprintf("it logs record %s, which is gone from its chain: the record was deleted", lf.ID))
+	case lf.App != "":
+		w.order(n, rec) // the body's agreement with where it is stored is Verify's
 	case json.Unmarshal(lf.Body, &rec) != nil:
 		w.leafProblem(n, leafRecord{ID: lf.ID}, "the record it logs is not JSON")
 	case rec.ID != lf.ID:

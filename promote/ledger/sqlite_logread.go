@@ -34,7 +34,7 @@ func (l *sqliteLedger) Leaves(ctx context.Context, start, end int64, fn func(Lea
 	if l.beforeLog {
 		return nil
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT l.leaf, l.id, r.body FROM log_leaves l
+	rows, err := l.db.QueryContext(ctx, `SELECT l.leaf, l.id, r.body, r.app, r.env, r.seq FROM log_leaves l
 		LEFT JOIN records r ON r.id = l.id WHERE l.leaf >= ? AND l.leaf < ? ORDER BY l.leaf`, start, end)
 	if err != nil {
 		return fmt.Errorf("reading the log of ledger %s: %w", l.path, err)
@@ -42,12 +42,14 @@ func (l *sqliteLedger) Leaves(ctx context.Context, start, end int64, fn func(Lea
 	defer rows.Close()
 	for rows.Next() {
 		var lf Leaf
-		var body sql.NullString
-		if err := rows.Scan(&lf.Index, &lf.ID, &body); err != nil {
+		var body, app, env sql.NullString
+		var seq sql.NullInt64
+		if err := rows.Scan(&lf.Index, &lf.ID, &body, &app, &env, &seq); err != nil {
 			return fmt.Errorf("reading the log of ledger %s: %w", l.path, err)
 		}
 		if body.Valid {
 			lf.Body = []byte(body.String)
+			lf.App, lf.Env, lf.Seq = app.String, env.String, seq.Int64
 		}
 		if err := fn(lf); err != nil {
 			return err
