@@ -34,6 +34,8 @@ func TestDemoRuns(t *testing.T) {
 	for _, want := range []string{
 		"PASS signed", "PASS scan", "FAIL nonroot", "FAIL signed", "FAIL scan",
 		"(exit 4)", "rolled back web in prod", "ledger ok:",
+		"newest checkpoint signs 9, signature checked", "proven by the newest checkpoint, its signature checked",
+		"demo-checkpoint.note (9): consistent: the log extends it",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",
 	} {
 		if !strings.Contains(all, want) {

@@ -39,7 +39,8 @@ export PROMOTE_CONFIG=environments.yaml
 # The demo registries speak plain HTTP on loopback; promote uses verified TLS
 # for every host not named this way.
 export PROMOTE_INSECURE_REGISTRY=$REGISTRY_A,$REGISTRY_B
-rm -f .promote/demo-ledger.db .promote/demo-ledger.db-*   # the demo's own ledger, fresh each run
+rm -f .promote/demo-ledger.db .promote/demo-ledger.db-* .promote/demo-ledger.key .promote/demo-checkpoint.note   # the demo's own ledger, fresh each run
+"$BIN/promote" ledger key --generate .promote/demo-ledger.key --origin promote.demo/ledger >/dev/null   # its signing key
 dev=$REGISTRY_A/dev/web
 echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod), plain HTTP (PROMOTE_INSECURE_REGISTRY); pipeline: environments.yaml"
 
@@ -74,9 +75,18 @@ p "prod runs 1.1.0 (JSON for pipelines: one document on stdout)" current prod we
 p "release manager: roll prod back (copies nothing, takes a moment)" rollback prod web --reason "error rate up"
 p "prod runs 1.0.0 again" current prod web
 p "the history, newest first" history web
-p "the ledger's hash chain checks out" ledger verify
+p "the ledger checks out: every record, its chain, and the log under its signed checkpoint" ledger verify
+say "an auditor keeps the newest signed checkpoint, outside the ledger"
+echo "\$ promote ledger checkpoint > .promote/demo-checkpoint.note"
+"$BIN/promote" ledger checkpoint > .promote/demo-checkpoint.note
+cat .promote/demo-checkpoint.note
+rollback_id=$("$BIN/promote" history web --env prod --limit 1 --quiet)
+p "show proves the rollback's record is in the log of that checkpoint" show "$rollback_id"
+p "the fix is out: prod rolls forward to test's 1.1.0 again" to prod web --reason "fixed in config"
+p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
+echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
 
 say "ACT 2: the same pipeline on Amazon ECR (the in-repo emulator: two accounts, prod reached by a role)"
 "$BIN/promote-demo" serve-ecr --addr-file "$work/ecr.env" & ecr=$!

@@ -141,7 +141,7 @@ func logSummary(w io.Writer, l *ledger.LogReport) {
 		fmt.Fprintf(w, "log %s: %s, newest checkpoint signs %d, signature %s\n", l.Origin, count(int(l.Size), "record"), l.Signed, l.Signature)
 	}
 	for _, k := range l.Kept {
-		state := "extended"
+		state := "consistent: the log extends it"
 		if !k.OK {
 			state = "NOT EXTENDED: " + k.Problem
 		}

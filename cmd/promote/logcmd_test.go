@@ -111,7 +111,7 @@ func TestCLIProvesAndAuditsTheLog(t *testing.T) {
 	code, out, errOut = c.run("ledger", "verify", "--checkpoint", keptFile)
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "log promote.test/cli: 3 records, newest checkpoint signs 3, signature checked")
-	assert.Contains(t, out, "kept checkpoint "+keptFile+" (2): extended")
+	assert.Contains(t, out, "kept checkpoint "+keptFile+" (2): consistent: the log extends it")
 
 	// Whoever can write the file cuts the log short: the kept checkpoint
 	// says so, and show no longer proves the cut record.
