@@ -89,16 +89,66 @@ func Copy(ctx context.Context, from, to Ledger) (int, error) {
 				head.Seq, k.app, k.env)
 		}
 	}
+	all, err := appendOrder(ctx, from, recs)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, k := range order {
-		for _, r := range chains[k] {
-			if err := imp.Import(ctx, r); err != nil {
-				return n, fmt.Errorf("copying ledger after %d records: %w", n, err)
-			}
-			n++
+	for _, r := range all {
+		if err := imp.Import(ctx, r); err != nil {
+			return n, fmt.Errorf("copying ledger after %d records: %w", n, err)
 		}
+		n++
 	}
 	return n, checkCopy(ctx, to, order, chains)
+}
+
+// appendOrder returns recs in the order from appended them: its log's
+// order when the log holds every record, so that the destination's log is
+// the same tree and the source's checkpoints hold for it; else (a ledger
+// written before the log) by time, then chain and seq, which keeps each
+// chain in seq order.
+func appendOrder(ctx context.Context, from Ledger, recs []Record) ([]Record, error) {
+	size, err := from.LogSize(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("copying ledger: reading the source's log: %w", err)
+	}
+	if size == int64(len(recs)) && size > 0 {
+		byID := make(map[string]Record, len(recs))
+		for _, r := range recs {
+			byID[r.ID] = r
+		}
+		out := make([]Record, 0, len(recs))
+		err := from.Leaves(ctx, 0, size, func(lf Leaf) error {
+			r, ok := byID[lf.ID]
+			if !ok {
+				return fmt.Errorf("leaf %d logs record %s, which is not in the source's chains", lf.Index, lf.ID)
+			}
+			delete(byID, lf.ID)
+			out = append(out, r)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("copying ledger: reading the source's log: %w", err)
+		}
+		if len(out) == len(recs) {
+			return out, nil
+		}
+	}
+	out := append([]Record(nil), recs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case !a.Time.Equal(b.Time):
+			return a.Time.Before(b.Time)
+		case a.App != b.App:
+			return a.App < b.App
+		case a.Env != b.Env:
+			return a.Env < b.Env
+		}
+		return a.Seq < b.Seq
+	})
+	return out, nil
 }
 
 // checkCopy verifies the destination and compares each chain's head.

@@ -103,3 +103,32 @@ func TestImportChecksHashAndLinkage(t *testing.T) {
 		requireLinearChain(t, dst.(Ledger), "web", "test", 2)
 	}
 }
+
+// A copy keeps the log's order: the destination is the same tree, so a
+// checkpoint an auditor kept of the source holds for the copy.
+func TestCopyKeepsTheLogsOrder(t *testing.T) {
+	ctx := context.Background()
+	key := testKey(t, "promote.test/copy")
+	src, err := OpenWith(ctx, filepath.Join(t.TempDir(), "src.db"), Options{Key: key})
+	require.NoError(t, err)
+	defer src.Close()
+	for i := range 9 {
+		app := []string{"web", "api", "db"}[i%3]
+		appendAtHead(t, src, newRecord(app, "prod", digestN(i+1), t0.Add(-timeStep(i)))) // times run backwards
+	}
+	kept, err := src.Checkpoint(ctx)
+	require.NoError(t, err)
+
+	dst, err := OpenWith(ctx, filepath.Join(t.TempDir(), "dst.db"), Options{Key: key})
+	require.NoError(t, err)
+	defer dst.Close()
+	n, err := Copy(ctx, src, dst)
+	require.NoError(t, err)
+	assert.Equal(t, 9, n)
+	rep, err := Audit(ctx, dst, AuditOptions{Verifier: key.Public, Kept: []Kept{{Source: "src", Note: kept}}})
+	require.NoError(t, err)
+	assert.True(t, rep.OK(), "%+v", rep.Problems)
+	copied, err := dst.Checkpoint(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, string(kept), string(copied), "the same tree, signed by the same key")
+}
