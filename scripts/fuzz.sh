@@ -21,6 +21,7 @@ targets=(
   "./promote/ledger FuzzRecordObject"       # record objects as read from the bucket
   "./promote/ledger FuzzRecordRoundTrip"    # records through append, store, read back, verify
   "./promote/ledger FuzzRecordKey"          # S3 ledger locations and record keys
+  "./promote/ledger FuzzProofCheck"         # inclusion proofs and signed checkpoints as an auditor receives them
 )
 
 for t in "${targets[@]}"; do

@@ -174,3 +174,39 @@ func TestCLILedgerKeyRefusals(t *testing.T) {
 	require.Equal(t, ExitOK, code, errOut)
 	assert.NotContains(t, errOut, "PRIVATE")
 }
+
+// An auditor with the configuration but not the signer key still reads:
+// signatures go unchecked and say so, unless ledger.public is given.
+func TestCLIReaderWithoutTheSignerKey(t *testing.T) {
+	c, vkey := keyedCLI(t)
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	code, doc, res := c.runJSON("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, doc.Error)
+	id := res["record"].(map[string]any)["id"].(string)
+	require.NoError(t, os.Remove(filepath.Join(filepath.Dir(c.config), "keys", "ledger.key")))
+
+	code, out, errOut := c.run("show", id)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "proven by the newest checkpoint (signature not checked: no verifier key)")
+	code, out, _ = c.run("ledger", "verify")
+	require.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "signature unchecked")
+
+	cfg, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(c.config, []byte(strings.Replace(string(cfg), "  key: keys/ledger.key\n", "  public: "+vkey+"\n", 1)), 0o600))
+	code, out, errOut = c.run("show", id)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "its signature checked")
+	code, _, errOut = c.run("ledger", "verify", "--public-key", "promote.test/cli+00000000+AQ==")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "is not a note verifier key")
+
+	other := filepath.Join(t.TempDir(), "other.key")
+	code, out, _ = c.run("ledger", "key", "--generate", other, "--origin", "promote.test/cli")
+	require.Equal(t, ExitOK, code)
+	otherPub := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	code, out, _ = c.run("ledger", "verify", "--public-key", otherPub)
+	assert.Equal(t, ExitError, code, "checkpoints signed by another key")
+	assert.Contains(t, out, "is not signed by the ledger's key")
+}
