@@ -18,7 +18,10 @@ type Pipeline struct {
 	Config       string        `json:"config"`
 	Ledger       string        `json:"ledger"`
 	Environments []PipelineEnv `json:"environments"`
-	Problems     int           `json:"problems"` // config check: what it found wrong
+	// LedgerKey, by config check: the ledger key's verifier key when it
+	// loads ("ok: KEY"), or why it does not; "" when none is configured.
+	LedgerKey string `json:"ledgerKey,omitempty"`
+	Problems  int    `json:"problems"` // config check: what it found wrong
 }
 
 // PipelineEnv is one environment of a Pipeline.
@@ -77,6 +80,7 @@ func CheckConfig(ctx context.Context, o OpenOptions, online bool) (*Pipeline, er
 		return nil, err
 	}
 	p := describe(cfg)
+	checkLedgerKey(cfg, o.Keys, p)
 	for i, env := range cfg.Environments {
 		if env.Attest == nil {
 			continue
@@ -95,6 +99,31 @@ func CheckConfig(ctx context.Context, o OpenOptions, online bool) (*Pipeline, er
 		return p, fmt.Errorf("%w: %s: %d problem(s), listed by environment", errs.ErrConfig, cfg.File, p.Problems)
 	}
 	return p, nil
+}
+
+// checkLedgerKey loads the ledger key (and ledger.public), as a writer
+// would, without opening the ledger: the key's file, its mode, its form,
+// and that ledger.public is its verifier key.
+func checkLedgerKey(cfg *config.Config, keys KeySource, p *Pipeline) {
+	k, err := ledgerKey(cfg, keys)
+	switch {
+	case err != nil:
+		p.LedgerKey, p.Problems = err.Error(), p.Problems+1
+		return
+	case k == nil:
+		return
+	}
+	p.LedgerKey = "ok: " + k.Public
+	if cfg.LedgerPublic == "" {
+		return
+	}
+	vkey, err := verifierKey(cfg, keys)
+	switch {
+	case err != nil:
+		p.LedgerKey, p.Problems = err.Error(), p.Problems+1
+	case vkey != k.Public:
+		p.LedgerKey, p.Problems = fmt.Sprintf("ledger.public %s is not the verifier key of the ledger key (%s)", vkey, k.Public), p.Problems+1
+	}
 }
 
 // reachAll checks access to each registry of p once, with the clients a

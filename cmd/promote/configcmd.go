@@ -26,7 +26,8 @@ func configCommand(s *state) *cli.Command {
 	check := command("check", usage, "load and check the configuration, its gates' keys and files and its attestation keys; touch no registry unless --online",
 		&cli.BoolFlag{Name: "online", Usage: "also reach each environment's registry (ping, and authenticate where it asks)"})
 	check.Description = `Exit 2 when the configuration does not load or a check fails; each problem is
-listed under its environment. The ledger is not opened.`
+listed under its environment; the ledger key is loaded as a writer loads it. The
+ledger is not opened.`
 	check.Action = s.configOnly("config check", func(c *cli.Context) (any, func(io.Writer), error) {
 		if _, err := positional(c, usage, 0, 0); err != nil {
 			return nil, nil, err
@@ -71,6 +72,9 @@ func printPipeline(w io.Writer, p *promote.Pipeline) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, from, e.Repository, tags, orNone(strings.Join(e.Gates, ",")))
 	}
 	tw.Flush()
+	if p.LedgerKey != "" {
+		fmt.Fprintf(w, "ledger key: %s\n", p.LedgerKey)
+	}
 	for _, e := range p.Environments {
 		if e.AttestKey != "" {
 			fmt.Fprintf(w, "%s: attestation key %s: %s\n", e.Name, e.Attest, e.AttestKey)

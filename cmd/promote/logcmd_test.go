@@ -210,3 +210,27 @@ func TestCLIReaderWithoutTheSignerKey(t *testing.T) {
 	assert.Equal(t, ExitError, code, "checkpoints signed by another key")
 	assert.Contains(t, out, "is not signed by the ledger's key")
 }
+
+func TestCLIConfigCheckLoadsTheLedgerKey(t *testing.T) {
+	c, vkey := keyedCLI(t)
+	code, out, errOut := c.run("config", "check")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "ledger key: ok: "+vkey)
+
+	cfg, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	code, out, _ = c.run("ledger", "key", "--generate", filepath.Join(t.TempDir(), "other.key"), "--origin", "promote.test/cli")
+	require.Equal(t, ExitOK, code)
+	otherPub := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	wrong := strings.Replace(string(cfg), "  key: keys/ledger.key\n", "  key: keys/ledger.key\n  public: "+otherPub+"\n", 1)
+	require.NoError(t, os.WriteFile(c.config, []byte(wrong), 0o600))
+	code, out, _ = c.run("config", "check")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, out, "is not the verifier key of the ledger key")
+
+	require.NoError(t, os.WriteFile(c.config, cfg, 0o600))
+	require.NoError(t, os.Chmod(filepath.Join(filepath.Dir(c.config), "keys", "ledger.key"), 0o640))
+	code, out, _ = c.run("config", "check")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, out, "readable by others (mode 0640)")
+}
