@@ -14,9 +14,15 @@ import (
 //	heads/<app>/<env>.json           head hint {"seq": N, "hash": "..."}, only a hint
 //	ids/<id>                         record id -> the key of its record
 //	locks/<app>/<env>                the writer lease of one chain
+//	log/leaves/<n>.json              leaf n of the transparency log (s3_logleaf.go)
+//	log/ids/<id>                     record id -> its leaf {"leaf": n}
+//	log/checkpoints/<size>           the signed checkpoint of the first size leaves
+//	log/key                          the verifier key the checkpoints are signed with
+//	log/head.json                    log size hint {"size": N}, only a hint
 //
-// <seq> is the sequence number zero-padded to 20 digits, so that key order is
-// seq order. App, env and id are escaped by escapeSegment: letters, digits,
+// <seq>, <n> and <size> are zero-padded to 20 digits, so that key order is
+// number order. Everything but the hints is written create-only
+// (If-None-Match: *) and never rewritten by promote. App, env and id are escaped by escapeSegment: letters, digits,
 // '-', '_' and '.' stay as they are and every other byte becomes %XX
 // (uppercase hex), so "team/web" is "team%2Fweb" and a name can never add a
 // level to the key; "." and ".." are escaped whole (%2E), since some
@@ -92,6 +98,54 @@ func (l *s3Ledger) hintKeyParts(key string) (k chainKey, ok bool) {
 }
 
 func (l *s3Ledger) idKey(id string) string { return l.key("ids", escapeSegment(id)) }
+
+// leafKey is the key of leaf n of the log.
+func (l *s3Ledger) leafKey(n int64) string {
+	return l.key("log", "leaves", fmt.Sprintf("%0*d.json", seqDigits, n))
+}
+
+// leafKeyIndex parses a key under log/leaves/ back into its leaf index; ok
+// is false for any other key.
+func (l *s3Ledger) leafKeyIndex(key string) (n int64, ok bool) {
+	name, found := strings.CutPrefix(key, l.key("log", "leaves")+"/")
+	if !found {
+		return 0, false
+	}
+	if name, found = strings.CutSuffix(name, ".json"); !found {
+		return 0, false
+	}
+	return parseCounter(name)
+}
+
+// logIDKey is the key of the object that names record id's leaf.
+func (l *s3Ledger) logIDKey(id string) string { return l.key("log", "ids", escapeSegment(id)) }
+
+// checkpointKey is the key of the signed checkpoint of the first size leaves.
+func (l *s3Ledger) checkpointKey(size int64) string {
+	return l.key("log", "checkpoints", fmt.Sprintf("%0*d", seqDigits, size))
+}
+
+// checkpointKeySize parses a key under log/checkpoints/ back into its tree
+// size; ok is false for any other key.
+func (l *s3Ledger) checkpointKeySize(key string) (size int64, ok bool) {
+	name, found := strings.CutPrefix(key, l.key("log", "checkpoints")+"/")
+	if !found {
+		return 0, false
+	}
+	return parseCounter(name)
+}
+
+// parseCounter parses a zero-padded leaf index or tree size.
+func parseCounter(name string) (int64, bool) {
+	if len(name) != seqDigits {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(name, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+func (l *s3Ledger) logKeyKey() string  { return l.key("log", "key") }
+func (l *s3Ledger) logHintKey() string { return l.key("log", "head.json") }
 
 func (l *s3Ledger) lockKey(app, env string) string {
 	return l.key("locks", escapeSegment(app), escapeSegment(env))

@@ -27,10 +27,12 @@ var (
 )
 
 // putCond is the condition of a PUT: create only (If-None-Match: *),
-// replace only the version with this ETag (If-Match), or none.
+// replace only the version with this ETag (If-Match), or none; and the
+// object's Content-Type, application/json unless set.
 type putCond struct {
-	create  bool
-	ifMatch string
+	create      bool
+	ifMatch     string
+	contentType string
 }
 
 // classify maps S3's answers onto errNoObject and errCondition, keeping the
@@ -77,9 +79,13 @@ func (l *s3Ledger) get(ctx context.Context, key string) ([]byte, string, error) 
 // condition is an error wrapping errCondition (or errNoObject for If-Match
 // on a key some servers report as missing).
 func (l *s3Ledger) put(ctx context.Context, key string, data []byte, cond putCond) (string, error) {
+	ctype := cond.contentType
+	if ctype == "" {
+		ctype = "application/json"
+	}
 	in := &s3.PutObjectInput{
 		Bucket: &l.bucket, Key: &key, Body: bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
+		ContentLength: aws.Int64(int64(len(data))), ContentType: &ctype,
 	}
 	if cond.create {
 		in.IfNoneMatch = aws.String("*")
@@ -115,7 +121,17 @@ func (l *s3Ledger) getMany(ctx context.Context, keys []string) ([][]byte, error)
 
 // list calls fn with every key under prefix, in key order.
 func (l *s3Ledger) list(ctx context.Context, prefix string, fn func(key string) error) error {
-	p := s3.NewListObjectsV2Paginator(l.client, &s3.ListObjectsV2Input{Bucket: &l.bucket, Prefix: &prefix})
+	return l.listAfter(ctx, prefix, "", fn)
+}
+
+// listAfter calls fn with every key under prefix after the key after ("":
+// from the first), in key order.
+func (l *s3Ledger) listAfter(ctx context.Context, prefix, after string, fn func(key string) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: &l.bucket, Prefix: &prefix}
+	if after != "" {
+		in.StartAfter = &after
+	}
+	p := s3.NewListObjectsV2Paginator(l.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
