@@ -22,7 +22,10 @@ const defaultRegion = "us-east-1"
 // overwrite each other. The key layout and object format are in s3_keys.go,
 // the S3 calls in s3_object.go, finding the head in s3_head.go, the append
 // path in s3_append.go, the lease lock in s3_lock.go, reads in s3_query.go,
-// the audit walk in s3_verify.go and the bucket's settings in s3_bucket.go.
+// the audit walk in s3_verify.go and the bucket's settings in s3_bucket.go;
+// the transparency log is written in s3_log.go, its leaf objects and tree
+// hashes are in s3_logleaf.go, read in s3_logread.go and healed in
+// s3_logheal.go.
 type s3Ledger struct {
 	strictReads // Records and Get, of RecordsChecked and GetChecked
 	writeGuard  // set by OpenReadOnly; a read-only ledger never moves a hint
@@ -38,6 +41,7 @@ type s3Ledger struct {
 	mu    sync.Mutex
 	known map[chainKey]Record // the newest record of each chain this ledger has seen
 	hints map[chainKey]hint   // the head hint objects as last read or written
+	log   s3LogState          // what this ledger knows of the log, under mu
 }
 
 var _ Ledger = (*s3Ledger)(nil)
