@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Append stores rec as the record after expected in the chain of (rec.App,
@@ -15,7 +16,14 @@ import (
 // wins; the other gets 412 (or 409) and ErrHeadMoved, and nothing of its
 // record is stored. Then the record id's index object is written, and the
 // head hint moved (best effort: Head heals a stale hint). Fields are filled
-// as the SQLite backend fills them; on any error rec is left as it was.
+// as the SQLite backend fills them.
+//
+// Before anything is stored, the log's key is checked (ErrKeyMismatch for
+// a writer that may not sign the log); once the record is stored, it is
+// logged (s3_log.go). On an error before the record is stored, rec is left
+// as it was; once it is stored, rec is the stored record even if logging it
+// fails: the error then says so, and wraps ErrNotLogged if it is not in the
+// log.
 func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error {
 	if err := l.writable("appending to", l); err != nil {
 		return err
@@ -24,7 +32,8 @@ func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error
 	if err != nil {
 		return err
 	}
-	if err := l.checkExpected(ctx, r.App, r.Env, expected); err != nil {
+	prevID, from, err := l.beforeStore(ctx, r.App, r.Env, expected)
+	if err != nil {
 		return err
 	}
 	body, err := r.chainAfter(expected)
@@ -35,33 +44,49 @@ func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error
 		return err
 	}
 	*rec = r
-	return nil
+	return l.logStored(ctx, r, body, prevID, from)
+}
+
+// beforeStore checks, at once, that expected is the chain's head (returning
+// the id of its record, "" for an empty chain) and that this writer may
+// append to the log (returning where logStored starts looking for its end).
+// An error of the chain comes first.
+func (l *s3Ledger) beforeStore(ctx context.Context, app, env string, expected Head) (prevID string, from int64, err error) {
+	var chainErr, logErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { prevID, chainErr = l.checkExpected(ctx, app, env, expected) })
+	wg.Go(func() { from, logErr = l.logStart(ctx) })
+	wg.Wait()
+	if chainErr != nil {
+		return "", 0, chainErr
+	}
+	return prevID, from, logErr
 }
 
 // checkExpected returns ErrHeadMoved unless expected names a record of the
-// chain (or is the zero Head). Whether a record follows it is settled by the
-// create-only write of the next one.
-func (l *s3Ledger) checkExpected(ctx context.Context, app, env string, expected Head) error {
+// chain (or is the zero Head), and the id of that record. Whether a record
+// follows it is settled by the create-only write of the next one.
+func (l *s3Ledger) checkExpected(ctx context.Context, app, env string, expected Head) (string, error) {
 	switch {
 	case expected.Seq < 0:
-		return fmt.Errorf("%w: %s in %s: expected seq %d is negative", ErrHeadMoved, app, env, expected.Seq)
+		return "", fmt.Errorf("%w: %s in %s: expected seq %d is negative", ErrHeadMoved, app, env, expected.Seq)
 	case expected.Seq == 0 && expected.Hash != "":
-		return fmt.Errorf("%w: %s in %s: expected hash %s without a seq", ErrHeadMoved, app, env, expected.Hash)
+		return "", fmt.Errorf("%w: %s in %s: expected hash %s without a seq", ErrHeadMoved, app, env, expected.Hash)
 	case expected.Seq == 0:
-		return nil
+		return "", nil
 	}
 	rec, err := l.readRecord(ctx, app, env, expected.Seq)
 	if err != nil {
-		return fmt.Errorf("appending %s/%s to ledger %s: %w", app, env, l, err)
+		return "", fmt.Errorf("appending %s/%s to ledger %s: %w", app, env, l, err)
 	}
 	if rec == nil {
-		return fmt.Errorf("%w: %s in %s has no record %d", ErrHeadMoved, app, env, expected.Seq)
+		return "", fmt.Errorf("%w: %s in %s has no record %d", ErrHeadMoved, app, env, expected.Seq)
 	}
 	if rec.Hash != expected.Hash {
-		return fmt.Errorf("%w: %s in %s: seq %d has hash %s, not %s as expected",
+		return "", fmt.Errorf("%w: %s in %s: seq %d has hash %s, not %s as expected",
 			ErrHeadMoved, app, env, expected.Seq, rec.Hash, expected.Hash)
 	}
-	return nil
+	return rec.ID, nil
 }
 
 // store writes a complete record r (whose body hashes to r.Hash): its id
@@ -182,7 +207,8 @@ var _ importer = (*s3Ledger)(nil)
 // Import stores rec exactly as it is (seq, prev_hash, hash, id, time) as the
 // next record of its chain, for Copy, with the same conditional writes as
 // Append: ErrHeadMoved, and nothing stored, unless rec follows the chain's
-// head. A record whose hash is not its body's is refused.
+// head. A record whose hash is not its body's is refused. The key check and
+// the logging are Append's.
 func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
 	if err := l.writable("importing into", l); err != nil {
 		return err
@@ -191,8 +217,12 @@ func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
 	if err != nil {
 		return err
 	}
-	if err := l.checkExpected(ctx, rec.App, rec.Env, Head{Seq: rec.Seq - 1, Hash: rec.PrevHash}); err != nil {
+	prevID, from, err := l.beforeStore(ctx, rec.App, rec.Env, Head{Seq: rec.Seq - 1, Hash: rec.PrevHash})
+	if err != nil {
 		return fmt.Errorf("importing record %s: %w", rec.ID, err)
 	}
-	return l.store(ctx, rec, body)
+	if err := l.store(ctx, rec, body); err != nil {
+		return err
+	}
+	return l.logStored(ctx, rec, body, prevID, from)
 }
