@@ -87,6 +87,12 @@ func (rc *recorder) append(ctx context.Context, rec *ledger.Record) error {
 		if err == nil {
 			return nil
 		}
+		if errors.Is(err, ledger.ErrLogBehind) {
+			// The record stands, and the promotion with it; the log
+			// catches up at the next append.
+			e.log.Warn("recorded, but the ledger's log is behind", "record", rec.ID, "error", err)
+			return nil
+		}
 		if !errors.Is(err, ledger.ErrHeadMoved) || attempt >= e.retries {
 			if errors.Is(err, ledger.ErrHeadMoved) {
 				err = errs.Conflictf("the ledger head of %s in %s kept moving after %d attempts; run the command again", rec.App, rec.Env, attempt+1)

@@ -268,7 +268,11 @@ func (r s3Raw) setKind(app, env string, seq int64, kind Kind) {
 
 func (r s3Raw) rewrite(rec Record) {
 	body := rehash(r.f.t, &rec)
-	r.f.put(r.key(rec.App, rec.Env, rec.Seq), encodeObject(body, rec.Hash))
+	key := r.key(rec.App, rec.Env, rec.Seq)
+	r.f.put(key, encodeObject(body, rec.Hash))
+	ix, err := json.Marshal(idIndex{Record: key})
+	require.NoError(r.f.t, err)
+	r.f.put(r.f.ledger("audit").idKey(rec.ID), ix)
 }
 
 func (r s3Raw) insert(rec Record) {

@@ -117,10 +117,11 @@ func TestSignedLogRefusesWritersWithoutItsKey(t *testing.T) {
 			// promotion copies anything) or at the latest by Append.
 			l, err := s.dialKeyed(ctx, key)
 			if err == nil {
+				err = CheckWriter(ctx, l) // what the engine asks before it copies
 				rec := newRecord("web", "test", digestN(50), t0.Add(time.Hour))
 				head, herr := l.Head(ctx, "web", "test")
 				require.NoError(t, herr)
-				err = l.Append(ctx, rec, head)
+				assert.ErrorIs(t, l.Append(ctx, rec, head), ErrKeyMismatch, "%s: and Append refuses it too", name)
 				require.NoError(t, l.Close())
 			}
 			require.ErrorIs(t, err, ErrKeyMismatch, name)

@@ -89,7 +89,7 @@ func Copy(ctx context.Context, from, to Ledger) (int, error) {
 				head.Seq, k.app, k.env)
 		}
 	}
-	all, err := appendOrder(ctx, from, recs)
+	all, err := copyOrder(ctx, from, recs)
 	if err != nil {
 		return 0, err
 	}
@@ -103,12 +103,12 @@ func Copy(ctx context.Context, from, to Ledger) (int, error) {
 	return n, checkCopy(ctx, to, order, chains)
 }
 
-// appendOrder returns recs in the order from appended them: its log's
+// copyOrder returns recs in the order from appended them: its log's
 // order when the log holds every record, so that the destination's log is
 // the same tree and the source's checkpoints hold for it; else (a ledger
-// written before the log) by time, then chain and seq, which keeps each
-// chain in seq order.
-func appendOrder(ctx context.Context, from Ledger, recs []Record) ([]Record, error) {
+// written before the log) as the S3 upgrade orders records (appendOrder):
+// each chain in seq order, the chains merged by time.
+func copyOrder(ctx context.Context, from Ledger, recs []Record) ([]Record, error) {
 	size, err := from.LogSize(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("copying ledger: reading the source's log: %w", err)
@@ -135,19 +135,15 @@ func appendOrder(ctx context.Context, from Ledger, recs []Record) ([]Record, err
 			return out, nil
 		}
 	}
-	out := append([]Record(nil), recs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case !a.Time.Equal(b.Time):
-			return a.Time.Before(b.Time)
-		case a.App != b.App:
-			return a.App < b.App
-		case a.Env != b.Env:
-			return a.Env < b.Env
-		}
-		return a.Seq < b.Seq
-	})
+	in := make([]loggable, len(recs))
+	for i, r := range recs {
+		in[i] = loggable{rec: r}
+	}
+	ordered := appendOrder(in)
+	out := make([]Record, len(ordered))
+	for i, l := range ordered {
+		out[i] = l.rec
+	}
 	return out, nil
 }
 

@@ -26,6 +26,13 @@ import (
 // record and logging it.
 var ErrNotLogged = errors.New("record is not in the ledger's log")
 
+// ErrLogBehind is wrapped by Append's error when the record is stored in
+// its chain (and *rec filled) but the log is not complete after it: its
+// leaf, log index or checkpoint could not be written (S3, where these are
+// separate writes). The record stands; the next append, or promote ledger
+// upgrade, completes the log.
+var ErrLogBehind = errors.New("the record is stored but the ledger's log is behind")
+
 // ErrKeyMismatch is wrapped by Append's error when the ledger's checkpoints
 // are signed with another key than the one it was opened with, or when it
 // was opened with none: a writer never leaves a signed log unsigned.

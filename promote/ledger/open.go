@@ -106,3 +106,14 @@ func sqlitePath(location string) (string, error) {
 	}
 	return loc, nil
 }
+
+// CheckWriter refuses, with an error wrapping ErrKeyMismatch, a writer of l
+// that could not sign its log: the engine asks before a promotion copies
+// anything. SQLite checks when it opens; S3, which opens without a
+// request, reads the log's key here.
+func CheckWriter(ctx context.Context, l Ledger) error {
+	if s, ok := l.(*s3Ledger); ok && !s.readOnly {
+		return s.checkWriterKey(ctx)
+	}
+	return nil
+}

@@ -69,6 +69,16 @@ func (l *s3Ledger) logKey(ctx context.Context) (string, error) {
 	return vkey, nil
 }
 
+// checkWriterKey refuses, with ErrKeyMismatch, a writer without the key
+// the log's checkpoints are signed with.
+func (l *s3Ledger) checkWriterKey(ctx context.Context) error {
+	vkey, err := l.logKey(ctx)
+	if err != nil {
+		return fmt.Errorf("opening ledger %s: reading the log's key: %w", l, err)
+	}
+	return l.checkKey(vkey, l.String())
+}
+
 // logStart reads, before a record is stored, the log's key, and refuses
 // with ErrKeyMismatch a writer without it, and the log's size hint, from
 // which on logStored looks for the end of the log.
@@ -137,11 +147,11 @@ func (l *s3Ledger) logStored(ctx context.Context, r Record, body []byte, prevID 
 	l.moveLogHint(ctx, n+1)
 	if idErr != nil {
 		return fmt.Errorf("ledger %s: record %s (%s in %s, seq %d) is stored and logged as leaf %d, but its log "+
-			"index is not written; promote ledger upgrade writes it: %w", l, r.ID, r.App, r.Env, r.Seq, n, idErr)
+			"index is not written; promote ledger upgrade writes it: %w: %w", l, r.ID, r.App, r.Env, r.Seq, n, ErrLogBehind, idErr)
 	}
 	if signErr != nil {
 		return fmt.Errorf("ledger %s: record %s (%s in %s, seq %d) is stored and logged as leaf %d, but no checkpoint "+
-			"of the log was signed; the next append signs one: %w", l, r.ID, r.App, r.Env, r.Seq, n, signErr)
+			"of the log was signed; the next append signs one: %w: %w", l, r.ID, r.App, r.Env, r.Seq, n, ErrLogBehind, signErr)
 	}
 	return nil
 }
@@ -150,8 +160,8 @@ func (l *s3Ledger) logStored(ctx context.Context, r Record, body []byte, prevID 
 // logged: it wraps ErrNotLogged and cause.
 func (l *s3Ledger) notLogged(r Record, cause error) error {
 	return fmt.Errorf("ledger %s: record %s (%s in %s, seq %d) is stored in its chain but not logged; the next "+
-		"append to %s in %s, or promote ledger upgrade, logs it: %w: %w", l, r.ID, r.App, r.Env, r.Seq,
-		r.App, r.Env, ErrNotLogged, cause)
+		"append to %s in %s, or promote ledger upgrade, logs it: %w: %w: %w", l, r.ID, r.App, r.Env, r.Seq,
+		r.App, r.Env, ErrLogBehind, ErrNotLogged, cause)
 }
 
 // isLogged reports whether record id has its log/ids object.

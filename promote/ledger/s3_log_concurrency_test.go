@@ -22,7 +22,7 @@ func TestS3LogConcurrentWriters(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	const runners, each = 3, 6
 	var g errgroup.Group
 	for i := range runners {
@@ -71,7 +71,7 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 		appendAtHead(t, seed, newRecord(fmt.Sprintf("app-%d", i%4), "prod", digestN(i), t0.Add(timeStep(i))))
 	}
 	s3Raw{f}.removeLog()
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	var g errgroup.Group
 	for range 2 {
 		l := keyedS3(f, key)

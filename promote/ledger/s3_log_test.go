@@ -5,7 +5,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,16 +18,6 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger/merkle"
 )
-
-// testKey returns a new ledger note key.
-func testKey(t testing.TB) *Key {
-	t.Helper()
-	skey, _, err := merkle.KeyPair("promote.test/ledger", rand.Reader)
-	require.NoError(t, err)
-	k, err := ParseKey(skey)
-	require.NoError(t, err)
-	return k
-}
 
 // keyedS3 returns a ledger on f under "audit" that signs with key.
 func keyedS3(f *fakeS3, key *Key) *s3Ledger {
@@ -119,7 +108,7 @@ func TestS3StoredHashLocation(t *testing.T) {
 func TestS3LogObjects(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	l := keyedS3(f, key)
 	var recs []*Record
 	for i := range 5 {
@@ -168,7 +157,7 @@ func mustCheckpoint(t *testing.T, l Ledger) []byte {
 func TestS3LogHintIsOnlyAHint(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	l := keyedS3(f, key)
 	for i := range 4 {
 		appendAtHead(t, l, newRecord("web", "prod", digestN(i), t0.Add(timeStep(i))))
@@ -203,7 +192,7 @@ func TestS3AppendRequests(t *testing.T) {
 			f := newFakeS3(t)
 			var key *Key
 			if keyed {
-				key = testKey(t)
+				key = testKey(t, "promote.test/ledger")
 			}
 			seed := keyedS3(f, key)
 			for i := range 40 {

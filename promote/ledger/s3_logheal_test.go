@@ -27,6 +27,7 @@ func appendUnlogged(t *testing.T, l *s3Ledger, rec *Record, want string) error {
 	require.NoError(t, err)
 	err = l.Append(ctx, rec, head)
 	require.ErrorContains(t, err, want)
+	assert.ErrorIs(t, err, ErrLogBehind, "the engine takes the record as made")
 	assert.Equal(t, head.Seq+1, rec.Seq, "the record is stored, and rec says what was stored")
 	return err
 }
@@ -37,7 +38,7 @@ func appendUnlogged(t *testing.T, l *s3Ledger, rec *Record, want string) error {
 func TestS3LogHealsWriterThatDiedBeforeItsLeaf(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	l := keyedS3(f, key)
 	for i := range 2 {
 		appendAtHead(t, l, newRecord("web", "prod", digestN(i), t0.Add(timeStep(i))))
@@ -47,7 +48,7 @@ func TestS3LogHealsWriterThatDiedBeforeItsLeaf(t *testing.T) {
 	dying.logSigner = logSigner{key}
 	lost := newRecord("web", "prod", digestN(10), t0.Add(timeStep(10)))
 	err := appendUnlogged(t, dying, lost, "is stored in its chain but not logged; "+
-		"the next append to web in prod, or promote ledger upgrade, logs it: record is not in the ledger's log: ")
+		"the next append to web in prod, or promote ledger upgrade, logs it: the record is stored but the ledger's log is behind: record is not in the ledger's log: ")
 	require.ErrorIs(t, err, ErrNotLogged)
 	_, err = l.LeafIndex(ctx, lost.ID)
 	require.ErrorIs(t, err, ErrNotLogged)
@@ -154,7 +155,7 @@ func TestS3UpgradeOldLedger(t *testing.T) {
 	f := newFakeS3(t)
 	recs := writeOldLedger(t, f)
 	before := chainObjects(f)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	l := keyedS3(f, key)
 	_, err := l.LeafIndex(ctx, recs[0].ID)
 	require.ErrorIs(t, err, ErrNotLogged)

@@ -29,10 +29,10 @@ func importable(t *testing.T) Record {
 func TestS3LogKeyMismatchStoresNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	appendAtHead(t, keyedS3(f, key), newRecord("web", "prod", digestN(1), t0))
 	before := f.contents()
-	for name, l := range map[string]*s3Ledger{"no key": f.ledger("audit"), "another key": keyedS3(f, testKey(t))} {
+	for name, l := range map[string]*s3Ledger{"no key": f.ledger("audit"), "another key": keyedS3(f, testKey(t, "promote.test/ledger"))} {
 		head, err := l.Head(ctx, "web", "prod")
 		require.NoError(t, err)
 		err = l.Append(ctx, newRecord("web", "prod", digestN(2), t0.Add(timeStep(2))), head)
@@ -55,7 +55,7 @@ func TestS3LogFirstKeySignsUnsignedLog(t *testing.T) {
 	f := newFakeS3(t)
 	appendAtHead(t, f.ledger("audit"), newRecord("web", "prod", digestN(1), t0))
 	assert.Nil(t, mustCheckpoint(t, f.ledger("audit")), "an unsigned log has no checkpoint")
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	appendAtHead(t, keyedS3(f, key), newRecord("web", "prod", digestN(2), t0.Add(timeStep(2))))
 	assert.Equal(t, key.Public, string(f.object("audit/log/key")))
 	requireLog(t, f.ledger("audit"), key.Public)
@@ -70,7 +70,7 @@ func TestS3LogFirstKeySignsUnsignedLog(t *testing.T) {
 func TestS3LogReadOnly(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	key := testKey(t)
+	key := testKey(t, "promote.test/ledger")
 	w := keyedS3(f, key)
 	for i := range 3 {
 		appendAtHead(t, w, newRecord("web", "prod", digestN(i), t0.Add(timeStep(i))))
@@ -122,7 +122,7 @@ func TestS3LogReadOnly(t *testing.T) {
 func TestS3LogReadAsStored(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
-	l := keyedS3(f, testKey(t))
+	l := keyedS3(f, testKey(t, "promote.test/ledger"))
 	var ids []string
 	for i := range 4 {
 		rec := newRecord("web", "prod", digestN(i), t0.Add(timeStep(i)))
