@@ -47,6 +47,9 @@ type Predicate struct {
 	Record      RecordRef        `json:"record"`
 	Actor       Actor            `json:"actor"`
 	Time        time.Time        `json:"time"`
+	// Ledger is the record's place in the ledger's transparency log; absent
+	// when the ledger has no key, so signs no checkpoint.
+	Ledger *LedgerProof `json:"ledger,omitempty"`
 }
 
 // Source is the source reference as given on the command line and as
@@ -102,12 +105,15 @@ type Promotion struct {
 	Record                 RecordRef
 	Actor                  Actor
 	Time                   time.Time
+	Ledger                 *LedgerProof // nil: the ledger signs no checkpoint
 }
 
 // BuildStatement makes the statement for p. It is pure: the same promotion
 // always gives the same statement. It refuses a promotion that lacks what
 // an auditor needs (environment, app, repository, a sha256 digest, the
-// ledger record's ID and hash, a time).
+// ledger record's ID and hash, a time), and a ledger proof that cannot be
+// one; it does not check the proof's hashes or signature (the engine's
+// ledger.Prove did, and a reader checks them with the ledger's key).
 func BuildStatement(p Promotion) (Statement, error) {
 	d, err := v1.NewHash(p.Digest)
 	if err != nil || d.Algorithm != "sha256" {
@@ -128,6 +134,11 @@ func BuildStatement(p Promotion) (Statement, error) {
 	if len(missing) > 0 {
 		return Statement{}, errors.New("attestation: the promotion lacks " + strings.Join(missing, ", "))
 	}
+	if p.Ledger != nil {
+		if err := p.Ledger.check(); err != nil {
+			return Statement{}, err
+		}
+	}
 	gates := make([]verdict.Result, len(p.Gates))
 	for i, g := range p.Gates {
 		gates[i] = verdict.Result{Name: g.Name, Verdict: g.Verdict, Reason: clip(g.Reason, maxReason), Evidence: Summarize(g.Evidence)}
@@ -146,6 +157,7 @@ func BuildStatement(p Promotion) (Statement, error) {
 			Record:   p.Record,
 			Actor:    p.Actor,
 			Time:     p.Time.UTC(),
+			Ledger:   p.Ledger.clone(),
 		},
 	}, nil
 }

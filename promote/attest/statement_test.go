@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/attest/statement.golden.json")
+var update = flag.Bool("update", false, "rewrite the golden statements in testdata/attest")
 
 // The statement of a prod promotion is pinned byte for byte: a change to
 // the predicate is a change of an admission contract.
