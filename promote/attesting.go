@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -52,7 +53,8 @@ func (r *run) attest(ctx context.Context) (err error) {
 }
 
 // attestRecord signs a promotion attestation of rec (with its ledger seq
-// and hash) and attaches it to the promoted digest in dst as an OCI 1.1
+// and hash, and its inclusion proof in the ledger's newest signed
+// checkpoint) and attaches it to the promoted digest in dst as an OCI 1.1
 // referrer, when env has an attestation key. It runs after the record is
 // appended: the promotion stands either way, and a failure says to run the
 // same command again, which attaches what is missing.
@@ -64,7 +66,11 @@ func (e *Engine) attestRecord(ctx context.Context, env *config.Environment, dst 
 	if err != nil {
 		return "", err
 	}
-	st, err := attest.BuildStatement(promotionOf(rec))
+	p := promotionOf(rec)
+	if p.Ledger, err = e.ledgerProof(ctx, rec); err != nil {
+		return "", fmt.Errorf("promotion %s is recorded, but its attestation could not be made: %w; run the same command again to attach it", rec.ID, err)
+	}
+	st, err := attest.BuildStatement(p)
 	if err != nil {
 		return "", err
 	}
@@ -94,6 +100,39 @@ func (e *Engine) ensureAttested(ctx context.Context, env *config.Environment, ds
 		return have[0].Digest.String(), nil
 	}
 	return e.attestRecord(ctx, env, dst, rec)
+}
+
+// ledgerProof is rec's inclusion proof in the ledger's newest signed
+// checkpoint, for the attestation: nil, with a debug log, when the ledger
+// stores no signed checkpoint (this promote, and every writer before it,
+// had no ledger key). Any other failure is an error, never a proof left
+// out: an attestation without it would look like one of a keyless ledger.
+// The proof must be of rec's very body, and its checkpoint must verify with
+// the ledger's verifier key when one is known.
+func (e *Engine) ledgerProof(ctx context.Context, rec *ledger.Record) (*attest.LedgerProof, error) {
+	p, err := ledger.Prove(ctx, e.led, rec.ID)
+	switch {
+	case errors.Is(err, ledger.ErrNoCheckpoint):
+		e.log.Debug("the promotion attestation carries no ledger proof: the ledger signs no checkpoint (it has no key)", "record", rec.ID)
+		return nil, nil
+	case errors.Is(err, ledger.ErrNotLogged):
+		return nil, fmt.Errorf("proving it in the ledger's log: %w (promote ledger upgrade logs it)", err)
+	case err != nil:
+		return nil, fmt.Errorf("proving it in the ledger's log: %w", err)
+	case ledger.HashBody(p.Record) != rec.Hash:
+		return nil, fmt.Errorf("proving it in the ledger's log: leaf %d is not record %s as appended (its hash is %s): run promote ledger verify",
+			p.LeafIndex, rec.ID, ledger.HashBody(p.Record))
+	}
+	vkey, err := verifierKey(e.cfg, e.keys)
+	if err != nil {
+		return nil, err
+	}
+	if vkey != "" {
+		if _, err := p.Check(vkey); err != nil {
+			return nil, fmt.Errorf("proving it in the ledger's log: the ledger's newest checkpoint does not verify with the ledger key %s: %w", vkey, err)
+		}
+	}
+	return &attest.LedgerProof{Origin: p.Origin, TreeSize: p.TreeSize, LeafIndex: p.LeafIndex, Proof: p.Hashes, Checkpoint: p.Checkpoint}, nil
 }
 
 func promotionOf(r *ledger.Record) attest.Promotion {
