@@ -37,7 +37,7 @@ type WitnessResult struct {
 	// that the published one was proven to extend (0: it held none).
 	Extends int64 `json:"extends,omitempty"`
 	// Ignored are checkpoint tags there that hold no checkpoint signed by
-	// the ledger's key: ledger verify with the witnesses reports them.
+	// the ledger's key: ledger verify --witness reports them.
 	Ignored []string `json:"ignored,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }

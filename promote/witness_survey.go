@@ -97,7 +97,7 @@ func (e *Engine) holds(ctx context.Context, w witnessRepo, tag string, p *publis
 	case d.Digest != p.artifact.Digest:
 		return false, errs.Conflictf("witness %s already holds %s as %s, not this ledger's checkpoint of %d leaves (%s): "+
 			"another checkpoint of that size was published there, so the ledger's history differs from what was witnessed; "+
-			"nothing was published: run promote ledger verify with the witnesses", w, tag, d.Digest, p.cp.Size, p.artifact.Digest)
+			"nothing was published: run promote ledger verify --witness", w, tag, d.Digest, p.cp.Size, p.artifact.Digest)
 	}
 	return true, nil
 }
@@ -109,7 +109,7 @@ func (e *Engine) extends(ctx context.Context, w witnessRepo, tag string, kept, n
 	if kept.Size > now.Size {
 		return errs.Conflictf("witness %s holds %s, a checkpoint of %d leaves signed by the ledger's key, but the ledger's newest "+
 			"checkpoint has %d: the ledger was cut short (or %s keeps another ledger's checkpoints); nothing was published: "+
-			"run promote ledger verify with the witnesses", w, tag, kept.Size, now.Size, w)
+			"run promote ledger verify --witness", w, tag, kept.Size, now.Size, w)
 	}
 	proof, err := merkle.Consistency(kept.Size, now.Size, logHashes{ctx, e.led})
 	if err != nil {
@@ -118,7 +118,7 @@ func (e *Engine) extends(ctx context.Context, w witnessRepo, tag string, kept, n
 	if err := merkle.CheckConsistency(proof, kept, now); err != nil {
 		return errs.Conflictf("the ledger's newest checkpoint (%d leaves) does not extend %s:%s (%d leaves): records among its first "+
 			"%d were rewritten, reordered, inserted or deleted since it was published; nothing was published: "+
-			"run promote ledger verify with the witnesses", now.Size, w, tag, kept.Size, kept.Size)
+			"run promote ledger verify --witness", now.Size, w, tag, kept.Size, kept.Size)
 	}
 	return nil
 }

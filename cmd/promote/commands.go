@@ -266,7 +266,7 @@ func ledgerCommand(s *state) *cli.Command {
 		Usage: "inspect, prove and audit the ledger",
 		Subcommands: []*cli.Command{
 			ledgerCopyCommand(s), ledgerCheckCommand(s), ledgerVerifyCommand(s), ledgerCheckpointCommand(s),
-			ledgerProveCommand(s), ledgerKeyCommand(s), ledgerUpgradeCommand(s),
+			ledgerProveCommand(s), ledgerKeyCommand(s), ledgerUpgradeCommand(s), ledgerPublishCommand(s),
 		},
 	}
 }

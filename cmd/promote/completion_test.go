@@ -41,7 +41,7 @@ func TestCompletionProtocolListsCommands(t *testing.T) {
 	assert.Subset(t, names, []string{"to", "rollback", "history", "ledger", "version", "completion", "help"})
 	code, out, _ = completeRun(t, "ledger", "--generate-bash-completion")
 	require.Equal(t, ExitOK, code)
-	assert.Equal(t, []string{"copy", "check", "verify", "checkpoint", "prove", "key", "upgrade"}, strings.Fields(out))
+	assert.Equal(t, []string{"copy", "check", "verify", "checkpoint", "prove", "key", "upgrade", "publish"}, strings.Fields(out))
 	code, out, errOut := completeRun(t, "to", "prod", "web", "--generate-bash-completion")
 	assert.Equal(t, ExitOK, code, "completing runs nothing: %s", errOut)
 	assert.Empty(t, out)
@@ -103,7 +103,7 @@ func TestBashCompletionCompletes(t *testing.T) {
 		return strings.Fields(string(out))
 	}
 	assert.Equal(t, []string{"rollback"}, complete("promote", "rol"))
-	assert.Equal(t, []string{"copy", "check", "verify", "checkpoint", "prove", "key", "upgrade"}, complete("promote", "ledger", ""))
+	assert.Equal(t, []string{"copy", "check", "verify", "checkpoint", "prove", "key", "upgrade", "publish"}, complete("promote", "ledger", ""))
 	assert.Equal(t, []string{"check"}, complete("promote", "envs", "ch"))
 	assert.Equal(t, []string{"--reason"}, complete("promote", "rollback", "--re"))
 	assert.Contains(t, complete("promote", ""), "completion")
