@@ -10,8 +10,9 @@
 // # Where the engine calls it
 //
 // After the promotion's ledger record is appended (the statement carries the
-// record's seq and hash), outside the ledger lock, as one more referrer
-// write: in Promote, once execute has returned nil,
+// record's seq and hash and, with a keyed ledger, its inclusion proof in the
+// signed checkpoint after it: Promotion.Ledger), outside the ledger lock, as
+// one more referrer write: in Promote, once execute has returned nil,
 //
 //	st, err := attest.BuildStatement(attest.Promotion{...from res and res.Record...})
 //	d, err := signer.Attest(ctx, e.reg, dst, st)
