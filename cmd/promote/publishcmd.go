@@ -20,8 +20,8 @@ func ledgerPublishCommand(s *state) *cli.Command {
 environment with immutable tags, {app} being promote-ledger. Each gets an OCI
 artifact (artifactType application/vnd.promote.ledger.checkpoint.v1) holding
 the signed note, under a new tag per tree size; a witness that holds it already
-is left unchanged. promote ledger verify reads them back: the ledger must
-extend every one. Needs the ledger's key (ledger.key) or ledger.public.
+is left unchanged. promote ledger verify --witness reads them back: the ledger
+must extend every one. Needs the ledger's key (ledger.key) or ledger.public.
 
 Before writing, each witness's newest checkpoint must be one the ledger's
 newest extends. If a witness shows the ledger's history was rewritten or cut
