@@ -169,6 +169,40 @@ func (r *Reader) Include(ctx context.Context, id string) (Inclusion, error) {
 	return in, nil
 }
 
+// AuditWithWitnesses is AuditLedger with the checkpoints published to the
+// witness repositories repos (none: the configured ones) as kept ones. A
+// witness repository that holds no checkpoint is a problem: it was never
+// published to, or it was emptied, and either way it witnesses nothing.
+func (e *Engine) AuditWithWitnesses(ctx context.Context, req AuditRequest, repos []string) (ledger.Report, error) {
+	if len(repos) == 0 {
+		var err error
+		if repos, err = e.WitnessRepositories(); err != nil {
+			return ledger.Report{}, err
+		}
+	}
+	kept, err := e.Witnessed(ctx, repos)
+	if err != nil {
+		return ledger.Report{}, err
+	}
+	rep, err := e.reader().AuditLedger(ctx, req, kept...)
+	if err != nil {
+		return rep, err
+	}
+	for _, repo := range repos {
+		n := 0
+		for _, k := range kept {
+			if strings.HasPrefix(k.Source, repo+":") {
+				n++
+			}
+		}
+		if n == 0 {
+			rep.Problems = append(rep.Problems, ledger.Problem{Msg: fmt.Sprintf("witness %s holds no published checkpoint: "+
+				"it was never published to (promote ledger publish), or it was emptied", repo)})
+		}
+	}
+	return rep, nil
+}
+
 // UpgradeLedger logs every record the ledger's log does not hold and signs
 // a checkpoint of the whole log with the ledger key.
 func (e *Engine) UpgradeLedger(ctx context.Context) (ledger.Upgraded, error) {

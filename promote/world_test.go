@@ -201,7 +201,7 @@ func (w *world) tags(repo string) []string {
 
 func (w *world) records(q ledger.Query) []ledger.Record {
 	w.t.Helper()
-	led, err := ledger.Open(context.Background(), w.ledger)
+	led, err := ledger.OpenReadOnly(context.Background(), w.ledger)
 	require.NoError(w.t, err)
 	defer led.Close()
 	recs, err := led.Records(context.Background(), q)
@@ -220,7 +220,7 @@ func (w *world) kinds() []ledger.Kind {
 
 func (w *world) verify() ledger.Report {
 	w.t.Helper()
-	led, err := ledger.Open(context.Background(), w.ledger)
+	led, err := ledger.OpenReadOnly(context.Background(), w.ledger)
 	require.NoError(w.t, err)
 	defer led.Close()
 	rep, err := led.Verify(context.Background())

@@ -107,16 +107,14 @@ func ledgerUpgradeCommand(s *state) *cli.Command {
 
 // ledgerVerifyCommand checks every chain and the log.
 func ledgerVerifyCommand(s *state) *cli.Command {
-	const usage = "ledger verify [--checkpoint FILE]... [--public-key KEY]"
+	const usage = "ledger verify [--checkpoint FILE]... [--witness REPO]... [--witnesses] [--public-key KEY]"
 	cmd := command("verify", usage, "check every record, the log and its checkpoints; prove the log extends each kept checkpoint",
 		&cli.StringSliceFlag{Name: "checkpoint", Usage: "a signed checkpoint kept earlier (promote ledger checkpoint > `FILE`): the log must extend it; repeatable"},
+		&cli.StringSliceFlag{Name: "witness", Usage: "a witness `REPO`sitory (promote ledger publish): the log must extend every checkpoint published there; repeatable"},
+		&cli.BoolFlag{Name: "witnesses", Usage: "as --witness, for every configured witness repository (ledger.witnesses, or the default ones)"},
 		&cli.StringFlag{Name: "public-key", Usage: "the ledger's verifier `KEY`, or a file holding it (default: ledger.public, or the ledger key's)"},
 	)
-	cmd.Action = s.query("ledger verify", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
-		if _, err := positional(c, "ledger verify", 0, 0); err != nil {
-			return nil, nil, err
-		}
-		rep, err := r.AuditLedger(c.Context, promote.AuditRequest{Checkpoints: c.StringSlice("checkpoint"), PublicKey: c.String("public-key")})
+	verified := func(rep ledger.Report, err error) (any, func(io.Writer), error) {
 		if err != nil {
 			return nil, nil, err
 		}
@@ -125,7 +123,35 @@ func ledgerVerifyCommand(s *state) *cli.Command {
 			return rep, text, verifyError(rep)
 		}
 		return rep, text, nil
+	}
+	request := func(c *cli.Context) (promote.AuditRequest, error) {
+		_, err := positional(c, "ledger verify", 0, 0)
+		return promote.AuditRequest{Checkpoints: c.StringSlice("checkpoint"), PublicKey: c.String("public-key")}, err
+	}
+	withWitnesses := s.action("ledger verify", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+		req, err := request(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return verified(eng.AuditWithWitnesses(c.Context, req, c.StringSlice("witness")))
 	})
+	alone := s.query("ledger verify", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+		req, err := request(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return verified(r.AuditLedger(c.Context, req))
+	})
+	cmd.Action = func(c *cli.Context) error {
+		if c.IsSet("witness") && c.Bool("witnesses") {
+			s.command = "ledger verify"
+			return s.render(s.command, nil, nil, errs.Usagef("ledger verify: give --witness REPO or --witnesses, not both"))
+		}
+		if c.IsSet("witness") || c.Bool("witnesses") {
+			return withWitnesses(c) // reaches registries: an engine, read-only
+		}
+		return alone(c)
+	}
 	return cmd
 }
 

@@ -234,3 +234,44 @@ func TestCLIConfigCheckLoadsTheLedgerKey(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, out, "readable by others (mode 0640)")
 }
+
+// Checkpoints published to a witness repository are read back by verify
+// --witness: the log must extend each; an empty witness is a problem.
+func TestCLIVerifiesAgainstPublishedWitnesses(t *testing.T) {
+	c, _ := keyedCLI(t)
+	for i, v := range []string{"1.0", "2.0"} {
+		regtest.Push(t, c.reg.Host+"/dev/web:"+v, regtest.Image(t, 1, regtest.Labels(v), "1000"))
+		code, _, errOut := c.run("to", "test", "web:"+v)
+		require.Equal(t, ExitOK, code, errOut)
+		code, _, errOut = c.run("ledger", "publish")
+		require.Equal(t, ExitOK, code, "publish %d: %s", i, errOut)
+	}
+	witness := c.reg.Host + "/test/promote-ledger"
+	code, out, errOut := c.run("ledger", "verify", "--witnesses")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "kept checkpoint "+witness+":checkpoint-1 (1): consistent")
+	assert.Contains(t, out, "kept checkpoint "+witness+":checkpoint-2 (2): consistent")
+
+	code, out, _ = c.run("ledger", "verify", "--witness", c.reg.Host+"/test/nothing-here")
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, out, "holds no published checkpoint")
+	code, _, errOut = c.run("ledger", "verify", "--witness", witness, "--witnesses")
+	assert.Equal(t, ExitUsage, code, errOut)
+
+	// The store's writer cuts the last record: the published checkpoint of
+	// two records says so.
+	db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(c.config), "ledger.db"))
+	require.NoError(t, err)
+	for _, stmt := range []string{`DROP TRIGGER records_no_delete`, `DROP TRIGGER log_leaves_no_delete`,
+		`DROP TRIGGER log_checkpoints_no_delete`, `DELETE FROM log_leaves WHERE leaf >= 1`,
+		`DELETE FROM records WHERE seq >= 2`, `DELETE FROM log_checkpoints WHERE size >= 2`} {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+	code, out, _ = c.run("ledger", "verify")
+	assert.Equal(t, ExitOK, code, "inside the store, a tail cut back to a checkpoint it keeps looks whole:\n%s", out)
+	code, out, _ = c.run("ledger", "verify", "--witnesses")
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, out, witness+":checkpoint-2 (2): NOT EXTENDED: the log holds 1 leaf, fewer than the 2 kept: it was cut short")
+}

@@ -114,7 +114,7 @@ func (w *logWalk) walk(ctx context.Context, l Ledger) error {
 		return fmt.Errorf("auditing the ledger's log: %w", err)
 	}
 	if w.tree.size != size {
-		w.logProblem(fmt.Sprintf("the log claims %d leaves and holds %d: leaves were deleted", size, w.tree.size))
+		w.logProblem(fmt.Sprintf("the log claims %s and holds %d: leaves were deleted", leaves(size), w.tree.size))
 	}
 	return w.storedLeafHashes(ctx, l)
 }
@@ -198,4 +198,12 @@ func (w *logWalk) leafProblem(n int64, rec leafRecord, msg string) {
 
 func (w *logWalk) logProblem(msg string) {
 	w.rep.Problems = append(w.rep.Problems, Problem{Msg: msg})
+}
+
+// leaves is n with its noun: "1 leaf", "2 leaves".
+func leaves(n int64) string {
+	if n == 1 {
+		return "1 leaf"
+	}
+	return fmt.Sprintf("%d leaves", n)
 }

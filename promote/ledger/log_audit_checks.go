@@ -65,7 +65,7 @@ func (w *logWalk) checkpoints(ctx context.Context, l Ledger, vkey string) error 
 			return nil
 		}
 		if msg := w.against(cp); msg != "" {
-			w.logProblem(fmt.Sprintf("the stored checkpoint of %d leaves: %s", cp.Size, msg))
+			w.logProblem(fmt.Sprintf("the stored checkpoint of %s: %s", leaves(cp.Size), msg))
 		}
 		return nil
 	})
@@ -88,7 +88,7 @@ func (w *logWalk) checkpoints(ctx context.Context, l Ledger, vkey string) error 
 	if vkey != "" {
 		lr.Signature = SignatureChecked
 		if _, err := merkle.Open(newest, vkey); err != nil {
-			w.logProblem(fmt.Sprintf("the newest stored checkpoint (%d leaves) is not signed by the ledger's key: %v", cp.Size, err))
+			w.logProblem(fmt.Sprintf("the newest stored checkpoint (%s) is not signed by the ledger's key: %v", leaves(cp.Size), err))
 		}
 	}
 	if cp.Size < w.tree.size {
@@ -102,11 +102,11 @@ func (w *logWalk) checkpoints(ctx context.Context, l Ledger, vkey string) error 
 // root at cp's size).
 func (w *logWalk) against(cp merkle.Checkpoint) string {
 	if cp.Size > w.tree.size {
-		return fmt.Sprintf("the log holds %d leaves, fewer than the %d it signs: it was cut short", w.tree.size, cp.Size)
+		return fmt.Sprintf("the log holds %s, fewer than the %d it signs: it was cut short", leaves(w.tree.size), cp.Size)
 	}
 	root, err := w.tree.root(cp.Size)
 	if err != nil || root != cp.Root {
-		return fmt.Sprintf("the log's first %d leaves do not hash to the root it signs: records among them were rewritten, reordered, inserted or deleted", cp.Size)
+		return fmt.Sprintf("the log's first %s do not hash to the root it signs: records among them were rewritten, reordered, inserted or deleted", leaves(cp.Size))
 	}
 	return ""
 }
@@ -143,7 +143,7 @@ func (w *logWalk) kept(o AuditOptions) error {
 		res.OK = res.Problem == ""
 		w.rep.Log.Kept = append(w.rep.Log.Kept, res)
 		if !res.OK {
-			w.logProblem(fmt.Sprintf("the checkpoint kept in %s (%d leaves): %s", k.Source, res.Size, res.Problem))
+			w.logProblem(fmt.Sprintf("the checkpoint kept in %s (%s): %s", k.Source, leaves(res.Size), res.Problem))
 		}
 	}
 	return nil
@@ -157,7 +157,7 @@ func (w *logWalk) extends(kept, now merkle.Checkpoint) string {
 		return "" // every log extends the empty one
 	}
 	if kept.Size > now.Size {
-		return fmt.Sprintf("the log holds %d leaves, fewer than the %d kept: it was cut short", now.Size, kept.Size)
+		return fmt.Sprintf("the log holds %s, fewer than the %d kept: it was cut short", leaves(now.Size), kept.Size)
 	}
 	var proof []merkle.Hash
 	if kept.Size < now.Size && kept.Size > 0 {
@@ -168,7 +168,7 @@ func (w *logWalk) extends(kept, now merkle.Checkpoint) string {
 		proof = p
 	}
 	if err := merkle.CheckConsistency(proof, kept, now); err != nil {
-		return fmt.Sprintf("the log does not extend it: records among its first %d leaves were rewritten, reordered, inserted or deleted", kept.Size)
+		return fmt.Sprintf("the log does not extend it: records among its first %s were rewritten, reordered, inserted or deleted", leaves(kept.Size))
 	}
 	return ""
 }
