@@ -36,6 +36,7 @@ func TestDemoRuns(t *testing.T) {
 		"(exit 4)", "rolled back web in prod", "ledger ok:",
 		"newest checkpoint signs 9, signature checked", "proven by the newest checkpoint, its signature checked",
 		"demo-checkpoint.note (9): consistent: the log extends it",
+		"/prod/promote-ledger:checkpoint-10 (10): consistent: the log extends it",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",
 	} {
 		if !strings.Contains(all, want) {

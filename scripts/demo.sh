@@ -84,6 +84,8 @@ rollback_id=$("$BIN/promote" history web --env prod --limit 1 --quiet)
 p "show proves the rollback's record is in the log of that checkpoint" show "$rollback_id"
 p "the fix is out: prod rolls forward to test's 1.1.0 again" to prod web --reason "fixed in config"
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
+p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
+p "verify against every published checkpoint" ledger verify --witnesses
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
 echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
