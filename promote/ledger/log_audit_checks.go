@@ -102,7 +102,7 @@ func (w *logWalk) checkpoints(ctx context.Context, l Ledger, vkey string) error 
 // root at cp's size).
 func (w *logWalk) against(cp merkle.Checkpoint) string {
 	if cp.Size > w.tree.size {
-		return fmt.Sprintf("the log holds %s, fewer than the %d it signs: it was cut short", leaves(w.tree.size), cp.Size)
+		return fmt.Sprintf("the log holds %s, fewer than the %d it signs: records were deleted, or it was cut short", leaves(w.tree.size), cp.Size)
 	}
 	root, err := w.tree.root(cp.Size)
 	if err != nil || root != cp.Root {
@@ -157,7 +157,7 @@ func (w *logWalk) extends(kept, now merkle.Checkpoint) string {
 		return "" // every log extends the empty one
 	}
 	if kept.Size > now.Size {
-		return fmt.Sprintf("the log holds %s, fewer than the %d kept: it was cut short", leaves(now.Size), kept.Size)
+		return fmt.Sprintf("the log holds %s, fewer than the %d kept: records were deleted, or it was cut short", leaves(now.Size), kept.Size)
 	}
 	var proof []merkle.Hash
 	if kept.Size < now.Size && kept.Size > 0 {
