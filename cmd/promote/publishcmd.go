@@ -27,7 +27,7 @@ Before writing, each witness's newest checkpoint must be one the ledger's
 newest extends. If a witness shows the ledger's history was rewritten or cut
 short, or holds another checkpoint under the tag, nothing is published
 anywhere and the command exits 4. The ledger is only read.`
-	cmd.Action = s.registryQuery(usage, func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
+	cmd.Action = s.action(usage, func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 		if _, err := positional(c, usage, 0, 0); err != nil {
 			return nil, nil, err
 		}
@@ -35,24 +35,6 @@ anywhere and the command exits 4. The ledger is only read.`
 		return partial(res, err, printPublished)
 	})
 	return cmd
-}
-
-// registryQuery is action for a command that reaches registries but
-// records nothing: the ledger is opened read-only (no file is created, no
-// lock taken), whatever recordsNothing says of the command's name.
-func (s *state) registryQuery(name string, fn func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error)) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		s.command = name
-		o := s.openOptions()
-		o.ReadOnly = true
-		eng, err := promote.Open(c.Context, o)
-		if err != nil {
-			return s.render(name, nil, nil, err)
-		}
-		defer eng.Close()
-		res, text, err := fn(c, eng.Engine)
-		return s.render(name, res, text, interrupted(c.Context, err))
-	}
 }
 
 // printPublished is ledger publish's text: the checkpoint, then what each
