@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/promote/config"
 	"github.com/promote-dev/promote/promote/ledger"
@@ -70,6 +71,10 @@ func (e *Engine) newRun(req Request) (*run, error) {
 		if _, err := e.signer(env); err != nil {
 			return nil, err
 		}
+	}
+	if req.Ref.App == WitnessApp && len(e.cfg.Witnesses) == 0 {
+		return nil, errs.Usagef("app name %q is reserved: %s in each immutable environment holds the ledger's "+
+			"published checkpoints; rename the app, or name other witness repositories in ledger.witnesses", WitnessApp, WitnessApp)
 	}
 	dstStr, err := env.RepositoryFor(req.Ref.App)
 	if err != nil {

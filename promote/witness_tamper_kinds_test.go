@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -133,4 +134,15 @@ func TestWitnessesDetectEveryTamper(t *testing.T) {
 			})
 		}
 	}
+}
+
+// The default witness repositories are the environments' repositories with
+// {app} = promote-ledger: no app of that name is promoted into them.
+func TestWitnessAppNameIsReserved(t *testing.T) {
+	w := newWorld(t)
+	e := w.engine()
+	_, err := w.promote(e, "test", WitnessApp+":1.0")
+	require.ErrorIs(t, err, errs.ErrUsage)
+	assert.ErrorContains(t, err, `app name "promote-ledger" is reserved`)
+	assert.Empty(t, w.records(ledger.Query{}), "nothing recorded")
 }
