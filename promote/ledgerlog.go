@@ -204,9 +204,10 @@ func (e *Engine) AuditWithWitnesses(ctx context.Context, req AuditRequest, repos
 }
 
 // UpgradeLedger logs every record the ledger's log does not hold and signs
-// a checkpoint of the whole log with the ledger key.
-func (e *Engine) UpgradeLedger(ctx context.Context) (ledger.Upgraded, error) {
-	return e.led.Upgrade(ctx)
+// a checkpoint of the whole log with the ledger key; signUnsigned allows
+// signing a log no checkpoint covers yet (ledger.UpgradeOptions).
+func (e *Engine) UpgradeLedger(ctx context.Context, signUnsigned bool) (ledger.Upgraded, error) {
+	return e.led.Upgrade(ctx, ledger.UpgradeOptions{SignUnsigned: signUnsigned})
 }
 
 // Reader is the engine's reader, for the read commands that run on an

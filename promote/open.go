@@ -107,9 +107,5 @@ func openLedger(ctx context.Context, path string, readOnly bool, keys KeySource)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening ledger %s: %w", cfg.Ledger, err)
 	}
-	if err := ledger.CheckWriter(ctx, led); err != nil {
-		led.Close()
-		return nil, nil, err
-	}
 	return cfg, led, nil
 }

@@ -26,11 +26,18 @@ func (e *Engine) recorder(app, env string) *recorder {
 }
 
 // lock takes the chain's ledger lock, if not held yet, and returns it.
+// Holding it, it asks the ledger whether this writer could and would sign
+// its log as it is (ledger.CheckWriter): a refusal there comes before
+// anything is written, not at the record.
 func (rc *recorder) lock(ctx context.Context) (*chainLease, error) {
 	if rc.held == nil {
 		l, err := rc.e.lease(ctx, rc.app, rc.env)
 		if err != nil {
 			return nil, err
+		}
+		if err := ledger.CheckWriter(ctx, rc.e.led); err != nil {
+			l.Release()
+			return nil, fmt.Errorf("%s in %s: %w", rc.app, rc.env, err)
 		}
 		rc.held = l
 	}

@@ -87,12 +87,17 @@ func printProof(w io.Writer, p ledger.Proof) {
 
 // ledgerUpgradeCommand logs the records of a ledger written before the log.
 func ledgerUpgradeCommand(s *state) *cli.Command {
-	cmd := command("upgrade", "ledger upgrade", "add every record to the log (a ledger written before it), hashes unchanged, and sign a checkpoint")
+	cmd := command("upgrade", "ledger upgrade [--sign-unsigned]", "add every record to the log (a ledger written before it), hashes unchanged, and sign a checkpoint",
+		&cli.BoolFlag{Name: "sign-unsigned", Usage: "sign a log that no checkpoint covers yet (a ledger given its key now): check it against any checkpoint kept first"})
+	cmd.Description = `A ledger that gets its key after records were written is signed for the first
+time only with --sign-unsigned: nothing in the store tells such a ledger from one
+whose checkpoints someone deleted, so check it first (ledger verify --checkpoint
+FILE or --witnesses) against any checkpoint kept.`
 	cmd.Action = s.action("ledger upgrade", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 		if _, err := positional(c, "ledger upgrade", 0, 0); err != nil {
 			return nil, nil, err
 		}
-		up, err := eng.UpgradeLedger(c.Context)
+		up, err := eng.UpgradeLedger(c.Context, c.Bool("sign-unsigned"))
 		return answer(up, err, func(w io.Writer, up ledger.Upgraded) {
 			fmt.Fprintf(w, "logged %s; the log holds %s", count(up.Logged, "record"), count(int(up.Size), "record"))
 			if up.Signed {

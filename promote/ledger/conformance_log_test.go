@@ -97,11 +97,26 @@ func TestLogWithoutKeySignsNothingAndProvesNothing(t *testing.T) {
 		assert.Equal(t, SignatureNone, rep.Log.Signature)
 		assert.EqualValues(t, 3, rep.Log.Size, "the tree is kept without a key")
 
+		// A key added later: appends refuse to sign a log of records no
+		// checkpoint covers (a store writer could have added them); ledger
+		// upgrade, a person's decision, signs it for the first time.
 		key := testKey(t, "promote.test/late")
 		keyed := s.keyed(key)
-		appendAtHead(t, keyed, newRecord("web", "test", digestN(99), t0.Add(time.Hour)))
+		rec := newRecord("web", "test", digestN(99), t0.Add(time.Hour))
+		head, err := keyed.Head(ctx, "web", "test")
+		require.NoError(t, err)
+		err = CheckWriter(ctx, keyed)
+		if err == nil {
+			err = keyed.Append(ctx, rec, head)
+		}
+		require.ErrorIs(t, err, ErrLogTampered)
+		assert.ErrorContains(t, err, "signed for the first time only by promote ledger upgrade")
+		up, err := keyed.Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
+		require.NoError(t, err)
+		assert.Equal(t, Upgraded{Size: 3, Signed: true}, up)
+		appendAtHead(t, keyed, rec)
 		p, err := Prove(ctx, keyed, recs[0].ID)
-		require.NoError(t, err, "a key added later signs the whole log")
+		require.NoError(t, err)
 		assert.EqualValues(t, 4, p.TreeSize)
 	})
 }

@@ -71,6 +71,6 @@ func (emptyLedger) Checkpoint(context.Context) ([]byte, error) { return nil, nil
 
 func (emptyLedger) Checkpoints(context.Context, func([]byte) error) error { return nil }
 
-func (l emptyLedger) Upgrade(context.Context) (Upgraded, error) {
+func (l emptyLedger) Upgrade(context.Context, UpgradeOptions) (Upgraded, error) {
 	return Upgraded{}, alwaysReadOnly.writable("upgrading", l.path)
 }

@@ -77,8 +77,18 @@ type Log interface {
 type Upgrader interface {
 	// Upgrade adds every record that is not in the log to it, in the order
 	// the records were appended, keeping every record and its hash as it
-	// is, and signs a checkpoint if the ledger was opened with a key.
-	Upgrade(ctx context.Context) (Upgraded, error)
+	// is, and signs a checkpoint if the ledger was opened with a key. A log
+	// of records no signed checkpoint covers is signed for the first time
+	// only with o.SignUnsigned: nothing in the store tells a ledger that
+	// never had a key from one whose checkpoints were deleted.
+	Upgrade(ctx context.Context, o UpgradeOptions) (Upgraded, error)
+}
+
+// UpgradeOptions say what Upgrade may do.
+type UpgradeOptions struct {
+	// SignUnsigned signs a log that has records and no signed checkpoint:
+	// a person's decision, after checking it against any checkpoint kept.
+	SignUnsigned bool
 }
 
 // Upgraded says what Upgrade did.

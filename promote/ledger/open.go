@@ -107,13 +107,21 @@ func sqlitePath(location string) (string, error) {
 	return loc, nil
 }
 
-// CheckWriter refuses, with an error wrapping ErrKeyMismatch, a writer of l
-// that could not sign its log: the engine asks before a promotion copies
-// anything. SQLite checks when it opens; S3, which opens without a
-// request, reads the log's key here.
+// CheckWriter refuses a writer of l that could not sign its log (an error
+// wrapping ErrKeyMismatch), or that would refuse to sign it as it is stored
+// (ErrLogTampered: the log does not extend its newest signed checkpoint).
+// The engine asks before a promotion or rollback writes anything, and again
+// under the chain's lock, so that a refusal comes before any copy.
 func CheckWriter(ctx context.Context, l Ledger) error {
-	if s, ok := l.(*s3Ledger); ok && !s.readOnly {
-		return s.checkWriterKey(ctx)
+	switch b := l.(type) {
+	case *sqliteLedger:
+		if !b.readOnly {
+			return b.checkWriter(ctx)
+		}
+	case *s3Ledger:
+		if !b.readOnly {
+			return b.checkWriterKey(ctx)
+		}
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 	for range 2 {
 		l := keyedS3(f, key)
 		g.Go(func() error {
-			_, err := l.Upgrade(ctx)
+			_, err := l.Upgrade(ctx, UpgradeOptions{})
 			return err
 		})
 	}
@@ -89,7 +89,7 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 	}
 	require.NoError(t, g.Wait())
 	l := keyedS3(f, key)
-	up, err := l.Upgrade(ctx)
+	up, err := l.Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 0, Size: 33, Signed: true}, up, "nothing left to log")
 	requireLog(t, l, key.Public)

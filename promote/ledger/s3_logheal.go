@@ -33,7 +33,7 @@ var (
 // and per record not logged, l.workers at a time, then two PUTs per record
 // logged: its leaf, one after the other (each leaf's stored hashes depend
 // on the leaves before it), and its log id, in parallel.
-func (l *s3Ledger) Upgrade(ctx context.Context) (Upgraded, error) {
+func (l *s3Ledger) Upgrade(ctx context.Context, _ UpgradeOptions) (Upgraded, error) {
 	if err := l.writable("upgrading", l); err != nil {
 		return Upgraded{}, err
 	}

@@ -61,7 +61,7 @@ func TestS3LogHealsWriterThatDiedBeforeItsLeaf(t *testing.T) {
 
 	last := newRecord("api", "prod", digestN(20), t0.Add(timeStep(20)))
 	require.ErrorIs(t, appendUnlogged(t, dying, last, "stored in its chain but not logged"), ErrNotLogged)
-	up, err := keyedS3(f, key).Upgrade(ctx)
+	up, err := keyedS3(f, key).Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 1, Size: 6, Signed: true}, up)
 	requireLog(t, l, key.Public)
@@ -160,7 +160,7 @@ func TestS3UpgradeOldLedger(t *testing.T) {
 	_, err := l.LeafIndex(ctx, recs[0].ID)
 	require.ErrorIs(t, err, ErrNotLogged)
 
-	up, err := l.Upgrade(ctx)
+	up, err := l.Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 12, Size: 12, Signed: true}, up)
 	assert.Equal(t, before, chainObjects(f), "no record object, index or hint changed")
@@ -179,7 +179,7 @@ func TestS3UpgradeOldLedger(t *testing.T) {
 	assert.Equal(t, want, order)
 	requireLinearChain(t, l, "web", "prod", 4)
 
-	up, err = keyedS3(f, key).Upgrade(ctx)
+	up, err = keyedS3(f, key).Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 0, Size: 12, Signed: true}, up)
 	assert.Len(t, f.keys("audit/log/checkpoints/"), 1, "the checkpoint of 12 leaves, stored once")

@@ -40,7 +40,7 @@ func TestS3LogKeyMismatchStoresNothing(t *testing.T) {
 		assert.ErrorContains(t, err, key.Public, name)
 		assert.NotContains(t, err.Error(), "PRIVATE", name)
 		require.ErrorIs(t, l.Import(ctx, importable(t)), ErrKeyMismatch, name)
-		_, err = l.Upgrade(ctx)
+		_, err = l.Upgrade(ctx, UpgradeOptions{})
 		require.ErrorIs(t, err, ErrKeyMismatch, name)
 		assert.Equal(t, before, f.contents(), "%s: nothing stored", name)
 	}
@@ -106,12 +106,12 @@ func TestS3LogReadOnly(t *testing.T) {
 	count := 0
 	require.NoError(t, l.Checkpoints(ctx, func([]byte) error { count++; return nil }))
 	assert.Equal(t, 3, count)
-	_, err = l.Upgrade(ctx)
+	_, err = l.Upgrade(ctx, UpgradeOptions{})
 	require.ErrorIs(t, err, ErrReadOnly)
 
 	assert.Empty(t, log.writes, "a read-only ledger sent a write")
 	assert.Equal(t, before, f.contents())
-	up, err := keyedS3(f, key).Upgrade(ctx)
+	up, err := keyedS3(f, key).Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 1, Size: 4, Signed: true}, up, "a writer logs it")
 }

@@ -76,8 +76,9 @@ func openSQLite(ctx context.Context, path string, key *Key) (_ *sqliteLedger, er
 	if err := l.initialise(ctx); err != nil {
 		return nil, err
 	}
-	// A writer that could not sign is refused now, before a promotion
-	// copies anything, rather than at its record.
+	// A writer that could not sign is refused now, rather than at its
+	// record; whether it would refuse to sign the log as it is, the engine
+	// asks (CheckWriter) before it copies anything.
 	by, err := signedBy(ctx, l.db)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", abs, err)

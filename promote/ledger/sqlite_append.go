@@ -65,7 +65,7 @@ func (l *sqliteLedger) Append(ctx context.Context, rec *Record, expected Head) (
 	if err != nil {
 		return insertError(&r, err)
 	}
-	return l.logRecord(ctx, conn, r.ID, body)
+	return l.logRecord(ctx, conn, &r, body)
 }
 
 // headMoved returns ErrHeadMoved saying how the head differs from expected.

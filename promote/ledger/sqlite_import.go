@@ -45,5 +45,5 @@ func (l *sqliteLedger) Import(ctx context.Context, rec Record) (err error) {
 	if err != nil {
 		return insertError(&rec, err)
 	}
-	return l.logRecord(ctx, conn, rec.ID, body)
+	return l.logRecord(ctx, conn, &rec, body)
 }

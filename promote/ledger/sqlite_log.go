@@ -221,8 +221,9 @@ func signedBy(ctx context.Context, q sqlQueryer) (string, error) {
 // logRecord logs the record id (body) just inserted in conn's transaction
 // and, with a key, signs and stores the checkpoint of the grown tree. It
 // refuses, before anything is logged, a writer without the key the log is
-// signed with.
-func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, id string, body []byte) error {
+// signed with, and, before signing, a log that does not extend its newest
+// signed checkpoint (checkSignable): the transaction then stores nothing.
+func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, rec *Record, body []byte) error {
 	by, err := signedBy(ctx, conn)
 	if err != nil {
 		return err
@@ -230,6 +231,10 @@ func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, id string,
 	if err := l.checkKey(by, l.path); err != nil {
 		return err
 	}
+	if err := prevLogged(ctx, conn, rec, by); err != nil {
+		return err
+	}
+	id := rec.ID
 	n, err := sqlLogSize(ctx, conn)
 	if err != nil {
 		return err
@@ -238,7 +243,88 @@ func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, id string,
 	if err := appendLeaf(ctx, conn, n, id, body, r); err != nil {
 		return err
 	}
+	if err := l.signable(ctx, conn, signing{Size: n + 1, Before: n, StrictTail: true}, r); err != nil {
+		return err
+	}
 	return l.signTree(ctx, conn, n+1, by, r)
+}
+
+// prevLogged refuses to append rec after a record of a signed log that no
+// leaf logs: a record and its leaf are one transaction here, so that one
+// was put in the file by hand.
+func prevLogged(ctx context.Context, conn *sql.Conn, rec *Record, by string) error {
+	if by == "" || rec.Seq <= 1 {
+		return nil
+	}
+	var logged bool
+	err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM log_leaves l JOIN records r ON r.id = l.id
+		WHERE r.app = ? AND r.env = ? AND r.seq = ?)`, rec.App, rec.Env, rec.Seq-1).Scan(&logged)
+	if err != nil {
+		return fmt.Errorf("reading the log: %w", err)
+	}
+	if !logged {
+		return fmt.Errorf("%w: %s in %s: record %d is in no leaf of the signed log: it was inserted behind its back; "+
+			"audit the ledger with promote ledger verify", ErrLogTampered, rec.App, rec.Env, rec.Seq-1)
+	}
+	return nil
+}
+
+// signable reads the newest stored checkpoint through q and checks the
+// tree r reads against it (checkSignable).
+func (l *sqliteLedger) signable(ctx context.Context, q sqlQueryer, o signing, r sqlHashes) error {
+	if l.key == nil {
+		return nil
+	}
+	newest, err := sqlNewestNote(ctx, q)
+	if err != nil {
+		return err
+	}
+	return l.checkSignable(newest, o, r, l.path)
+}
+
+// sqlNewestNote reads the stored checkpoint of the largest tree; nil if none.
+func sqlNewestNote(ctx context.Context, q sqlQueryer) ([]byte, error) {
+	var note string
+	err := q.QueryRowContext(ctx, `SELECT note FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&note)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the log's newest checkpoint: %w", err)
+	}
+	return []byte(note), nil
+}
+
+// checkWriter checks, when a writer opens the ledger, what its appends
+// will: its key (checkKey), and that the log as stored extends its newest
+// signed checkpoint, so a promotion refused for either is refused before
+// it copies anything.
+func (l *sqliteLedger) checkWriter(ctx context.Context) error {
+	by, err := signedBy(ctx, l.db)
+	if err != nil {
+		return fmt.Errorf("opening ledger %s: %w", l.path, err)
+	}
+	if err := l.checkKey(by, l.path); err != nil {
+		return err
+	}
+	n, err := sqlLogSize(ctx, l.db)
+	if err != nil {
+		return err
+	}
+	if by != "" {
+		// A record and its leaf are one transaction: in a signed log, a
+		// record no leaf logs was put in the file by hand.
+		var recs int64
+		if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&recs); err != nil {
+			return fmt.Errorf("opening ledger %s: %w", l.path, err)
+		}
+		unlogged := int(recs - n) // leaves name records (a foreign key), so more records than leaves are unlogged ones
+		if unlogged > 0 {
+			return fmt.Errorf("%w: ledger %s: %s in no leaf of its signed log: inserted behind its back; audit it with "+
+				"promote ledger verify", ErrLogTampered, l.path, count(unlogged, "record is", "records are"))
+		}
+	}
+	return l.signable(ctx, l.db, signing{Size: n, Before: n, StrictTail: true}, sqlHashes{ctx: ctx, q: l.db})
 }
 
 // signTree signs the checkpoint of the first size leaves and stores it,

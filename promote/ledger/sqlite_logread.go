@@ -133,7 +133,7 @@ func (l *sqliteLedger) Checkpoints(ctx context.Context, fn func([]byte) error) e
 // Upgrade logs the records the log does not hold (none, once Open has
 // upgraded a ledger written before the log) and signs the checkpoint of
 // the whole log if the ledger has a key and none is signed for that size.
-func (l *sqliteLedger) Upgrade(ctx context.Context) (up Upgraded, err error) {
+func (l *sqliteLedger) Upgrade(ctx context.Context, o UpgradeOptions) (up Upgraded, err error) {
 	if err := l.writable("upgrading", l.path); err != nil {
 		return Upgraded{}, err
 	}
@@ -153,15 +153,37 @@ func (l *sqliteLedger) Upgrade(ctx context.Context) (up Upgraded, err error) {
 	if err := l.checkKey(by, l.path); err != nil {
 		return Upgraded{}, err
 	}
+	before, err := sqlLogSize(ctx, conn)
+	if err != nil {
+		return Upgraded{}, err
+	}
 	if up.Logged, err = logUnlogged(ctx, conn); err != nil {
 		return Upgraded{}, fmt.Errorf("upgrading ledger %s: %w", l.path, err)
+	}
+	if up.Logged > 0 && by != "" {
+		// A record and its leaf are one transaction here: a record of a
+		// signed log that no leaf logs was put in the file by hand.
+		return Upgraded{}, fmt.Errorf("%w: ledger %s: %s in no leaf of its signed log: they were inserted behind its back; "+
+			"audit it with promote ledger verify", ErrLogTampered, l.path, count(up.Logged, "record is", "records are"))
 	}
 	if up.Size, err = sqlLogSize(ctx, conn); err != nil {
 		return Upgraded{}, err
 	}
-	if err := l.signTree(ctx, conn, up.Size, by, sqlHashes{ctx: ctx, q: conn}); err != nil {
+	r := sqlHashes{ctx: ctx, q: conn}
+	if err := l.signable(ctx, conn, signing{Size: up.Size, Before: before, First: o.SignUnsigned, StrictTail: true}, r); err != nil {
+		return Upgraded{}, err
+	}
+	if err := l.signTree(ctx, conn, up.Size, by, r); err != nil {
 		return Upgraded{}, err
 	}
 	up.Signed = l.key != nil && up.Size > 0
 	return up, nil
+}
+
+// count is n with the singular or plural words: "1 record is".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -47,7 +47,7 @@ func TestLedgerBeforeTheLogIsReadAndUpgradedInPlace(t *testing.T) {
 	l, err := OpenWith(ctx, path, Options{Key: key})
 	require.NoError(t, err)
 	defer l.Close()
-	up, err := l.Upgrade(ctx)
+	up, err := l.Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 0, Size: 7, Signed: true}, up, "the writable open logged them; upgrade signs")
 	for i, r := range recs {
@@ -61,7 +61,7 @@ func TestLedgerBeforeTheLogIsReadAndUpgradedInPlace(t *testing.T) {
 	rep, err := Audit(ctx, l, AuditOptions{Verifier: key.Public})
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "%+v", rep.Problems)
-	again, err := l.Upgrade(ctx)
+	again, err := l.Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Size: 7, Signed: true}, again, "idempotent")
 }
