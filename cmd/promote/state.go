@@ -24,6 +24,7 @@ type state struct {
 	jobs           int
 	command        string
 	rendered       bool
+	ledgerKeys     *promote.KeySource // read from the environment once (keys)
 }
 
 // configure resolves the global settings command uses (globals.go), before
@@ -73,8 +74,20 @@ func (s *state) openOptions() promote.OpenOptions {
 // system's secrets. Every command that opens the ledger reads them; the key
 // is never printed.
 func (s *state) keys() promote.KeySource {
-	return promote.KeySource{Key: os.Getenv("PROMOTE_LEDGER_KEY"), File: os.Getenv("PROMOTE_LEDGER_KEY_FILE")}
+	if s.ledgerKeys == nil {
+		s.ledgerKeys = &promote.KeySource{Key: os.Getenv(ledgerKeyVar), File: os.Getenv(ledgerKeyFileVar)}
+		// Read once, then out of the environment: the credential helpers
+		// and any other process promote starts inherit it.
+		os.Unsetenv(ledgerKeyVar)
+	}
+	return *s.ledgerKeys
 }
+
+// The ledger key's variables.
+const (
+	ledgerKeyVar     = "PROMOTE_LEDGER_KEY"
+	ledgerKeyFileVar = "PROMOTE_LEDGER_KEY_FILE"
+)
 
 // document is the one JSON document --output json prints.
 type document struct {

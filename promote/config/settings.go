@@ -46,7 +46,7 @@ func (w *walker) ledger(c *Config, e entry) error {
 		if err != nil {
 			return err
 		}
-		if s == "" || strings.Contains(s, "://") || strings.HasPrefix(s, "PRIVATE+KEY") {
+		if s = strings.TrimSpace(s); s == "" || strings.Contains(s, "://") || strings.Contains(s, "PRIVATE+KEY") {
 			return w.errf(k.val, "ledger.key", "expected the path of a file holding the ledger's signer key (PRIVATE+KEY+…), never the key itself; make one with promote ledger key --generate FILE")
 		}
 		c.LedgerKey = w.path(s)
@@ -71,7 +71,7 @@ func (w *walker) publicKey(n *yaml.Node) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s == "" || strings.HasPrefix(s, "PRIVATE+KEY") {
+	if s = strings.TrimSpace(s); s == "" || strings.Contains(s, "PRIVATE+KEY") {
 		return "", w.errf(n, "ledger.public", "expected the ledger's verifier key (promote ledger key --public prints it) or a file holding it")
 	}
 	if verifierKey.MatchString(s) {

@@ -62,7 +62,7 @@ func TestLogHoldsEveryRecordUnderASignedCheckpoint(t *testing.T) {
 		assert.Equal(t, LogReport{Size: 10, Origin: "promote.test/ledger", Signed: 10, Signature: SignatureChecked, Root: rep.Log.Root}, *rep.Log)
 
 		for i, r := range recs {
-			p, err := Prove(ctx, l, r.ID)
+			p, err := Prove(ctx, l, r.ID, key.Public)
 			require.NoError(t, err, r.ID)
 			assert.EqualValues(t, i, p.LeafIndex, "records are leaves in append order")
 			assert.EqualValues(t, 10, p.TreeSize)
@@ -74,7 +74,7 @@ func TestLogHoldsEveryRecordUnderASignedCheckpoint(t *testing.T) {
 			assert.LessOrEqual(t, len(p.Hashes), 4, "O(log n)")
 		}
 		other := testKey(t, "promote.test/ledger")
-		p, err := Prove(ctx, l, recs[3].ID)
+		p, err := Prove(ctx, l, recs[3].ID, key.Public)
 		require.NoError(t, err)
 		_, err = p.Check(other.Public)
 		assert.Error(t, err, "another key of the same name does not check it")
@@ -89,7 +89,7 @@ func TestLogWithoutKeySignsNothingAndProvesNothing(t *testing.T) {
 		note, err := l.Checkpoint(ctx)
 		require.NoError(t, err)
 		assert.Nil(t, note)
-		_, err = Prove(ctx, l, recs[0].ID)
+		_, err = Prove(ctx, l, recs[0].ID, "")
 		assert.ErrorIs(t, err, ErrNoCheckpoint)
 		rep, err := Audit(ctx, l, AuditOptions{})
 		require.NoError(t, err)
@@ -115,7 +115,7 @@ func TestLogWithoutKeySignsNothingAndProvesNothing(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, Upgraded{Size: 3, Signed: true}, up)
 		appendAtHead(t, keyed, rec)
-		p, err := Prove(ctx, keyed, recs[0].ID)
+		p, err := Prove(ctx, keyed, recs[0].ID, key.Public)
 		require.NoError(t, err)
 		assert.EqualValues(t, 4, p.TreeSize)
 	})

@@ -85,6 +85,12 @@ func (w *logWalk) checkpoints(ctx context.Context, l Ledger, vkey string) error 
 		return nil // reported above
 	}
 	lr.Origin, lr.Signed, lr.Signature = cp.Origin, cp.Size, SignatureUnchecked
+	if vkey == "" {
+		// What cannot be checked is not taken as fine: anyone who can
+		// write the store can put a checkpoint there.
+		w.logProblem(fmt.Sprintf("the newest stored checkpoint (%s) cannot be checked: no verifier key; pass --public-key, "+
+			"or set ledger.public (promote ledger key --public prints it)", leaves(cp.Size)))
+	}
 	if vkey != "" {
 		lr.Signature = SignatureChecked
 		if _, err := merkle.Open(newest, vkey); err != nil {

@@ -112,7 +112,7 @@ func BenchmarkProve100k(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		i = (i + 7919) % len(ids)
-		p, err := Prove(ctx, l, ids[i])
+		p, err := Prove(ctx, l, ids[i], key.Public)
 		if err != nil {
 			b.Fatal(err)
 		}

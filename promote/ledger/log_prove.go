@@ -27,25 +27,19 @@ type Proof struct {
 	Checkpoint string   `json:"checkpoint"`
 }
 
-// Prove returns the proof that record id is in the log of the newest signed
-// checkpoint the ledger stores. It checks the proof before it returns it,
-// against the checkpoint as stored; the checkpoint's signature is for the
-// reader to check (Check).
-func Prove(ctx context.Context, l Ledger, id string) (Proof, error) {
+// Prove returns the proof that record id is in the log of the newest
+// checkpoint the ledger stores that holds: one that parses, signs no more
+// leaves than the log holds, and, when vkey is given, is signed by it (a
+// checkpoint anyone put in the store is passed over, never trusted). It
+// checks the proof before it returns it.
+func Prove(ctx context.Context, l Ledger, id, vkey string) (Proof, error) {
 	index, err := l.LeafIndex(ctx, id)
 	if err != nil {
 		return Proof{}, err
 	}
-	note, err := l.Checkpoint(ctx)
+	note, cp, err := usableCheckpoint(ctx, l, vkey)
 	if err != nil {
-		return Proof{}, err
-	}
-	if note == nil {
-		return Proof{}, fmt.Errorf("proving record %s: %w: give the ledger a key (ledger.key in the configuration)", id, ErrNoCheckpoint)
-	}
-	cp, err := noteCheckpoint(note)
-	if err != nil {
-		return Proof{}, fmt.Errorf("proving record %s: the ledger's newest checkpoint: %w", id, err)
+		return Proof{}, fmt.Errorf("proving record %s: %w", id, err)
 	}
 	if index >= cp.Size {
 		return Proof{}, fmt.Errorf("proving record %s: it is leaf %d, after the newest signed checkpoint of %d leaves", id, index, cp.Size)
@@ -66,6 +60,52 @@ func Prove(ctx context.Context, l Ledger, id string) (Proof, error) {
 		return Proof{}, fmt.Errorf("proving record %s: the log does not prove it: %w", id, err)
 	}
 	return p, nil
+}
+
+// usableCheckpoint returns the newest stored checkpoint that parses, signs
+// no more leaves than the log holds and verifies with vkey (when given):
+// the newest, unless someone put another in the store.
+func usableCheckpoint(ctx context.Context, l Ledger, vkey string) ([]byte, merkle.Checkpoint, error) {
+	size, err := l.LogSize(ctx)
+	if err != nil {
+		return nil, merkle.Checkpoint{}, err
+	}
+	usable := func(note []byte) (merkle.Checkpoint, bool) {
+		var cp merkle.Checkpoint
+		var err error
+		if vkey != "" {
+			cp, err = merkle.Open(note, vkey)
+		} else {
+			cp, err = noteCheckpoint(note)
+		}
+		return cp, err == nil && cp.Size <= size && cp.Size > 0
+	}
+	note, err := l.Checkpoint(ctx)
+	if err != nil {
+		return nil, merkle.Checkpoint{}, err
+	}
+	if note == nil {
+		return nil, merkle.Checkpoint{}, fmt.Errorf("%w: give the ledger a key (ledger.key in the configuration)", ErrNoCheckpoint)
+	}
+	if cp, ok := usable(note); ok {
+		return note, cp, nil
+	}
+	var best []byte
+	var bestCP merkle.Checkpoint
+	err = l.Checkpoints(ctx, func(n []byte) error {
+		if cp, ok := usable(n); ok && cp.Size >= bestCP.Size {
+			best, bestCP = n, cp
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, merkle.Checkpoint{}, err
+	}
+	if best == nil {
+		return nil, merkle.Checkpoint{}, fmt.Errorf("%w: no checkpoint it stores is signed by the ledger key and within the log's %s",
+			ErrLogTampered, leaves(size))
+	}
+	return best, bestCP, nil
 }
 
 // Check verifies p alone: the checkpoint's signature with the verifier key

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -63,5 +64,44 @@ func TestKeyHolderSignsNothingForgedIntoTheFile(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, got, "the refused append stored nothing")
 		})
+	}
+}
+
+// A checkpoint anyone put in the file is passed over, never trusted or
+// looped on: one claiming 2^62+1 leaves (tlog's proofs would loop for ever
+// on it) and one claiming more leaves than the log holds, neither signed by
+// the key. Proofs come from the newest checkpoint that holds; verify names
+// the junk.
+func TestJunkCheckpointsInTheFileAreNotTrusted(t *testing.T) {
+	ctx := context.Background()
+	s := newSQLiteStore(t)
+	key := testKey(t, "promote.test/junk")
+	l := s.keyed(key)
+	recs := loggedHistory(t, l, 3)
+	raw := s.raw.(*sqliteRaw)
+	raw.exec(`DROP TRIGGER IF EXISTS log_checkpoints_no_update`)
+	for _, size := range []int64{1<<62 + 1, 7} {
+		_, err := raw.conn().Exec(`INSERT INTO log_checkpoints (size, note) VALUES (?, ?)`, size,
+			fmt.Sprintf("promote.test/junk\n%d\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— promote.test/junk AAAA\n", size))
+		require.NoError(t, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p, err := Prove(ctx, l, recs[1].ID, key.Public)
+		assert.NoError(t, err)
+		assert.EqualValues(t, 3, p.TreeSize, "the newest checkpoint that holds")
+		_, err = Prove(ctx, l, recs[1].ID, "")
+		assert.NoError(t, err, "without a key: the newest that parses and fits the log")
+		rep, err := Audit(ctx, l, AuditOptions{Verifier: key.Public})
+		assert.NoError(t, err)
+		assert.False(t, rep.OK())
+		assert.True(t, anyProblem(rep, "too large"), "%+v", rep.Problems)
+		assert.ErrorIs(t, CheckWriter(ctx, l), ErrLogTampered, "a writer refuses to go on from it")
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a junk checkpoint hangs the reader")
 	}
 }

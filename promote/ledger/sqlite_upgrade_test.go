@@ -54,7 +54,7 @@ func TestLedgerBeforeTheLogIsReadAndUpgradedInPlace(t *testing.T) {
 		stored, err := l.Get(ctx, r.ID)
 		require.NoError(t, err)
 		assert.Equal(t, r.Hash, stored.Hash, "no record hash changes")
-		p, err := Prove(ctx, l, r.ID)
+		p, err := Prove(ctx, l, r.ID, key.Public)
 		require.NoError(t, err)
 		assert.EqualValues(t, i, p.LeafIndex, "logged in the order appended")
 	}

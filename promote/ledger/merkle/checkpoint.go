@@ -36,6 +36,9 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	if err != nil || size < 0 || lines[1] != strconv.FormatInt(size, 10) {
 		return Checkpoint{}, fmt.Errorf("merkle: checkpoint size %q is not a count", lines[1])
 	}
+	if size > MaxSize {
+		return Checkpoint{}, fmt.Errorf("merkle: checkpoint size %d is too large (at most %d)", size, MaxSize)
+	}
 	root, err := base64.StdEncoding.DecodeString(lines[2])
 	if err != nil || len(root) != len(Hash{}) {
 		return Checkpoint{}, fmt.Errorf("merkle: checkpoint root %q is not a base64 SHA-256 hash", lines[2])

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -203,4 +204,31 @@ func TestPublicKeyOfSignerKey(t *testing.T) {
 	assert.Error(t, err, "a verifier key is not a signer key")
 	_, err = PublicKey("PRIVATE+KEY+x+00000000+AQ==")
 	assert.Error(t, err)
+}
+
+// tlog's proofs loop for ever on trees of more than 2^62 leaves: a
+// checkpoint claiming such a size is refused when parsed, and the tree
+// functions refuse such sizes, so hostile input cannot hang a reader.
+func TestHugeTreeSizesAreRefused(t *testing.T) {
+	huge := int64(1) << 62
+	_, err := ParseCheckpoint(fmt.Sprintf("o\n%d\n%s\n", huge+1, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+	assert.ErrorContains(t, err, "too large")
+	l := logOf(t, records(3))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := Inclusion(1, huge+1, l)
+		assert.Error(t, err)
+		_, err = Consistency(1, huge+1, l)
+		assert.Error(t, err)
+		_, err = Root(huge+1, l)
+		assert.Error(t, err)
+		assert.Error(t, CheckInclusion(nil, Checkpoint{Size: huge + 1}, 1, nil))
+		assert.Error(t, CheckConsistency(nil, Checkpoint{Size: 2}, Checkpoint{Size: huge + 1}))
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a huge tree size hangs")
+	}
 }

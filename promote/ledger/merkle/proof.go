@@ -1,6 +1,7 @@
 package merkle
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -8,6 +9,9 @@ import (
 
 // Inclusion proves that leaf index is in the tree of size leaves.
 func Inclusion(index, size int64, r HashReader) ([]Hash, error) {
+	if err := checkSize(size); err != nil {
+		return nil, err
+	}
 	p, err := tlog.ProveRecord(size, index, r)
 	if err != nil {
 		return nil, fmt.Errorf("merkle: proving leaf %d in %d: %w", index, size, err)
@@ -17,6 +21,9 @@ func Inclusion(index, size int64, r HashReader) ([]Hash, error) {
 
 // CheckInclusion checks that body is leaf index of the tree cp commits to.
 func CheckInclusion(proof []Hash, cp Checkpoint, index int64, body []byte) error {
+	if err := checkSize(cp.Size); err != nil {
+		return err
+	}
 	if err := tlog.CheckRecord(proof, cp.Size, cp.Root, index, Leaf(body)); err != nil {
 		return fmt.Errorf("merkle: record %d is not in the tree of checkpoint %s/%d: %w", index, cp.Origin, cp.Size, err)
 	}
@@ -25,6 +32,9 @@ func CheckInclusion(proof []Hash, cp Checkpoint, index int64, body []byte) error
 
 // Consistency proves that the tree of size leaves extends the one of old.
 func Consistency(old, size int64, r HashReader) ([]Hash, error) {
+	if err := errors.Join(checkSize(old), checkSize(size)); err != nil {
+		return nil, err
+	}
 	p, err := tlog.ProveTree(size, old, r)
 	if err != nil {
 		return nil, fmt.Errorf("merkle: proving %d extends %d: %w", size, old, err)
@@ -35,6 +45,9 @@ func Consistency(old, size int64, r HashReader) ([]Hash, error) {
 // CheckConsistency checks that newer's tree only appended to older's: the
 // log was neither rewritten nor cut short between them.
 func CheckConsistency(proof []Hash, older, newer Checkpoint) error {
+	if err := errors.Join(checkSize(older.Size), checkSize(newer.Size)); err != nil {
+		return err
+	}
 	switch {
 	case older.Origin != newer.Origin:
 		return fmt.Errorf("merkle: checkpoints of two logs (%s, %s)", older.Origin, newer.Origin)
