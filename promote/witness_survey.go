@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger"
@@ -10,10 +11,15 @@ import (
 	"github.com/promote-dev/promote/promote/registry"
 )
 
-// maxIgnored bounds the checkpoint tags a survey reads that hold no
-// checkpoint signed by the ledger's key before it gives up looking for
-// one that does.
-const maxIgnored = 8
+// maxSurveyReads bounds the checkpoint tags a survey reads, walking down
+// from the largest tree size, in search of the newest checkpoint signed by
+// the ledger's key. Tags that hold none are looked past: anyone who can
+// push to a witness repository can write them, and stopping at a few
+// would let them hide the checkpoint publishing must be checked against.
+// A witness with more than this many such tags above its newest signed
+// checkpoint fails closed. (A variable for tests: their registry lists no
+// more than 1000 tags.)
+var maxSurveyReads = 1000
 
 // witnessPlan is what a survey found of one witness before publishing.
 type witnessPlan struct {
@@ -38,9 +44,12 @@ type publishing struct {
 // witnessed checkpoints must be ones the ledger's newest extends. Walking
 // down from the largest tree size, the first checkpoint signed by the
 // ledger's key decides: one of more leaves than p means the ledger was
-// cut short; one of fewer must be consistent with p. A tag that names
-// another artifact at p's size, or a checkpoint p does not extend, is a
-// conflict: the ledger's history differs from what was witnessed.
+// cut short; one of fewer must be consistent with p. Tags that hold no
+// checkpoint signed by the key are looked past (listed as ignored), at
+// most maxSurveyReads of them: a witness where that many hide what it
+// witnessed fails closed, as a conflict. A tag that names another
+// artifact at p's size, or a checkpoint p does not extend, is a conflict:
+// the ledger's history differs from what was witnessed.
 func (e *Engine) surveyWitness(ctx context.Context, w witnessRepo, p *publishing) witnessPlan {
 	if w.env != nil {
 		if _, ok := e.ecrRegistry(w.env.Name); ok {
@@ -54,31 +63,64 @@ func (e *Engine) surveyWitness(ctx context.Context, w witnessRepo, p *publishing
 		return witnessPlan{err: err}
 	}
 	var plan witnessPlan
+	var below []sizedTag // the tags to read, largest size first
 	for i := len(tags) - 1; i >= 0; i-- {
 		t := tags[i]
-		if t.size == p.cp.Size {
-			if plan.have, plan.err = e.holds(ctx, w, t.tag, p); plan.err != nil {
-				return plan
+		if t.size != p.cp.Size {
+			below = append(below, t)
+			continue
+		}
+		if plan.have, plan.err = e.holds(ctx, w, t.tag, p); plan.err != nil {
+			return plan
+		}
+	}
+	jobs := max(1, e.reg.Jobs())
+	for start := 0; start < min(len(below), maxSurveyReads); start += jobs {
+		batch := below[start:min(start+jobs, len(below), maxSurveyReads)]
+		read := e.readCheckpoints(ctx, w, batch)
+		for i, t := range batch {
+			if read[i].err != nil {
+				return witnessPlan{ignored: plan.ignored, err: read[i].err}
 			}
-			continue
+			kept, err := merkle.Open(read[i].note, p.vkey)
+			if read[i].problem != "" || err != nil {
+				plan.ignored = append(plan.ignored, t.tag)
+				continue
+			}
+			plan.err = e.extends(ctx, w, t.tag, kept, p.cp)
+			plan.extends = kept.Size
+			return plan
 		}
-		if len(plan.ignored) >= maxIgnored {
-			break
-		}
-		wn, err := e.readCheckpoint(ctx, w.repo, t.tag, t.size)
-		if err != nil {
-			return witnessPlan{err: fmt.Errorf("reading %s:%s: %w", w, t.tag, err)}
-		}
-		kept, err := merkle.Open(wn.note, p.vkey)
-		if wn.problem != "" || err != nil {
-			plan.ignored = append(plan.ignored, t.tag)
-			continue
-		}
-		plan.err = e.extends(ctx, w, t.tag, kept, p.cp)
-		plan.extends = kept.Size
-		break
+	}
+	if len(below) > maxSurveyReads {
+		plan.err = errs.Conflictf("witness %s: the %d checkpoint tags read, walking down from the largest tree size, hold no "+
+			"checkpoint signed by the ledger's key, and %d more were not read: the checkpoint it witnessed cannot be found to "+
+			"check the ledger against; nothing was published: remove the tags that hold no checkpoint signed by the ledger's "+
+			"key from %s (promote ledger verify --witness %s lists them)", w, maxSurveyReads, len(below)-maxSurveyReads, w, w)
 	}
 	return plan
+}
+
+// readResult is one tag's read in a survey.
+type readResult struct {
+	witnessedNote
+	err error
+}
+
+// readCheckpoints reads the notes tags of w hold, all at once.
+func (e *Engine) readCheckpoints(ctx context.Context, w witnessRepo, tags []sizedTag) []readResult {
+	out := make([]readResult, len(tags))
+	var wg sync.WaitGroup
+	for i, t := range tags {
+		wg.Go(func() {
+			out[i].witnessedNote, out[i].err = e.readCheckpoint(ctx, w.repo, t.tag, t.size)
+			if out[i].err != nil {
+				out[i].err = fmt.Errorf("reading %s:%s: %w", w, t.tag, out[i].err)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // holds reports whether tag of w names p's artifact; another artifact

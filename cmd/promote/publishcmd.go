@@ -55,7 +55,7 @@ func printPublished(w io.Writer, p *promote.Published) {
 		}
 		if len(r.Ignored) > 0 {
 			detail = append(detail, fmt.Sprintf("ignored %s: not checkpoints signed by the ledger's key (ledger verify --witness reports them)",
-				strings.Join(r.Ignored, ", ")))
+				someTags(r.Ignored)))
 		}
 		line := "  " + paint(w, word) + strings.Repeat(" ", max(0, 11-len(word))) + r.Repository
 		if len(detail) > 0 {
@@ -63,4 +63,17 @@ func printPublished(w io.Writer, p *promote.Published) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// shownTags is how many tags a line names before it counts the rest: a
+// witness may hold up to a thousand junk tags, and --output json lists
+// every one.
+const shownTags = 8
+
+// someTags names the first shownTags of tags and counts the rest.
+func someTags(tags []string) string {
+	if len(tags) <= shownTags {
+		return strings.Join(tags, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(tags[:shownTags], ", "), len(tags)-shownTags)
 }

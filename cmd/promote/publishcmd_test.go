@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/crane"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -97,4 +99,46 @@ func TestLedgerPublishNeedsALedgerKey(t *testing.T) {
 	code, doc, _ := c.runJSON("ledger", "publish")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, doc.Error, "set ledger.key")
+}
+
+// Junk images pushed under checkpoint tags above the witnessed checkpoints
+// (anyone with push rights to the witness can) do not get a ledger cut
+// short and regrown past publish's check: it reads past them to the
+// checkpoint signed by the ledger's key and refuses, exit 4, as it does
+// without the junk. The text lists the junk it looked past, the first few
+// by name.
+func TestLedgerPublishLooksPastJunkTags(t *testing.T) {
+	c := newKeyedCLI(t)
+	witness := c.reg.Host + "/test/promote-ledger"
+	for _, v := range []string{"1.0", "2.0"} {
+		c.promoteWeb(v)
+		code, _, errOut := c.run("ledger", "publish")
+		require.Equal(t, ExitOK, code, errOut)
+	}
+	junk := regtest.Image(t, 1, regtest.Labels("junk"), "1000")
+	for n := 1000; n < 1010; n++ {
+		regtest.Push(t, fmt.Sprintf("%s:checkpoint-%d", witness, n), junk)
+	}
+
+	// The store's writer cuts the last record, and promotions go on.
+	db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(c.config), "ledger.db"))
+	require.NoError(t, err)
+	for _, stmt := range []string{`DROP TRIGGER records_no_delete`, `DROP TRIGGER log_leaves_no_delete`,
+		`DROP TRIGGER log_checkpoints_no_delete`, `DROP TRIGGER log_hashes_no_delete`, `DELETE FROM log_leaves WHERE leaf >= 1`,
+		`DELETE FROM records WHERE seq >= 2`, `DELETE FROM log_checkpoints WHERE size >= 2`, `DELETE FROM log_hashes WHERE idx >= 1`} {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+	c.promoteWeb("3.0")
+	c.promoteWeb("4.0")
+
+	code, out, errOut := c.run("ledger", "publish")
+	assert.Equal(t, ExitConflict, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, errOut, "does not extend "+witness+":checkpoint-2")
+	assert.Contains(t, out, "ignored checkpoint-1009, checkpoint-1008, checkpoint-1007, checkpoint-1006, checkpoint-1005, "+
+		"checkpoint-1004, checkpoint-1003, checkpoint-1002 and 2 more: not checkpoints signed by the ledger's key")
+	tags, err := crane.ListTags(witness, crane.Insecure)
+	require.NoError(t, err)
+	assert.NotContains(t, tags, "checkpoint-3", "nothing published")
 }
