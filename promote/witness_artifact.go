@@ -89,20 +89,25 @@ func sha256Hash(b []byte) v1.Hash {
 }
 
 // witnessedNote is what one checkpoint tag of a witness holds: the note,
-// or why the tag holds no checkpoint artifact (problem).
+// or what the tag holds instead and why that is no checkpoint (problem,
+// a clause such as "it holds a container image (...)").
 type witnessedNote struct {
 	digest  v1.Hash
 	note    []byte
 	problem string
 }
 
+// notArtifact ends the problem of a tag that holds something else than a
+// checkpoint artifact.
+const notArtifact = " (a checkpoint is an artifact of type " + CheckpointArtifactType + ")"
+
 // readCheckpoint reads the note that tag (checkpoint-size) of repo holds.
-// An artifact that is not a checkpoint of size leaves is a problem, not an
+// A tag that holds no checkpoint of size leaves is a problem, not an
 // error; errors are the registry's (and a missing tag: errs.ErrNotFound).
 func (e *Engine) readCheckpoint(ctx context.Context, repo name.Repository, tag string, size int64) (witnessedNote, error) {
 	ref, err := e.reg.Tag(repo, tag)
 	if err != nil {
-		return witnessedNote{problem: "the tag is not a valid tag"}, nil
+		return witnessedNote{problem: "its name is not a valid tag"}, nil
 	}
 	m, err := e.rd.Get(ctx, ref)
 	if err != nil {
@@ -111,18 +116,19 @@ func (e *Engine) readCheckpoint(ctx context.Context, repo name.Repository, tag s
 	w := witnessedNote{digest: m.Digest}
 	var man v1.Manifest
 	if err := json.Unmarshal(m.Raw, &man); err != nil {
-		w.problem = "not a checkpoint artifact: its manifest is not an OCI image manifest"
+		w.problem = fmt.Sprintf("it holds a manifest of media type %s that does not read as an image manifest%s", m.Type, notArtifact)
 		return w, nil
 	}
 	switch {
-	case size < 0:
-		w.problem = "not a checkpoint tag: checkpoint- is followed by a tree size"
 	case man.ArtifactType != CheckpointArtifactType:
-		w.problem = fmt.Sprintf("not a checkpoint artifact: its artifactType is %q, not %s", man.ArtifactType, CheckpointArtifactType)
+		w.problem = "it holds " + manifestKind(m.Type, man) + notArtifact
 	case len(man.Layers) != 1 || man.Layers[0].MediaType != CheckpointNoteType:
-		w.problem = fmt.Sprintf("not a checkpoint artifact: it must have one layer of media type %s", CheckpointNoteType)
+		w.problem = fmt.Sprintf("it holds a checkpoint artifact of %d layers, not the one layer of media type %s a checkpoint has",
+			len(man.Layers), CheckpointNoteType)
 	case man.Layers[0].Size > MaxCheckpointNote || man.Layers[0].Size < 0:
-		w.problem = fmt.Sprintf("its note is %d bytes, more than the %d a checkpoint may be: not read", man.Layers[0].Size, MaxCheckpointNote)
+		w.problem = fmt.Sprintf("it holds a note of %d bytes, more than the %d a checkpoint may be (not read)", man.Layers[0].Size, MaxCheckpointNote)
+	case size < 0:
+		w.problem = "it holds a checkpoint artifact, but its tag names no tree size (ledger publish tags a checkpoint of N leaves checkpoint-N)"
 	}
 	if w.problem != "" {
 		return w, nil
@@ -130,8 +136,37 @@ func (e *Engine) readCheckpoint(ctx context.Context, repo name.Repository, tag s
 	if w.note, err = e.rd.FetchBlob(ctx, repo, man.Layers[0], MaxCheckpointNote); err != nil {
 		return witnessedNote{}, fmt.Errorf("reading %s:%s: %w", repo, tag, err)
 	}
-	if cp, err := ledger.ParseNote(w.note); err == nil && cp.Size != size {
-		w.note, w.problem = nil, fmt.Sprintf("its note is a checkpoint of %d leaves, not %d as the tag says", cp.Size, size)
+	switch cp, err := ledger.ParseNote(w.note); {
+	case err != nil:
+		w.note, w.problem = nil, fmt.Sprintf("it holds a note that is not a checkpoint: %v", err)
+	case cp.Size != size:
+		w.note, w.problem = nil, fmt.Sprintf("it holds a checkpoint of %s, not of %d as its tag says", leafCount(cp.Size), size)
 	}
 	return w, nil
+}
+
+// manifestKind says what kind of thing a manifest of media type mt, read
+// as man, is: "a container image", "an artifact of type ...".
+func manifestKind(mt types.MediaType, man v1.Manifest) string {
+	switch {
+	case mt.IsIndex():
+		return "an image index"
+	case man.ArtifactType != "":
+		return "an artifact of type " + man.ArtifactType
+	case mt == types.DockerManifestSchema2, man.Config.MediaType == types.OCIConfigJSON, man.Config.MediaType == types.DockerConfigJSON:
+		return "a container image"
+	case mt == types.OCIManifestSchema1 && man.Config.MediaType != "":
+		return "an artifact of type " + string(man.Config.MediaType)
+	case mt.IsSchema1():
+		return "a container image (Docker schema 1)"
+	}
+	return fmt.Sprintf("a manifest of media type %q", mt)
+}
+
+// leafCount is n leaves, with the noun that fits.
+func leafCount(n int64) string {
+	if n == 1 {
+		return "1 leaf"
+	}
+	return fmt.Sprintf("%d leaves", n)
 }

@@ -2,7 +2,9 @@ package promote
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +13,7 @@ import (
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/ledger"
+	"github.com/promote-dev/promote/promote/ledger/merkle"
 )
 
 // junkTags pushes one plain image to repo under checkpoint-from, and the
@@ -134,4 +137,86 @@ func TestWitnessJunkAloneIsNoCheckpoint(t *testing.T) {
 	pub, err := e.PublishCheckpoint(ctxTimeout(t))
 	require.NoError(t, err)
 	assert.Equal(t, WitnessResult{Repository: repo, Action: WitnessPublished, Ignored: []string{junk[2], junk[1], junk[0]}}, pub.Witnesses[0])
+}
+
+// Each checkpoint tag that holds no checkpoint is read back as a Kept
+// named by its repository and tag alone, with what it holds and why that
+// is no checkpoint said once, in Problem; the audit reports that as it
+// is, with no note to open (no "malformed note") and no size it does not
+// know (no "0 leaves").
+func TestWitnessJunkTagsSayWhatTheyHold(t *testing.T) {
+	kw := newKeyedWorld(t, nil)
+	e := kw.open()
+	ctx := ctxTimeout(t)
+	kw.promoteN(e, "1.0")
+	_, err := e.PublishCheckpoint(ctx)
+	require.NoError(t, err)
+	repo := kw.test(WitnessApp)
+	p, err := e.publishing(ctx)
+	require.NoError(t, err)
+
+	const notArtifact = " (a checkpoint is an artifact of type application/vnd.promote.ledger.checkpoint.v1)"
+	regtest.Push(t, repo+":checkpoint-7", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	pushNote(t, e, repo, "checkpoint-8", p.note, "application/vnd.example.other")
+	pushNote(t, e, repo, "checkpoint-9", p.note, CheckpointArtifactType)
+	pushNote(t, e, repo, "checkpoint-10", []byte(strings.Repeat("x", MaxCheckpointNote+1)), CheckpointArtifactType)
+	regtest.Push(t, repo+":checkpoint-11", regtest.Index(t, regtest.Labels("1.0"), "1000"))
+	pushNote(t, e, repo, "checkpoint-12", []byte("hello\n"), CheckpointArtifactType)
+	pushNote(t, e, repo, "checkpoint-x", p.note, CheckpointArtifactType)
+	regtest.Push(t, repo+":checkpoint-y", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	other, _, err := merkle.KeyPair(keyOrigin, rand.Reader)
+	require.NoError(t, err)
+	forged, err := merkle.Sign(merkle.Checkpoint{Origin: keyOrigin, Size: 13, Root: p.cp.Root}, other)
+	require.NoError(t, err)
+	pushNote(t, e, repo, "checkpoint-13", forged, CheckpointArtifactType)
+	want := map[string]string{
+		"checkpoint-7":  "it holds a container image" + notArtifact,
+		"checkpoint-8":  "it holds an artifact of type application/vnd.example.other" + notArtifact,
+		"checkpoint-9":  "it holds a checkpoint of 1 leaf, not of 9 as its tag says",
+		"checkpoint-10": "it holds a note of 65537 bytes, more than the 65536 a checkpoint may be (not read)",
+		"checkpoint-11": "it holds an image index" + notArtifact,
+		"checkpoint-12": "it holds a note that is not a checkpoint: it is not a signed note",
+		"checkpoint-x":  "it holds a checkpoint artifact, but its tag names no tree size (ledger publish tags a checkpoint of N leaves checkpoint-N)",
+		"checkpoint-y":  "it holds a container image" + notArtifact,
+	}
+
+	kept, err := e.Witnessed(ctx, []string{repo})
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, k := range kept {
+		tag, ok := strings.CutPrefix(k.Source, repo+":")
+		require.True(t, ok, k.Source)
+		if k.Problem != "" {
+			assert.Nil(t, k.Note, k.Source)
+			got[tag] = k.Problem
+		}
+	}
+	assert.Equal(t, want, got, "the source is the tag; the problem says what it holds")
+
+	rep := audit(t, e, kept...)
+	require.False(t, rep.OK())
+	results := map[string]ledger.KeptResult{}
+	for _, k := range rep.Log.Kept {
+		results[k.Source] = k
+	}
+	for tag, problem := range want {
+		src := repo + ":" + tag
+		assert.Equal(t, ledger.KeptResult{Source: src, Problem: "not a checkpoint: " + problem}, results[src])
+		msg := ""
+		for _, p := range rep.Problems {
+			if strings.Contains(p.Msg, src+" ") {
+				msg = p.Msg
+			}
+		}
+		assert.Equal(t, src+" is not a checkpoint: "+problem, msg)
+	}
+	forgedSrc := repo + ":checkpoint-13"
+	assert.Equal(t, ledger.KeptResult{Source: forgedSrc, Problem: "it is not a checkpoint signed by the ledger's key: " +
+		"merkle: checkpoint signature: note has no verifiable signatures"}, results[forgedSrc], "a forged note is opened, and fails")
+	assert.Contains(t, rep.Problems[len(rep.Problems)-1].Msg, "the checkpoint kept in "+forgedSrc+": it is not a checkpoint signed",
+		"no size it cannot tell")
+	for _, p := range rep.Problems {
+		assert.NotContains(t, p.Msg, "malformed note")
+		assert.NotContains(t, p.Msg, "0 leaves")
+	}
 }

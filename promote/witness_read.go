@@ -17,12 +17,12 @@ import (
 // Source "REPO:checkpoint-N", Note the note its artifact holds, in the
 // order of repos and then of N, for Reader.AuditLedger to check with the
 // ledger's verifier key. A tag that holds no checkpoint artifact of N
-// leaves (another artifact, a note over MaxCheckpointNote bytes, a note
-// of another size, a tag such as checkpoint-x) is not skipped: it is a
-// Kept with no note and the reason in its Source ("REPO:TAG (reason)"),
-// which the audit then reports as not a checkpoint signed by the ledger's
-// key. A note that is there but forged is read as it is, and fails the
-// same check. A repository that does not exist holds no checkpoint.
+// leaves (an image, another artifact, a note over MaxCheckpointNote
+// bytes, a note of another size, a tag such as checkpoint-x) is not
+// skipped: it is a Kept with no note and, in Problem, what the tag holds
+// and why that is no checkpoint, which the audit reports as it is. A note
+// that is there but forged is read as it is, and fails the signature
+// check. A repository that does not exist holds no checkpoint.
 // Registry failures are errors: a witness that was not read is never
 // reported as one that holds nothing.
 func (e *Engine) Witnessed(ctx context.Context, repos []string) ([]ledger.Kept, error) {
@@ -66,13 +66,10 @@ func (e *Engine) witnessedIn(ctx context.Context, repo name.Repository) ([]ledge
 	return kept, nil
 }
 
-// kept is w as a kept checkpoint for the audit.
+// kept is w as a kept checkpoint for the audit, named REPO:TAG; one that
+// is no checkpoint says what it holds in Problem.
 func (w witnessedNote) kept(repo name.Repository, tag string) ledger.Kept {
-	src := repo.Name() + ":" + tag
-	if w.problem != "" {
-		return ledger.Kept{Source: src + " (" + w.problem + ")"}
-	}
-	return ledger.Kept{Source: src, Note: w.note}
+	return ledger.Kept{Source: repo.Name() + ":" + tag, Note: w.note, Problem: w.problem}
 }
 
 // sizedTag is a checkpoint tag and the tree size it names (-1: none).

@@ -146,11 +146,11 @@ func TestForgedWitnessesAreReported(t *testing.T) {
 		t.Errorf("no problem for %s saying %q: %v", source, problem, problems)
 	}
 	has("checkpoint-7", "not a checkpoint signed by the ledger's key")
-	has("checkpoint-8", `its artifactType is "application/vnd.example.other"`)
-	has("checkpoint-9", "its note is a checkpoint of 1 leaves, not 9 as the tag says")
+	has("checkpoint-8", "it holds an artifact of type application/vnd.example.other")
+	has("checkpoint-9", "it holds a checkpoint of 1 leaf, not of 9 as its tag says")
 	has("checkpoint-10", "more than the 65536 a checkpoint may be")
-	has("checkpoint-x", "checkpoint- is followed by a tree size")
-	has("checkpoint-11", "not a checkpoint artifact")
+	has("checkpoint-x", "its tag names no tree size")
+	has("checkpoint-11", "it holds a container image")
 
 	kw.promoteN(e, "2.0")
 	pub, err := e.PublishCheckpoint(ctx)

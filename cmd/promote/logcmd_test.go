@@ -318,3 +318,30 @@ func TestCLINeverPrintsTheSignerKey(t *testing.T) {
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Empty(t, os.Getenv("PROMOTE_LEDGER_KEY"), "out of the environment once read")
 }
+
+// A junk image under a checkpoint tag of a witness is reported once per
+// line, by its tag, with what it holds: no reason twice, no note that
+// was never there ("malformed note"), no leaves it does not have.
+func TestCLIVerifySaysWhatAJunkWitnessTagHolds(t *testing.T) {
+	c, _ := keyedCLI(t)
+	regtest.Push(t, c.reg.Host+"/dev/web:1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	code, _, errOut := c.run("to", "test", "web:1.0")
+	require.Equal(t, ExitOK, code, errOut)
+	code, _, errOut = c.run("ledger", "publish")
+	require.Equal(t, ExitOK, code, errOut)
+	witness := c.reg.Host + "/test/promote-ledger"
+	regtest.Push(t, witness+":checkpoint-7", regtest.Image(t, 1, regtest.Labels("x"), "1000"))
+
+	code, out, errOut := c.run("ledger", "verify", "--witnesses")
+	assert.Equal(t, ExitError, code)
+	const holds = "it holds a container image (a checkpoint is an artifact of type application/vnd.promote.ledger.checkpoint.v1)"
+	assert.Contains(t, out, "  log: "+witness+":checkpoint-7 is not a checkpoint: "+holds+"\n")
+	assert.Contains(t, out, "kept checkpoint "+witness+":checkpoint-1 (1): consistent")
+	assert.Contains(t, errOut, witness+":checkpoint-7 is not a checkpoint: "+holds+"\n")
+	for _, line := range strings.Split(out+errOut, "\n") {
+		assert.LessOrEqual(t, strings.Count(line, "it holds"), 1, line)
+		assert.NotContains(t, line, "malformed note")
+		assert.NotContains(t, line, "0 leaves")
+		assert.NotContains(t, line, "not a checkpoint signed by the ledger's key", "an image is no forged note")
+	}
+}

@@ -22,10 +22,14 @@ type AuditOptions struct {
 }
 
 // Kept is one signed checkpoint kept outside the store, and where it was
-// kept, for messages.
+// kept, for messages. Problem is set, and Note is not, when whoever read
+// it found that Source holds no checkpoint at all (a witness tag holding
+// an image): it says what Source holds instead, and the audit reports it
+// as not a checkpoint, with no note to open.
 type Kept struct {
-	Source string
-	Note   []byte
+	Source  string
+	Note    []byte
+	Problem string
 }
 
 // LogReport is what Audit found of the log.

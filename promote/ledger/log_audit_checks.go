@@ -119,7 +119,8 @@ func (w *logWalk) against(cp merkle.Checkpoint) string {
 
 // kept checks that the log extends every kept checkpoint: its signature
 // with the verifier key, then a consistency proof from the kept tree to
-// the rebuilt one.
+// the rebuilt one. One its reader found to be no checkpoint (Problem) is
+// reported as such.
 func (w *logWalk) kept(o AuditOptions) error {
 	if len(o.Kept) == 0 {
 		return nil
@@ -137,15 +138,22 @@ func (w *logWalk) kept(o AuditOptions) error {
 	}
 	for _, k := range o.Kept {
 		res := KeptResult{Source: k.Source}
-		cp, err := merkle.Open(k.Note, o.Verifier)
-		switch {
-		case err != nil:
-			res.Problem = fmt.Sprintf("it is not a checkpoint signed by the ledger's key: %v", err)
-		default:
-			res.Size = cp.Size
-			now.Origin = cp.Origin
-			res.Problem = w.extends(cp, now)
+		if k.Problem != "" {
+			res.Problem = "not a checkpoint: " + k.Problem
+			w.rep.Log.Kept = append(w.rep.Log.Kept, res)
+			w.logProblem(fmt.Sprintf("%s is not a checkpoint: %s", k.Source, k.Problem))
+			continue
 		}
+		cp, err := merkle.Open(k.Note, o.Verifier)
+		if err != nil {
+			res.Problem = fmt.Sprintf("it is not a checkpoint signed by the ledger's key: %v", err)
+			w.rep.Log.Kept = append(w.rep.Log.Kept, res)
+			w.logProblem(fmt.Sprintf("the checkpoint kept in %s: %s", k.Source, res.Problem)) // of no size it can tell
+			continue
+		}
+		res.Size = cp.Size
+		now.Origin = cp.Origin
+		res.Problem = w.extends(cp, now)
 		res.OK = res.Problem == ""
 		w.rep.Log.Kept = append(w.rep.Log.Kept, res)
 		if !res.OK {
