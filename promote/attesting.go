@@ -57,7 +57,9 @@ func (r *run) attest(ctx context.Context) (err error) {
 // checkpoint) and attaches it to the promoted digest in dst as an OCI 1.1
 // referrer, when env has an attestation key. It runs after the record is
 // appended: the promotion stands either way, and a failure says to run the
-// same command again, which attaches what is missing.
+// same command again, which attaches what is missing — after promote
+// ledger upgrade when the record is in no signed checkpoint yet (the
+// ledger's log is behind), for a re-run appends nothing that would sign one.
 func (e *Engine) attestRecord(ctx context.Context, env *config.Environment, dst name.Repository, rec *ledger.Record) (string, error) {
 	if env.Attest == nil || rec == nil {
 		return "", nil
@@ -68,6 +70,10 @@ func (e *Engine) attestRecord(ctx context.Context, env *config.Environment, dst 
 	}
 	p := promotionOf(rec)
 	if p.Ledger, err = e.ledgerProof(ctx, rec); err != nil {
+		if errors.Is(err, ledger.ErrLogBehind) {
+			return "", fmt.Errorf("promotion %s is recorded, but its attestation could not be made: %w; run promote ledger upgrade, "+
+				"which logs the record and signs a checkpoint of the log, then run the same command again to attach it", rec.ID, err)
+		}
 		return "", fmt.Errorf("promotion %s is recorded, but its attestation could not be made: %w; run the same command again to attach it", rec.ID, err)
 	}
 	st, err := attest.BuildStatement(p)
@@ -104,9 +110,12 @@ func (e *Engine) ensureAttested(ctx context.Context, env *config.Environment, ds
 
 // ledgerProof is rec's inclusion proof in the ledger's newest signed
 // checkpoint, for the attestation: nil, with a debug log, when the ledger
-// stores no signed checkpoint (this promote, and every writer before it,
-// had no ledger key). Any other failure is an error, never a proof left
+// stores no signed checkpoint and this promote has no ledger key (nor had
+// any writer before it). Any other failure is an error, never a proof left
 // out: an attestation without it would look like one of a keyless ledger.
+// A record in no signed checkpoint yet — not logged, logged after the
+// newest checkpoint, or in a keyed ledger that stores none — is an error
+// wrapping ledger.ErrLogBehind: promote ledger upgrade completes the log.
 // The proof must be of rec's very body, and its checkpoint must verify with
 // the ledger's verifier key when one is known.
 func (e *Engine) ledgerProof(ctx context.Context, rec *ledger.Record) (*attest.LedgerProof, error) {
@@ -117,10 +126,17 @@ func (e *Engine) ledgerProof(ctx context.Context, rec *ledger.Record) (*attest.L
 	p, err := ledger.Prove(ctx, e.led, rec.ID, vkey)
 	switch {
 	case errors.Is(err, ledger.ErrNoCheckpoint):
+		k, kerr := ledgerKey(e.cfg, e.keys)
+		if kerr != nil {
+			return nil, fmt.Errorf("proving it in the ledger's log: %w", kerr)
+		}
+		if k != nil {
+			return nil, fmt.Errorf("proving it in the ledger's log: %w: the ledger has a key, but %w yet", ledger.ErrLogBehind, ledger.ErrNoCheckpoint)
+		}
 		e.log.Debug("the promotion attestation carries no ledger proof: the ledger signs no checkpoint (it has no key)", "record", rec.ID)
 		return nil, nil
-	case errors.Is(err, ledger.ErrNotLogged):
-		return nil, fmt.Errorf("proving it in the ledger's log: %w (promote ledger upgrade logs it)", err)
+	case errors.Is(err, ledger.ErrNotLogged), errors.Is(err, ledger.ErrNotSigned):
+		return nil, fmt.Errorf("proving it in the ledger's log: %w: %w", ledger.ErrLogBehind, err)
 	case err != nil:
 		return nil, fmt.Errorf("proving it in the ledger's log: %w", err)
 	case ledger.HashBody(p.Record) != rec.Hash:

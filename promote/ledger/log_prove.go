@@ -12,6 +12,12 @@ import (
 // stores no signed checkpoint: its ledger has no key.
 var ErrNoCheckpoint = errors.New("the ledger stores no signed checkpoint")
 
+// ErrNotSigned is wrapped by the error of a proof asked of a record logged
+// after the newest signed checkpoint: the log is behind (ErrLogBehind),
+// and the next append, or promote ledger upgrade, signs one that covers
+// it.
+var ErrNotSigned = errors.New("no signed checkpoint covers the record yet")
+
 // Proof shows that one record is in the log of a signed checkpoint: enough
 // for anyone with the ledger's verifier key and the standard libraries
 // (golang.org/x/mod/sumdb/note and tlog) to check it alone. Record is the
@@ -42,7 +48,7 @@ func Prove(ctx context.Context, l Ledger, id, vkey string) (Proof, error) {
 		return Proof{}, fmt.Errorf("proving record %s: %w", id, err)
 	}
 	if index >= cp.Size {
-		return Proof{}, fmt.Errorf("proving record %s: it is leaf %d, after the newest signed checkpoint of %d leaves", id, index, cp.Size)
+		return Proof{}, fmt.Errorf("proving record %s: it is leaf %d, after the newest signed checkpoint of %d leaves: %w", id, index, cp.Size, ErrNotSigned)
 	}
 	body, err := leafBody(ctx, l, index)
 	if err != nil {
