@@ -66,8 +66,8 @@ func (l *unsignedLedger) LeafIndex(ctx context.Context, id string) (int64, error
 	return l.Ledger.LeafIndex(ctx, id)
 }
 
-func (l *unsignedLedger) Upgrade(ctx context.Context) (ledger.Upgraded, error) {
-	up, err := l.Ledger.Upgrade(ctx)
+func (l *unsignedLedger) Upgrade(ctx context.Context, o ledger.UpgradeOptions) (ledger.Upgraded, error) {
+	up, err := l.Ledger.Upgrade(ctx, o)
 	if err == nil {
 		l.mu.Lock()
 		l.behind = false
@@ -131,7 +131,7 @@ func TestAttestationOfARecordTheLogDoesNotSignYetSaysToUpgrade(t *testing.T) {
 			assert.True(t, again.NothingToDo)
 			assert.Contains(t, err.Error(), "run promote ledger upgrade")
 
-			_, err = e.UpgradeLedger(ctx)
+			_, err = e.UpgradeLedger(ctx, false)
 			require.NoError(t, err)
 			again, err = kw.promote(e, "test", "web:2.0")
 			require.NoError(t, err)

@@ -172,6 +172,10 @@ func logSummary(w io.Writer, l *ledger.LogReport) {
 		fmt.Fprintf(w, "log %s: %s, newest checkpoint signs %d, signature %s\n", l.Origin, count(int(l.Size), "record"), l.Signed, l.Signature)
 	}
 	for _, k := range l.Kept {
+		if !k.OK && k.Size == 0 && strings.HasPrefix(k.Problem, "not a checkpoint: ") {
+			fmt.Fprintf(w, "kept checkpoint %s: NOT A CHECKPOINT: %s\n", k.Source, strings.TrimPrefix(k.Problem, "not a checkpoint: "))
+			continue
+		}
 		state := "consistent: the log extends it"
 		if !k.OK {
 			state = "NOT EXTENDED: " + k.Problem
