@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,11 +91,34 @@ func (l *s3Ledger) checkExpected(ctx context.Context, app, env string, expected 
 }
 
 // store writes a complete record r (whose body hashes to r.Hash): its id
-// index, then the record object, create-only, then the head hint.
+// index and, with a key, its intent, at once, then the record object,
+// create-only, then the head hint.
 func (l *s3Ledger) store(ctx context.Context, r Record, body []byte) error {
 	key := l.recordKey(r.App, r.Env, r.Seq)
-	if err := l.claimID(ctx, r.ID, key); err != nil {
-		return err
+	var intent []byte
+	if l.logSigner.key != nil {
+		var err error
+		if intent, err = l.signIntent(r.ID, r.Hash); err != nil {
+			return err
+		}
+	}
+	var claimErr, intentErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { claimErr = l.claimID(ctx, r.ID, key) })
+	if intent != nil {
+		wg.Go(func() {
+			_, intentErr = l.put(ctx, l.intentKey(r.ID), intent, putCond{create: true, contentType: textPlain})
+		})
+	}
+	wg.Wait()
+	if claimErr != nil {
+		return claimErr
+	}
+	if errors.Is(intentErr, errCondition) {
+		intentErr = l.replaceIntent(ctx, r.ID, intent)
+	}
+	if intentErr != nil {
+		return fmt.Errorf("appending record %s: writing its intent: %w", r.ID, intentErr)
 	}
 	if _, err := l.put(ctx, key, encodeObject(body, r.Hash), putCond{create: true}); err != nil {
 		// The id index now points at another record, or none: it is stale,
@@ -107,6 +131,32 @@ func (l *s3Ledger) store(ctx context.Context, r Record, body []byte) error {
 	l.remember(r)
 	l.moveHint(ctx, r.App, r.Env, Head{Seq: r.Seq, Hash: r.Hash})
 	return nil
+}
+
+// replaceIntent makes intent the intent of record id when another is
+// there: one this writer's SDK wrote already (the same bytes: nothing to
+// do), or one of an earlier attempt at this id that lost its race, or that
+// someone wrote without the key. Called once the id is claimed, so no
+// stored record has this id; replaced conditionally on the ETag read.
+func (l *s3Ledger) replaceIntent(ctx context.Context, id string, intent []byte) error {
+	k := l.intentKey(id)
+	for attempt := 0; attempt < 5; attempt++ {
+		old, etag, err := l.get(ctx, k)
+		cond := putCond{ifMatch: etag, contentType: textPlain}
+		switch {
+		case errors.Is(err, errNoObject):
+			cond = putCond{create: true, contentType: textPlain}
+		case err != nil:
+			return err
+		case bytes.Equal(old, intent):
+			return nil
+		}
+		_, err = l.put(ctx, k, intent, cond)
+		if !errors.Is(err, errCondition) && !errors.Is(err, errNoObject) {
+			return err
+		}
+	}
+	return fmt.Errorf("%s keeps changing", l.url(k))
 }
 
 // idIndex is the content of an ids/<id> object.
@@ -207,8 +257,8 @@ var _ importer = (*s3Ledger)(nil)
 // Import stores rec exactly as it is (seq, prev_hash, hash, id, time) as the
 // next record of its chain, for Copy, with the same conditional writes as
 // Append: ErrHeadMoved, and nothing stored, unless rec follows the chain's
-// head. A record whose hash is not its body's is refused. The key check and
-// the logging are Append's.
+// head. A record whose hash is not its body's is refused. The key check,
+// the intent and the logging are Append's.
 func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
 	if err := l.writable("importing into", l); err != nil {
 		return err

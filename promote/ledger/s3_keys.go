@@ -16,6 +16,7 @@ import (
 //	locks/<app>/<env>                the writer lease of one chain
 //	log/leaves/<n>.json              leaf n of the transparency log (s3_logleaf.go)
 //	log/ids/<id>                     record id -> its leaf {"leaf": n}
+//	log/intents/<id>                 the record's intent, signed by the ledger key (log_intent.go); keyed writers only
 //	log/checkpoints/<size>           the signed checkpoint of the first size leaves
 //	log/key                          the verifier key the checkpoints are signed with
 //	log/head.json                    log size hint {"size": N}, only a hint
@@ -119,6 +120,9 @@ func (l *s3Ledger) leafKeyIndex(key string) (n int64, ok bool) {
 
 // logIDKey is the key of the object that names record id's leaf.
 func (l *s3Ledger) logIDKey(id string) string { return l.key("log", "ids", escapeSegment(id)) }
+
+// intentKey is the key of record id's signed intent.
+func (l *s3Ledger) intentKey(id string) string { return l.key("log", "intents", escapeSegment(id)) }
 
 // checkpointKey is the key of the signed checkpoint of the first size leaves.
 func (l *s3Ledger) checkpointKey(size int64) string {

@@ -18,7 +18,8 @@ import (
 //  1. Before the record is stored (logStart), the log's key (log/key) is
 //     checked against the writer's, so a writer that may not sign the log
 //     stores nothing, and the size hint is read: the record's leaf can only
-//     be at that index or after it.
+//     be at that index or after it. A writer with the key writes the
+//     record's signed intent (log_intent.go) with its id index.
 //  2. After it is stored (logStored), the record is logged as leaf N, N the
 //     hinted size (the leaf before it checked), created with If-None-Match:
 //     *; a writer that loses leaf N (to another writer, or because the hint
@@ -41,7 +42,7 @@ const (
 	sameLeafAttempts = 10
 )
 
-// textPlain is the Content-Type of the checkpoints and of log/key.
+// textPlain is the Content-Type of the checkpoints, the intents and log/key.
 const textPlain = "text/plain; charset=utf-8"
 
 // logKey returns the verifier key the log's checkpoints are signed with,

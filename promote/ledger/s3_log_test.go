@@ -183,8 +183,9 @@ func TestS3LogHintIsOnlyAHint(t *testing.T) {
 // record (none here: Head read it); after the record, the read of the
 // previous record's log id goes with that of the hinted last leaf; then the
 // leaf, its log id and, with a key, the checkpoint (and the leaves holding
-// the subtree hashes its root needs), and the hint: 10 requests without a
-// key and 12 with one, against 3 without the log.
+// the subtree hashes its root needs), and the hint; with a key the record's
+// signed intent is written with its id index: 10 requests without a key
+// and 13 with one, against 3 without the log.
 func TestS3AppendRequests(t *testing.T) {
 	ctx := context.Background()
 	for _, keyed := range []bool{false, true} {
@@ -213,11 +214,11 @@ func TestS3AppendRequests(t *testing.T) {
 			// Without the log: PUT the id index, the record and the head
 			// hint; the expected record was read by Head.
 			assert.Equal(t, int64(4), reqs.gets.Load()-b2i(keyed), "key, log hint, prev log id, leaf 39")
-			assert.Equal(t, int64(6), reqs.puts.Load()-b2i(keyed), "+ leaf, log id, log hint")
+			assert.Equal(t, int64(6), reqs.puts.Load()-2*b2i(keyed), "+ leaf, log id, log hint")
 			if keyed {
 				// The root of 41 leaves is that of subtrees [0,32), [32,40)
 				// and [40]: leaf 31 is read, 39 was read by the probe, 40 is ours.
-				t.Log("keyed: + leaf 31 for the root, + the checkpoint")
+				t.Log("keyed: + leaf 31 for the root, + the intent, the checkpoint")
 			}
 			requireLog(t, l, "")
 		})
