@@ -39,10 +39,7 @@ func (s logSigner) checkSignable(newest []byte, o signing, r merkle.HashReader, 
 		if o.Before == 0 || o.First {
 			return nil
 		}
-		return fmt.Errorf("%w: ledger %s: the log holds %s and no signed checkpoint: a ledger that had no key is signed "+
-			"for the first time only by promote ledger upgrade --sign-unsigned, after checking it against any checkpoint "+
-			"kept (promote ledger verify --checkpoint FILE or --witnesses); if it had a key, its checkpoints were deleted",
-			ErrLogTampered, ledger, leaves(o.Before))
+		return errUnsigned(ledger, leaves(o.Before))
 	}
 	cp, err := merkle.Open(newest, s.key.Public)
 	if err != nil {
@@ -72,4 +69,13 @@ func (s logSigner) checkSignable(newest []byte, o signing, r merkle.HashReader, 
 			"were rewritten, reordered, inserted or deleted; audit it with promote ledger verify", ErrLogTampered, ledger, leaves(cp.Size))
 	}
 	return nil
+}
+
+// errUnsigned is the refusal to sign, for the first time, a log that holds
+// something (holds: "3 leaves") and no signed checkpoint.
+func errUnsigned(ledger, holds string) error {
+	return fmt.Errorf("%w: ledger %s: the log holds %s and no signed checkpoint: a ledger that had no key is signed "+
+		"for the first time only by promote ledger upgrade --sign-unsigned, after checking it against any checkpoint "+
+		"kept (promote ledger verify --checkpoint FILE or --witnesses); if it had a key, its checkpoints were deleted",
+		ErrLogTampered, ledger, holds)
 }

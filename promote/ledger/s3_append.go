@@ -20,11 +20,13 @@ import (
 // as the SQLite backend fills them.
 //
 // Before anything is stored, the log's key is checked (ErrKeyMismatch for
-// a writer that may not sign the log); once the record is stored, it is
-// logged (s3_log.go). On an error before the record is stored, rec is left
-// as it was; once it is stored, rec is the stored record even if logging it
-// fails: the error then says so, and wraps ErrNotLogged if it is not in the
-// log.
+// a writer that may not sign the log) and, with a key, the log as far as
+// the writer sees it then (ErrLogTampered for one it would not sign);
+// once the record is stored, it is logged (s3_log.go). On an error before
+// the record is stored, rec is left as it was; once it is stored, rec is
+// the stored record even if logging it fails: the error then says so, and
+// wraps ErrNotLogged if it is not in the log, and ErrLogBehind unless the
+// writer refused to sign the log (ErrLogTampered).
 func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error {
 	if err := l.writable("appending to", l); err != nil {
 		return err
@@ -33,7 +35,7 @@ func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error
 	if err != nil {
 		return err
 	}
-	prevID, from, err := l.beforeStore(ctx, r.App, r.Env, expected)
+	p, err := l.beforeStore(ctx, r.App, r.Env, expected)
 	if err != nil {
 		return err
 	}
@@ -45,23 +47,36 @@ func (l *s3Ledger) Append(ctx context.Context, rec *Record, expected Head) error
 		return err
 	}
 	*rec = r
-	return l.logStored(ctx, r, body, prevID, from)
+	return l.logStored(ctx, r, body, p)
 }
 
-// beforeStore checks, at once, that expected is the chain's head (returning
-// the id of its record, "" for an empty chain) and that this writer may
-// append to the log (returning where logStored starts looking for its end).
-// An error of the chain comes first.
-func (l *s3Ledger) beforeStore(ctx context.Context, app, env string, expected Head) (prevID string, from int64, err error) {
-	var chainErr, logErr error
+// beforeStore checks, at once, that expected is the chain's head (reading
+// whether its record is logged) and that this writer may append to the log
+// (logStart), then reads the log as logStored will need it (planLog). An
+// error of the chain comes first.
+func (l *s3Ledger) beforeStore(ctx context.Context, app, env string, expected Head) (logPlan, error) {
+	var prevID string
+	prevLogged := true
+	var from int64
+	var chainErr, prevErr, logErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { prevID, chainErr = l.checkExpected(ctx, app, env, expected) })
+	wg.Go(func() {
+		if prevID, chainErr = l.checkExpected(ctx, app, env, expected); chainErr == nil && prevID != "" {
+			prevLogged, prevErr = l.isLogged(ctx, prevID)
+		}
+	})
 	wg.Go(func() { from, logErr = l.logStart(ctx) })
 	wg.Wait()
 	if chainErr != nil {
-		return "", 0, chainErr
+		return logPlan{}, chainErr
 	}
-	return prevID, from, logErr
+	if logErr != nil {
+		return logPlan{}, logErr
+	}
+	if prevErr != nil {
+		return logPlan{}, fmt.Errorf("ledger %s: reading the log: %w", l, prevErr)
+	}
+	return l.planLog(ctx, chainKey{app, env}, expected.Seq, prevLogged, from, false)
 }
 
 // checkExpected returns ErrHeadMoved unless expected names a record of the
@@ -258,7 +273,7 @@ var _ importer = (*s3Ledger)(nil)
 // next record of its chain, for Copy, with the same conditional writes as
 // Append: ErrHeadMoved, and nothing stored, unless rec follows the chain's
 // head. A record whose hash is not its body's is refused. The key check,
-// the intent and the logging are Append's.
+// the intent, the checks of the log and the logging are Append's.
 func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
 	if err := l.writable("importing into", l); err != nil {
 		return err
@@ -267,12 +282,12 @@ func (l *s3Ledger) Import(ctx context.Context, rec Record) error {
 	if err != nil {
 		return err
 	}
-	prevID, from, err := l.beforeStore(ctx, rec.App, rec.Env, Head{Seq: rec.Seq - 1, Hash: rec.PrevHash})
+	p, err := l.beforeStore(ctx, rec.App, rec.Env, Head{Seq: rec.Seq - 1, Hash: rec.PrevHash})
 	if err != nil {
 		return fmt.Errorf("importing record %s: %w", rec.ID, err)
 	}
 	if err := l.store(ctx, rec, body); err != nil {
 		return err
 	}
-	return l.logStored(ctx, rec, body, prevID, from)
+	return l.logStored(ctx, rec, body, p)
 }

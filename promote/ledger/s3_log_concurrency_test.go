@@ -60,8 +60,10 @@ func TestS3LogConcurrentWriters(t *testing.T) {
 	assert.Len(t, leaves, 2*runners*each)
 }
 
-// Two upgrades of a ledger written before the log, and appends, at once:
-// no record is logged twice, and the log is whole.
+// Two upgrades of a ledger written before the log at once, signing it
+// for the first time; then, once writers with the key died between their
+// records and their leaves, two upgrades and appends that heal the log at
+// once: no record is logged twice, and the log is whole.
 func TestS3LogConcurrentUpgrades(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -76,6 +78,22 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 	for range 2 {
 		l := keyedS3(f, key)
 		g.Go(func() error {
+			_, err := l.Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
+			return err
+		})
+	}
+	require.NoError(t, g.Wait())
+	requireLog(t, keyedS3(f, key), key.Public)
+
+	dying := f.dyingLedger("/log/leaves/")
+	dying.logSigner = logSigner{key}
+	for i := range 6 {
+		rec := newRecord(fmt.Sprintf("app-%d", i%3), "prod", digestN(50+i), t0.Add(timeStep(50+i)))
+		appendUnlogged(t, dying, rec, "not logged")
+	}
+	for range 2 {
+		l := keyedS3(f, key)
+		g.Go(func() error {
 			_, err := l.Upgrade(ctx, UpgradeOptions{})
 			return err
 		})
@@ -83,7 +101,7 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 	for i := range 3 {
 		l := keyedS3(f, key)
 		g.Go(func() error {
-			rec := newRecord(fmt.Sprintf("new-%d", i), "prod", digestN(100+i), t0.Add(timeStep(100+i)))
+			rec := newRecord(fmt.Sprintf("app-%d", i), "prod", digestN(100+i), t0.Add(timeStep(100+i)))
 			return promoteLocked(ctx, l, rec)
 		})
 	}
@@ -91,6 +109,6 @@ func TestS3LogConcurrentUpgrades(t *testing.T) {
 	l := keyedS3(f, key)
 	up, err := l.Upgrade(ctx, UpgradeOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, Upgraded{Logged: 0, Size: 33, Signed: true}, up, "nothing left to log")
+	assert.Equal(t, Upgraded{Logged: 0, Size: 39, Signed: true}, up, "nothing left to log")
 	requireLog(t, l, key.Public)
 }

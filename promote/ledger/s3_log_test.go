@@ -180,12 +180,14 @@ func TestS3LogHintIsOnlyAHint(t *testing.T) {
 
 // What logging costs an append, on a chain and a log of 40 records: the
 // reads of the log's key and size hint go with the read of the expected
-// record (none here: Head read it); after the record, the read of the
-// previous record's log id goes with that of the hinted last leaf; then the
-// leaf, its log id and, with a key, the checkpoint (and the leaves holding
-// the subtree hashes its root needs), and the hint; with a key the record's
-// signed intent is written with its id index: 10 requests without a key
-// and 13 with one, against 3 without the log.
+// record (none here: Head read it) and of its log id; then, still before
+// the record is stored, the read of the hinted last leaf and, with a key,
+// of the checkpoint of the hinted size and of the leaves holding the other
+// hashes of its root, which the writer checks against it (checkTree).
+// With a key the record's signed intent is written with its id index.
+// After the record: the leaf, its log id and, with a key, the checkpoint,
+// and the hint: 10 requests without a key and 14 with one (12 before
+// intents and the check), against 3 without the log.
 func TestS3AppendRequests(t *testing.T) {
 	ctx := context.Background()
 	for _, keyed := range []bool{false, true} {
@@ -213,12 +215,13 @@ func TestS3AppendRequests(t *testing.T) {
 			assert.Zero(t, reqs.lists.Load())
 			// Without the log: PUT the id index, the record and the head
 			// hint; the expected record was read by Head.
-			assert.Equal(t, int64(4), reqs.gets.Load()-b2i(keyed), "key, log hint, prev log id, leaf 39")
+			assert.Equal(t, int64(4), reqs.gets.Load()-2*b2i(keyed), "key, log hint, prev log id, leaf 39")
 			assert.Equal(t, int64(6), reqs.puts.Load()-2*b2i(keyed), "+ leaf, log id, log hint")
 			if keyed {
-				// The root of 41 leaves is that of subtrees [0,32), [32,40)
-				// and [40]: leaf 31 is read, 39 was read by the probe, 40 is ours.
-				t.Log("keyed: + leaf 31 for the root, + the intent, the checkpoint")
+				// The root of 40 leaves is that of subtrees [0,32) and
+				// [32,40): leaf 31 is read, and 39 by the walk; the root of
+				// 41 adds leaf 40, ours.
+				t.Log("keyed: + checkpoint 40, leaf 31; + intent, checkpoint 41")
 			}
 			requireLog(t, l, "")
 		})

@@ -29,11 +29,22 @@ var (
 // or an upgrade and appends, may run at once: no record is logged twice
 // (see logWriter).
 //
+// With a key, it first checks the log as an append does (checkTree) and
+// logs a record only if its intent verifies (authenticRecords), refusing
+// with ErrLogTampered, before it logs anything, a log whose leaves or
+// records a writer without the key added. A log that holds leaves or
+// records and no checkpoint, and whose records do not all carry intents
+// (a ledger that had no key), is signed only with o.SignUnsigned: then
+// nothing is checked, a person having checked it against what they kept.
+// With a checkpoint, o.SignUnsigned changes nothing.
+//
 // Cost: one LIST per 1000 leaves, log ids and records, one GET per leaf
 // and per record not logged, l.workers at a time, then two PUTs per record
 // logged: its leaf, one after the other (each leaf's stored hashes depend
-// on the leaves before it), and its log id, in parallel.
-func (l *s3Ledger) Upgrade(ctx context.Context, _ UpgradeOptions) (Upgraded, error) {
+// on the leaves before it), and its log id, in parallel. With a key, the
+// newest checkpoint, and one GET per record not logged and per leaf after
+// that checkpoint (its intent) and per leaf after it (its record).
+func (l *s3Ledger) Upgrade(ctx context.Context, o UpgradeOptions) (Upgraded, error) {
 	if err := l.writable("upgrading", l); err != nil {
 		return Upgraded{}, err
 	}
@@ -44,15 +55,28 @@ func (l *s3Ledger) Upgrade(ctx context.Context, _ UpgradeOptions) (Upgraded, err
 	if err := l.checkKey(vkey, l.String()); err != nil {
 		return Upgraded{}, err
 	}
-	up, err := l.upgrade(ctx)
+	up, err := l.upgrade(ctx, o.SignUnsigned)
 	if err != nil {
 		return Upgraded{}, fmt.Errorf("upgrading ledger %s: %w", l, err)
 	}
 	return up, nil
 }
 
-// upgrade is Upgrade once the key is checked.
-func (l *s3Ledger) upgrade(ctx context.Context) (Upgraded, error) {
+// upgrade is Upgrade once the key is checked; signUnsigned is its option.
+func (l *s3Ledger) upgrade(ctx context.Context, signUnsigned bool) (Upgraded, error) {
+	keyed := l.logSigner.key != nil
+	var base []byte
+	if keyed {
+		// The newest checkpoint, before the leaves: it signs no more of
+		// them than the scan finds, however many writers add more meanwhile.
+		h, err := l.readLogHint(ctx)
+		if err == nil {
+			base, err = l.newestCheckpoint(ctx, h.Size)
+		}
+		if err != nil {
+			return Upgraded{}, fmt.Errorf("reading the log's checkpoint: %w", err)
+		}
+	}
 	size, seen, named, err := l.scanLog(ctx)
 	if err != nil {
 		return Upgraded{}, err
@@ -61,6 +85,31 @@ func (l *s3Ledger) upgrade(ctx context.Context) (Upgraded, error) {
 	if err != nil {
 		return Upgraded{}, err
 	}
+	var todo []loggable
+	for _, s := range appendOrder(recs) {
+		if _, ok := seen[s.rec.ID]; !ok {
+			todo = append(todo, s)
+		}
+	}
+	trust := false
+	if keyed {
+		trust = signUnsigned && base == nil
+		if err := l.checkTree(ctx, base, signing{Size: size, Before: size}, 0, nil, trust); err != nil {
+			return Upgraded{}, err
+		}
+		if !trust {
+			err := l.authenticRecords(ctx, todo)
+			if base == nil {
+				err = l.unsignedErr(fmt.Sprintf("%s (and %s)", leaves(size), count(len(todo), "record no leaf logs",
+					"records no leaf logs")), err)
+			} else {
+				err = l.tamperedErr(err)
+			}
+			if err != nil {
+				return Upgraded{}, err
+			}
+		}
+	}
 	if err := l.putMissingIDs(ctx, seen); err != nil {
 		return Upgraded{}, err
 	}
@@ -68,7 +117,7 @@ func (l *s3Ledger) upgrade(ctx context.Context) (Upgraded, error) {
 	w := logWriter{l: l, next: size, seen: seen}
 	ids, idsCtx := errgroup.WithContext(ctx)
 	ids.SetLimit(l.workers)
-	for _, s := range appendOrder(recs) {
+	for _, s := range todo {
 		n, added, err := w.add(ctx, s.rec, s.key, s.body)
 		if err != nil {
 			return Upgraded{}, errors.Join(err, ids.Wait())
@@ -82,10 +131,16 @@ func (l *s3Ledger) upgrade(ctx context.Context) (Upgraded, error) {
 		return Upgraded{}, err
 	}
 	up.Size = w.next
+	if keyed && !trust {
+		// The leaves other writers added meanwhile, and the tree as grown.
+		if err := l.checkTree(ctx, base, signing{Size: up.Size, Before: up.Size}, size, w.mine, false); err != nil {
+			return Upgraded{}, err
+		}
+	}
 	if err := l.signTree(ctx, up.Size); err != nil {
 		return Upgraded{}, err
 	}
-	up.Signed = l.logSigner.key != nil && up.Size > 0
+	up.Signed = keyed && up.Size > 0
 	l.moveLogHint(ctx, up.Size)
 	return up, nil
 }

@@ -149,7 +149,8 @@ func chainObjects(f *fakeS3) map[string]string {
 // Upgrade logs every record of a ledger written before the log, each chain
 // in seq order even where its clock went backwards, the chains by time,
 // changing no record, hash, index or hint; a second Upgrade has nothing
-// to do.
+// to do. With a key it signs it for the first time only when told to: its
+// records carry no intents.
 func TestS3UpgradeOldLedger(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
@@ -160,7 +161,12 @@ func TestS3UpgradeOldLedger(t *testing.T) {
 	_, err := l.LeafIndex(ctx, recs[0].ID)
 	require.ErrorIs(t, err, ErrNotLogged)
 
-	up, err := l.Upgrade(ctx, UpgradeOptions{})
+	_, err = l.Upgrade(ctx, UpgradeOptions{})
+	require.ErrorIs(t, err, ErrLogTampered)
+	assert.ErrorContains(t, err, "the log holds 0 leaves (and 12 records no leaf logs) and no signed checkpoint")
+	assert.ErrorContains(t, err, "promote ledger upgrade --sign-unsigned")
+	assert.Empty(t, f.keys("audit/log/"), "nothing logged")
+	up, err := l.Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
 	require.NoError(t, err)
 	assert.Equal(t, Upgraded{Logged: 12, Size: 12, Signed: true}, up)
 	assert.Equal(t, before, chainObjects(f), "no record object, index or hint changed")

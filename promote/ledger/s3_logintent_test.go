@@ -1,7 +1,6 @@
 package ledger
 
-// Intents on S3: a writer with the key signs one for each record it
-// stores, and what writers with the key leave behind when they die is
+// Intents on S3: what writers with the key leave behind when they die is
 // signed over by the next one, because its intent says a holder of the
 // key wrote it.
 
@@ -19,6 +18,49 @@ func requireIntent(t *testing.T, f *fakeS3, key *Key, id, hash string) {
 	t.Helper()
 	l := f.ledger("audit")
 	require.NoError(t, logSigner{key}.checkIntent(f.object(l.intentKey(id)), id, hash))
+}
+
+// A writer that died between its leaf and its checkpoint leaves a leaf no
+// checkpoint covers; the next writer with the key checks it (its intent)
+// and signs the tree over it.
+func TestS3LogSignsTailOfWriterThatDiedBeforeItsCheckpoint(t *testing.T) {
+	f := newFakeS3(t)
+	key := testKey(t, "promote.test/ledger")
+	recs := loggedHistory(t, keyedS3(f, key), 2)
+	dying := f.dyingLedger("/log/checkpoints/")
+	dying.logSigner = logSigner{key}
+	rec := newRecord("web", "prod", digestN(10), t0.Add(timeStep(10)))
+	err := appendUnlogged(t, dying, rec, "is stored and logged as leaf 2, but no checkpoint of the log was signed")
+	require.NotErrorIs(t, err, ErrLogTampered)
+	requireIntent(t, f, key, rec.ID, rec.Hash)
+	assert.EqualValues(t, 2, noteSize(mustCheckpoint(t, f.ledger("audit"))))
+
+	appendAtHead(t, keyedS3(f, key), newRecord("web", "test", digestN(11), t0.Add(timeStep(11))))
+	leaves := requireLog(t, f.ledger("audit"), key.Public)
+	assert.Equal(t, []string{recs[0].ID, recs[1].ID, rec.ID}, ids2(leaves[:3]))
+}
+
+func ids2(leaves []Leaf) []string {
+	out := make([]string, len(leaves))
+	for i, lf := range leaves {
+		out[i] = lf.ID
+	}
+	return out
+}
+
+// A record whose leaf lost its log id and that has no intent (a writer of
+// a promote before intents that died between its leaf and its log id) is
+// healed before the next record of its chain is stored: the heal finds it
+// in a signed leaf and writes its log id.
+func TestS3LogHealsSignedLeafWithoutLogIDOrIntent(t *testing.T) {
+	f := newFakeS3(t)
+	key := testKey(t, "promote.test/ledger")
+	recs := loggedHistory(t, keyedS3(f, key), 3)
+	l := f.ledger("audit")
+	f.remove(l.logIDKey(recs[1].ID))
+	f.remove(l.intentKey(recs[1].ID))
+	appendAtHead(t, keyedS3(f, key), newRecord("web", "prod", digestN(20), t0.Add(timeStep(20))))
+	requireLog(t, f.ledger("audit"), key.Public)
 }
 
 // An append that lost its race and tries again with the same id (and so
@@ -52,4 +94,10 @@ func TestS3IntentOfRetriedIDIsReplaced(t *testing.T) {
 	require.ErrorContains(t, err, "a record with this id is already in the ledger")
 	requireIntent(t, f, key, "r-lost", lost.Hash)
 	requireLog(t, f.ledger("audit"), key.Public)
+}
+
+func TestFrontierLeaves(t *testing.T) {
+	for size, want := range map[int64][]int64{0: nil, 1: nil, 2: nil, 3: {1}, 7: {3, 5}, 40: {31}, 41: {31, 39}, 64: nil} {
+		assert.Equal(t, want, frontierLeaves(size), "size %d", size)
+	}
 }

@@ -48,18 +48,34 @@ func TestS3LogKeyMismatchStoresNothing(t *testing.T) {
 	requireLog(t, f.ledger("audit"), key.Public)
 }
 
-// The first writer with a key signs an unsigned log, and from then on a
-// writer without the key is refused.
+// A writer with a key does not sign a log written without one (nothing
+// there is authenticated) and stores nothing; ledger upgrade
+// --sign-unsigned does, and from then on writers with the key append and
+// a writer without it is refused.
 func TestS3LogFirstKeySignsUnsignedLog(t *testing.T) {
 	ctx := context.Background()
 	f := newFakeS3(t)
 	appendAtHead(t, f.ledger("audit"), newRecord("web", "prod", digestN(1), t0))
 	assert.Nil(t, mustCheckpoint(t, f.ledger("audit")), "an unsigned log has no checkpoint")
+	assert.Empty(t, f.keys("audit/log/intents/"), "a writer without a key writes no intents")
 	key := testKey(t, "promote.test/ledger")
+	before := f.contents()
+	keyed := keyedS3(f, key)
+	head, err := keyed.Head(ctx, "web", "prod")
+	require.NoError(t, err)
+	err = keyed.Append(ctx, newRecord("web", "prod", digestN(2), t0.Add(timeStep(2))), head)
+	require.ErrorIs(t, err, ErrLogTampered)
+	assert.ErrorContains(t, err, "the log holds 1 leaf and no signed checkpoint")
+	assert.ErrorContains(t, err, "promote ledger upgrade --sign-unsigned")
+	assert.Equal(t, before, f.contents(), "nothing stored")
+
+	up, err := keyedS3(f, key).Upgrade(ctx, UpgradeOptions{SignUnsigned: true})
+	require.NoError(t, err)
+	assert.Equal(t, Upgraded{Size: 1, Signed: true}, up)
 	appendAtHead(t, keyedS3(f, key), newRecord("web", "prod", digestN(2), t0.Add(timeStep(2))))
 	assert.Equal(t, key.Public, string(f.object("audit/log/key")))
 	requireLog(t, f.ledger("audit"), key.Public)
-	head, err := f.ledger("audit").Head(ctx, "web", "prod")
+	head, err = f.ledger("audit").Head(ctx, "web", "prod")
 	require.NoError(t, err)
 	err = f.ledger("audit").Append(ctx, newRecord("web", "prod", digestN(3), t0.Add(timeStep(3))), head)
 	require.ErrorIs(t, err, ErrKeyMismatch)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/bits"
 
@@ -145,12 +146,17 @@ func (l *s3Ledger) TreeHashes(ctx context.Context, indexes []int64) ([]merkle.Ha
 	return hs, nil
 }
 
+// errLogHole is wrapped by treeHashes' error for a hash the log does not
+// hold (its leaf is missing, or is not a leaf holding it), as opposed to
+// an error reading it.
+var errLogHole = errors.New("the log has no stored hash")
+
 func (l *s3Ledger) treeHashes(ctx context.Context, indexes []int64) ([]merkle.Hash, error) {
 	var need []int64
 	seen := map[int64]bool{}
 	for _, x := range indexes {
 		if x < 0 {
-			return nil, fmt.Errorf("the log has no stored hash %d", x)
+			return nil, fmt.Errorf("%w %d", errLogHole, x)
 		}
 		if n, _ := storedHashAt(x); !seen[n] {
 			seen[n] = true
@@ -171,11 +177,11 @@ func (l *s3Ledger) treeHashes(ctx context.Context, indexes []int64) ([]merkle.Ha
 		r := byLeaf[n]
 		switch {
 		case r.err != nil:
-			return nil, fmt.Errorf("the log has no stored hash %d: %w", x, r.err)
+			return nil, fmt.Errorf("%w %d: %w", errLogHole, x, r.err)
 		case r.leaf == nil:
-			return nil, fmt.Errorf("the log has no stored hash %d: leaf %d is missing", x, n)
+			return nil, fmt.Errorf("%w %d: leaf %d is missing", errLogHole, x, n)
 		case entry >= len(r.leaf.Stored) || len(r.leaf.Stored[entry]) != len(merkle.Hash{}):
-			return nil, fmt.Errorf("the log has no stored hash %d: leaf %d holds no hash at level %d", x, n, entry)
+			return nil, fmt.Errorf("%w %d: leaf %d holds no hash at level %d", errLogHole, x, n, entry)
 		}
 		copy(out[i][:], r.leaf.Stored[entry])
 	}

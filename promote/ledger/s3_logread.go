@@ -139,39 +139,60 @@ func (l *s3Ledger) recordExists(ctx context.Context, id string) (bool, error) {
 }
 
 // Checkpoint returns the signed checkpoint of the largest tree stored: the
-// checkpoints are listed from the size hint on (all of them if none is
-// there), so one that a writer stored without moving the hint is found.
+// checkpoints are listed from the size hint on, so one that a writer
+// stored without moving the hint is found (newestCheckpoint).
 func (l *s3Ledger) Checkpoint(ctx context.Context) ([]byte, error) {
 	h, err := l.readLogHint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the checkpoint of ledger %s: %w", l, err)
 	}
+	note, err := l.newestCheckpoint(ctx, h.Size)
+	if err != nil {
+		return nil, fmt.Errorf("reading the checkpoint of ledger %s: %w", l, err)
+	}
+	return note, nil
+}
+
+// newestCheckpoint returns the stored checkpoint of the largest tree, nil
+// if none, listing the checkpoints from size on (size: a size the log had,
+// its hint), then, if none is there, from a little before it (a hint moved
+// past leaves whose writer died before signing them), and only then all
+// of them.
+func (l *s3Ledger) newestCheckpoint(ctx context.Context, size int64) ([]byte, error) {
 	prefix := l.key("log", "checkpoints") + "/"
 	var newest string
-	find := func(after string) error {
-		return l.listAfter(ctx, prefix, after, func(key string) error {
+	for _, back := range []int64{1, 1000, size} {
+		after := ""
+		if size-back >= 1 {
+			after = l.checkpointKey(size - back)
+		}
+		err := l.listAfter(ctx, prefix, after, func(key string) error {
 			if _, ok := l.checkpointKeySize(key); ok {
 				newest = key
 			}
 			return nil
 		})
+		if err != nil {
+			return nil, err
+		}
+		if newest != "" || after == "" {
+			break
+		}
 	}
-	after := ""
-	if h.Size > 1 {
-		after = l.checkpointKey(h.Size - 1)
-	}
-	err = find(after)
-	if err == nil && newest == "" && after != "" {
-		err = find("")
-	}
-	if err != nil || newest == "" {
-		return nil, err
+	if newest == "" {
+		return nil, nil
 	}
 	note, _, err := l.get(ctx, newest)
-	if err != nil {
-		return nil, fmt.Errorf("reading the checkpoint of ledger %s: %w", l, err)
+	return note, err
+}
+
+// checkpointAt reads the checkpoint object at key; nil if there is none.
+func (l *s3Ledger) checkpointAt(ctx context.Context, key string) ([]byte, error) {
+	note, _, err := l.get(ctx, key)
+	if errors.Is(err, errNoObject) {
+		return nil, nil
 	}
-	return note, nil
+	return note, err
 }
 
 // Checkpoints calls fn with every stored checkpoint, smallest tree first,
