@@ -35,7 +35,7 @@ func (rc *recorder) lock(ctx context.Context) (*chainLease, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ledger.CheckWriter(ctx, rc.e.led); err != nil {
+		if err := ledger.CheckWriter(ctx, rc.e.led, rc.app, rc.env); err != nil {
 			l.Release()
 			return nil, fmt.Errorf("%s in %s: %w", rc.app, rc.env, err)
 		}

@@ -105,7 +105,7 @@ func TestLogWithoutKeySignsNothingAndProvesNothing(t *testing.T) {
 		rec := newRecord("web", "test", digestN(99), t0.Add(time.Hour))
 		head, err := keyed.Head(ctx, "web", "test")
 		require.NoError(t, err)
-		err = CheckWriter(ctx, keyed)
+		err = CheckWriter(ctx, keyed, "web", "test")
 		if err == nil {
 			err = keyed.Append(ctx, rec, head)
 		}
@@ -132,7 +132,7 @@ func TestSignedLogRefusesWritersWithoutItsKey(t *testing.T) {
 			// promotion copies anything) or at the latest by Append.
 			l, err := s.dialKeyed(ctx, key)
 			if err == nil {
-				err = CheckWriter(ctx, l) // what the engine asks before it copies
+				err = CheckWriter(ctx, l, "web", "test") // what the engine asks before it copies
 				rec := newRecord("web", "test", digestN(50), t0.Add(time.Hour))
 				head, herr := l.Head(ctx, "web", "test")
 				require.NoError(t, herr)

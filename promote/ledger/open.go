@@ -109,10 +109,14 @@ func sqlitePath(location string) (string, error) {
 
 // CheckWriter refuses a writer of l that could not sign its log (an error
 // wrapping ErrKeyMismatch), or that would refuse to sign it as it is stored
-// (ErrLogTampered: the log does not extend its newest signed checkpoint).
-// The engine asks before a promotion or rollback writes anything, and again
-// under the chain's lock, so that a refusal comes before any copy.
-func CheckWriter(ctx context.Context, l Ledger) error {
+// (ErrLogTampered: the log does not extend its newest signed checkpoint,
+// or holds what no holder of the key wrote). app and env name the chain
+// the writer is about to append to: on S3, where a record and its leaf
+// are separate writes, that chain's newest record must be logged or carry
+// the intent of a writer with the key. The engine asks under the chain's
+// lock, before a promotion or rollback copies or writes anything, so that
+// a refusal comes before any copy.
+func CheckWriter(ctx context.Context, l Ledger, app, env string) error {
 	switch b := l.(type) {
 	case *sqliteLedger:
 		if !b.readOnly {
@@ -120,7 +124,7 @@ func CheckWriter(ctx context.Context, l Ledger) error {
 		}
 	case *s3Ledger:
 		if !b.readOnly {
-			return b.checkWriterKey(ctx)
+			return b.checkWriter(ctx, app, env)
 		}
 	}
 	return nil

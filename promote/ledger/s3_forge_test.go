@@ -13,9 +13,9 @@ import (
 // without it put there: a forged record logged at the tail of the log
 // (with the log's size hint left alone, or moved past it), a forged record
 // at a chain's tail that no leaf logs, or a history rewritten with its
-// log rebuilt and its checkpoints and log/key deleted. Append refuses
-// (never as a log merely behind), and so does Upgrade; no checkpoint is
-// signed over the forgery.
+// log rebuilt and its checkpoints and log/key deleted. CheckWriter refuses
+// before anything is written, Append refuses (never as a log merely
+// behind), and so does Upgrade; no checkpoint is signed over the forgery.
 // Append refuses before it stores its record wherever it can see the
 // forgery then: everywhere but a forged leaf past the size hint, which a
 // writer finds only when it loses that leaf to it.
@@ -75,6 +75,8 @@ func TestS3KeyHolderSignsNothingForgedIntoTheBucket(t *testing.T) {
 			recs := loggedHistory(t, keyedS3(f, key), 3) // web/test, web/prod, api/prod
 			app, env := tc.forge(s3Raw{f}, recs)
 
+			err := CheckWriter(ctx, keyedS3(f, key), app, env)
+			require.ErrorIs(t, err, ErrLogTampered, "refused before anything is written")
 			l := keyedS3(f, key)
 			rec := newRecord(app, env, digestN(50), t0.Add(2*time.Hour))
 			head, err := l.Head(ctx, app, env)

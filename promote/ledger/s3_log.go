@@ -79,16 +79,6 @@ func (l *s3Ledger) logKey(ctx context.Context) (string, error) {
 	return vkey, nil
 }
 
-// checkWriterKey refuses, with ErrKeyMismatch, a writer without the key
-// the log's checkpoints are signed with.
-func (l *s3Ledger) checkWriterKey(ctx context.Context) error {
-	vkey, err := l.logKey(ctx)
-	if err != nil {
-		return fmt.Errorf("opening ledger %s: reading the log's key: %w", l, err)
-	}
-	return l.checkKey(vkey, l.String())
-}
-
 // logStart reads, before a record is stored, the log's key, and refuses
 // with ErrKeyMismatch a writer without it, and the log's size hint, from
 // which on planLog and logStored look for the end of the log.

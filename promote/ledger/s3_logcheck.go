@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/promote-dev/promote/promote/ledger/merkle"
 )
 
@@ -300,4 +303,104 @@ func frontierLeaves(size int64) []int64 {
 		}
 	}
 	return out
+}
+
+// checkWriter checks, when a writer is about to append to the chain of
+// app in env, what its append will: its key (checkKey); that the log, as
+// far as the size hint and a probe past it find it, is one it would sign
+// (checkTree, from the newest checkpoint stored); and that the chain's
+// newest record is logged or carries its intent. Cost, on a healthy
+// ledger: the log's key, its size hint and the chain's head, then the
+// hinted last leaf and the one after it, a LIST of the checkpoints from
+// the hint on and the newest, and the head's log id, at once; then the
+// leaves holding the hashes of the tree's root (11 requests in all at 40
+// records, TestS3CheckWriterRequests). A writer without a key signs
+// nothing: only the log's key is read, to refuse it a signed log.
+func (l *s3Ledger) checkWriter(ctx context.Context, app, env string) error {
+	keyed := l.logSigner.key != nil
+	var vkey string
+	var h logHint
+	var head Record
+	var keyErr, hintErr, headErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { vkey, keyErr = l.logKey(ctx) })
+	if keyed {
+		wg.Go(func() { h, hintErr = l.readLogHint(ctx) })
+		if app != "" && env != "" {
+			wg.Go(func() { head, headErr = l.headRecord(ctx, app, env) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(keyErr, hintErr, headErr); err != nil {
+		return fmt.Errorf("opening ledger %s: %w", l, err)
+	}
+	if err := l.checkKey(vkey, l.String()); err != nil {
+		return err
+	}
+	if !keyed {
+		return nil // it signs nothing, and checks nothing it would sign
+	}
+	var size int64
+	var base []byte
+	headLogged := true
+	var sizeErr, baseErr, loggedErr error
+	wg.Go(func() { size, sizeErr = l.walkLog(ctx, h.Size, true, nil) })
+	wg.Go(func() { base, baseErr = l.newestCheckpoint(ctx, h.Size) })
+	if head.Seq > 0 {
+		wg.Go(func() { headLogged, loggedErr = l.isLogged(ctx, head.ID) })
+	}
+	wg.Wait()
+	if s := noteSize(base); sizeErr == nil && s > size {
+		// A writer signed more leaves than the walk found, meanwhile.
+		size, sizeErr = l.walkLog(ctx, s, true, nil)
+	}
+	if err := errors.Join(sizeErr, baseErr, loggedErr); err != nil {
+		return fmt.Errorf("opening ledger %s: reading the log: %w", l, err)
+	}
+	if err := l.checkTree(ctx, base, signing{Size: size, Before: size}, 0, nil, false); err != nil {
+		return err
+	}
+	unlogged := ""
+	switch {
+	case head.Seq > 0 && !headLogged:
+		unlogged = l.recordKey(app, env, head.Seq)
+	case size == 0 && base == nil:
+		// No log: a ledger written before it, whose first keyed append
+		// logs every record (or an empty one).
+		var err error
+		if unlogged, err = l.firstRecordKey(ctx); err != nil {
+			return fmt.Errorf("opening ledger %s: %w", l, err)
+		}
+	}
+	if unlogged == "" {
+		return nil
+	}
+	err := l.authenticRecord(ctx, unlogged)
+	if base == nil {
+		return l.unsignedErr("records that no leaf logs", err)
+	}
+	return l.tamperedErr(err)
+}
+
+// firstRecordKey returns the key of the ledger's first record object in
+// key order, "" if it has none: one LIST of one key.
+func (l *s3Ledger) firstRecordKey(ctx context.Context) (string, error) {
+	var first string
+	prefix := l.recordsPrefix("", "")
+	out, err := l.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &l.bucket, Prefix: &prefix, MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return "", fmt.Errorf("listing %s: %w", l.url(prefix), classify(err))
+	}
+	for _, o := range out.Contents {
+		if k := aws.ToString(o.Key); l.isRecordKey(k) {
+			first = k
+		}
+	}
+	return first, nil
+}
+
+// isRecordKey reports whether key is the key of a record object.
+func (l *s3Ledger) isRecordKey(key string) bool {
+	_, _, _, ok := l.recordKeyParts(key)
+	return ok
 }

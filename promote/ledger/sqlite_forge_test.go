@@ -45,7 +45,7 @@ func TestKeyHolderSignsNothingForgedIntoTheFile(t *testing.T) {
 			recs := loggedHistory(t, l, 3) // web/test, web/prod, api/prod
 			app, env := forge(s, recs)
 
-			err := CheckWriter(ctx, l)
+			err := CheckWriter(ctx, l, app, env)
 			require.ErrorIs(t, err, ErrLogTampered, "refused before anything is written")
 			rec := newRecord(app, env, digestN(50), t0.Add(2*time.Hour))
 			head, err := l.Head(ctx, app, env)
