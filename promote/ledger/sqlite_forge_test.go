@@ -97,7 +97,7 @@ func TestJunkCheckpointsInTheFileAreNotTrusted(t *testing.T) {
 		assert.NoError(t, err)
 		assert.False(t, rep.OK())
 		assert.True(t, anyProblem(rep, "too large"), "%+v", rep.Problems)
-		assert.ErrorIs(t, CheckWriter(ctx, l), ErrLogTampered, "a writer refuses to go on from it")
+		assert.ErrorIs(t, CheckWriter(ctx, l, "web", "prod"), ErrLogTampered, "a writer refuses to go on from it")
 	}()
 	select {
 	case <-done:
