@@ -66,6 +66,17 @@ func (l *unsignedLedger) LeafIndex(ctx context.Context, id string) (int64, error
 	return l.Ledger.LeafIndex(ctx, id)
 }
 
+// AuthenticTail takes the record the log fell behind on as written by a
+// writer with the key, as the S3 ledger does with its signed intent.
+func (l *unsignedLedger) AuthenticTail(_ context.Context, rec ledger.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rec.ID != l.id {
+		return fmt.Errorf("%w: record %s", ledger.ErrLogTampered, rec.ID)
+	}
+	return nil
+}
+
 func (l *unsignedLedger) Upgrade(ctx context.Context, o ledger.UpgradeOptions) (ledger.Upgraded, error) {
 	up, err := l.Ledger.Upgrade(ctx, o)
 	if err == nil {

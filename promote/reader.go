@@ -36,6 +36,20 @@ func OpenReader(ctx context.Context, configPath string, keys KeySource) (*Reader
 	return &Reader{cfg: cfg, led: led, keys: keys}, nil
 }
 
+// authentic checks rec against the ledger's log (ledger.Authentic) when
+// the ledger's verifier key is known: decisions, and current, act only on
+// records the key holder wrote.
+func (r *Reader) authentic(ctx context.Context, rec ledger.Record) error {
+	vkey, err := verifierKey(r.cfg, r.keys)
+	if err != nil {
+		return err
+	}
+	if err := ledger.Authentic(ctx, r.led, rec, vkey); err != nil {
+		return fmt.Errorf("reading ledger: %w", err)
+	}
+	return nil
+}
+
 // Close closes the ledger.
 func (r *Reader) Close() error { return r.led.Close() }
 
@@ -57,6 +71,11 @@ func (r *Reader) currentUntil(ctx context.Context, app, env string, until time.T
 			return nil, fmt.Errorf("reading ledger: %w", err)
 		}
 		for i := range recs {
+			// A record rewritten in place with fresh hashes checks out on
+			// its own; with a key, it must also be what its leaf logs.
+			if err := r.authentic(ctx, recs[i]); err != nil {
+				return nil, err
+			}
 			if k := recs[i].Kind; k == ledger.KindPromotion || k == ledger.KindRollback {
 				return &recs[i], nil
 			}

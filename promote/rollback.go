@@ -164,6 +164,11 @@ func (e *Engine) rollbackTarget(ctx context.Context, req RollbackRequest, cur *l
 	if err != nil {
 		return nil, err
 	}
+	if rec != nil {
+		if err := e.reader().authentic(ctx, *rec); err != nil {
+			return nil, err
+		}
+	}
 	return rollbackRecord(req, digest, rec)
 }
 

@@ -75,3 +75,39 @@ func TestJunkCheckpointStopsAPromotionBeforeItCopies(t *testing.T) {
 	}
 	assert.NotContains(t, kw.tags(kw.test("web")), "2.0", "nothing copied")
 }
+
+// A record rewritten in place with a fresh hash (its chain still links, its
+// log untouched) is not acted on: promote to prod reads test's current
+// record, finds it is not what its leaf logs, and copies nothing.
+func TestRecordRewrittenInPlaceIsNotActedOn(t *testing.T) {
+	kw := newKeyedWorld(t, nil)
+	e := kw.open()
+	d1 := kw.push("web", "1.0", "1.0")
+	_, err := kw.promote(e, "test", "web:1.0")
+	require.NoError(t, err)
+	kw.push("web", "2.0", "2.0")
+	_, err = kw.promote(e, "test", "web:2.0")
+	require.NoError(t, err)
+
+	head := kw.records(ledger.Query{App: "web", Env: "test", Limit: 1})[0]
+	head.Digest, head.Reason = d1.String(), "quietly the old one"
+	head.Hash = ""
+	body, err := head.Body()
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", kw.ledger)
+	require.NoError(t, err)
+	for _, stmt := range []string{`DROP TRIGGER records_no_update`} {
+		_, err := db.Exec(stmt)
+		require.NoError(t, err)
+	}
+	_, err = db.Exec(`UPDATE records SET body = ?, hash = ?, digest = ? WHERE id = ?`, string(body), ledger.HashBody(body), head.Digest, head.ID)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	_, err = kw.promote(kw.open(), "prod", "web")
+	require.ErrorIs(t, err, ledger.ErrLogTampered)
+	assert.ErrorContains(t, err, "is not proven in the newest signed checkpoint")
+	assert.Empty(t, kw.tags(kw.prod("web")), "nothing copied to prod")
+	_, err = kw.open().Current(context.Background(), "test", "web")
+	assert.ErrorIs(t, err, ledger.ErrLogTampered, "current does not hand out the rewritten digest")
+}

@@ -117,15 +117,33 @@ func sqlitePath(location string) (string, error) {
 // lock, before a promotion or rollback copies or writes anything, so that
 // a refusal comes before any copy.
 func CheckWriter(ctx context.Context, l Ledger, app, env string) error {
+	var key *Key
 	switch b := l.(type) {
 	case *sqliteLedger:
-		if !b.readOnly {
-			return b.checkWriter(ctx)
+		if b.readOnly {
+			return nil
 		}
+		if err := b.checkWriter(ctx); err != nil {
+			return err
+		}
+		key = b.key
 	case *s3Ledger:
-		if !b.readOnly {
-			return b.checkWriter(ctx, app, env)
+		if b.readOnly {
+			return nil
 		}
+		if err := b.checkWriter(ctx, app, env); err != nil {
+			return err
+		}
+		key = b.logSigner.key
 	}
-	return nil
+	if key == nil {
+		return nil
+	}
+	// The record the next one will link to must be what its leaf logs: a
+	// head rewritten in place with a fresh hash checks out on its own.
+	head, err := l.Records(ctx, Query{App: app, Env: env, Limit: 1})
+	if err != nil || len(head) == 0 {
+		return err
+	}
+	return Authentic(ctx, l, head[0], key.Public)
 }

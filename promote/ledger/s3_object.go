@@ -68,12 +68,22 @@ func (l *s3Ledger) get(ctx context.Context, key string) ([]byte, string, error) 
 		return nil, "", fmt.Errorf("reading %s: %w", l.url(key), classify(err))
 	}
 	defer out.Body.Close()
-	data, err := io.ReadAll(out.Body)
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxObject+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s: %w", l.url(key), err)
 	}
+	if len(data) > maxObject {
+		// No object this ledger writes comes near it: one that does was
+		// put there by someone else, and is not read into memory.
+		return nil, "", fmt.Errorf("reading %s: %w: it is over %d MiB, larger than any object the ledger writes",
+			l.url(key), ErrLogTampered, maxObject>>20)
+	}
 	return data, aws.ToString(out.ETag), nil
 }
+
+// maxObject bounds what get reads of one object: a record with all its
+// gate evidence is a few KiB, every log object less.
+const maxObject = 4 << 20
 
 // put writes data at key under cond and returns the new ETag; a lost
 // condition is an error wrapping errCondition (or errNoObject for If-Match

@@ -105,3 +105,32 @@ func TestJunkCheckpointsInTheFileAreNotTrusted(t *testing.T) {
 		t.Fatal("a junk checkpoint hangs the reader")
 	}
 }
+
+// Deleting the log_key row does not make a signed log unsigned to a writer
+// holding the key: a record put in the file without its leaf is still
+// refused, and upgrade signs none of it.
+func TestDeletedLogKeyRowSwitchesNoCheckOff(t *testing.T) {
+	ctx := context.Background()
+	s := newSQLiteStore(t)
+	key := testKey(t, "promote.test/logkey")
+	l := s.keyed(key)
+	recs := loggedHistory(t, l, 3)
+	raw := s.raw.(*sqliteRaw)
+	for _, stmt := range []string{`DROP TRIGGER IF EXISTS log_key_no_delete`, `DELETE FROM log_key`} {
+		_, err := raw.conn().Exec(stmt)
+		require.NoError(t, err, stmt)
+	}
+	forged := *newRecord("web", "prod", digestN(666), t0.Add(time.Hour))
+	forged.ID, forged.MediaType, forged.Seq, forged.PrevHash = "r-forged", MediaType, recs[1].Seq+1, recs[1].Hash
+	raw.insert(forged)
+
+	assert.ErrorIs(t, CheckWriter(ctx, l, "web", "prod"), ErrLogTampered)
+	_, err := l.Upgrade(ctx, UpgradeOptions{})
+	assert.ErrorIs(t, err, ErrLogTampered)
+	rec := newRecord("web", "prod", digestN(50), t0.Add(2*time.Hour))
+	head, err := l.Head(ctx, "web", "prod")
+	require.NoError(t, err)
+	assert.ErrorIs(t, l.Append(ctx, rec, head), ErrLogTampered)
+	_, err = Prove(ctx, l, "r-forged", key.Public)
+	assert.Error(t, err, "nothing proves the forged record")
+}

@@ -231,7 +231,7 @@ func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, rec *Recor
 	if err := l.checkKey(by, l.path); err != nil {
 		return err
 	}
-	if err := prevLogged(ctx, conn, rec, by); err != nil {
+	if err := prevLogged(ctx, conn, rec, by != "" || l.key != nil); err != nil {
 		return err
 	}
 	id := rec.ID
@@ -249,11 +249,13 @@ func (l *sqliteLedger) logRecord(ctx context.Context, conn *sql.Conn, rec *Recor
 	return l.signTree(ctx, conn, n+1, by, r)
 }
 
-// prevLogged refuses to append rec after a record of a signed log that no
-// leaf logs: a record and its leaf are one transaction here, so that one
-// was put in the file by hand.
-func prevLogged(ctx context.Context, conn *sql.Conn, rec *Record, by string) error {
-	if by == "" || rec.Seq <= 1 {
+// prevLogged refuses to append rec after a record that no leaf logs, when
+// the log is signed or this writer holds the key (signed): a record and its
+// leaf are one transaction here, so that one was put in the file by hand.
+// Whether the log is signed is not taken from the file alone: its log_key
+// row can be deleted as easily as a record added.
+func prevLogged(ctx context.Context, conn *sql.Conn, rec *Record, signed bool) error {
+	if !signed || rec.Seq <= 1 {
 		return nil
 	}
 	var logged bool
@@ -311,9 +313,10 @@ func (l *sqliteLedger) checkWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if by != "" {
-		// A record and its leaf are one transaction: in a signed log, a
-		// record no leaf logs was put in the file by hand.
+	if by != "" || l.key != nil {
+		// A record and its leaf are one transaction: a record no leaf logs
+		// was put in the file by hand (a log_key row deleted does not make
+		// the log unsigned to a writer holding the key).
 		var recs int64
 		if err := l.db.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&recs); err != nil {
 			return fmt.Errorf("opening ledger %s: %w", l.path, err)

@@ -160,7 +160,7 @@ func (l *sqliteLedger) Upgrade(ctx context.Context, o UpgradeOptions) (up Upgrad
 	if up.Logged, err = logUnlogged(ctx, conn); err != nil {
 		return Upgraded{}, fmt.Errorf("upgrading ledger %s: %w", l.path, err)
 	}
-	if up.Logged > 0 && by != "" {
+	if up.Logged > 0 && (by != "" || l.key != nil) {
 		// A record and its leaf are one transaction here: a record of a
 		// signed log that no leaf logs was put in the file by hand.
 		return Upgraded{}, fmt.Errorf("%w: ledger %s: %s in no leaf of its signed log: they were inserted behind its back; "+
