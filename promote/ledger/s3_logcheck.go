@@ -183,6 +183,9 @@ func (l *s3Ledger) authenticBatch(ctx context.Context, idx []int64) error {
 	if err != nil {
 		return fmt.Errorf("reading the records of the log: %w", err)
 	}
+	if err := l.loggedOnce(ctx, idx, reads); err != nil {
+		return err
+	}
 	for i, n := range idx {
 		lf := reads[i].leaf
 		body, err := l.authenticBody(lf.ID, objs[i], intents[i])
@@ -202,6 +205,37 @@ func (l *s3Ledger) authenticBatch(ctx context.Context, idx []int64) error {
 		}
 		if !same {
 			return fmt.Errorf("%w: leaf %d does not hold the tree hashes of record %s", errNotAuthentic, n, lf.ID)
+		}
+	}
+	return nil
+}
+
+// loggedOnce refuses a leaf of idx that logs a record logged at another
+// leaf: a genuine record, with its genuine intent, replayed as an extra
+// leaf. The record's log index, where written, must name this leaf, and no
+// two leaves of idx may log one record.
+func (l *s3Ledger) loggedOnce(ctx context.Context, idx []int64, reads []leafRead) error {
+	seen := map[string]int64{}
+	keys := make([]string, len(idx))
+	for i, n := range idx {
+		id := reads[i].leaf.ID
+		if first, dup := seen[id]; dup {
+			return fmt.Errorf("%w: leaves %d and %d both log record %s", errNotAuthentic, first, n, id)
+		}
+		seen[id] = n
+		keys[i] = l.logIDKey(id)
+	}
+	objs, err := l.getMany(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("reading the log: %w", err)
+	}
+	for i, n := range idx {
+		if objs[i] == nil {
+			continue // not written yet: a writer that died after its leaf
+		}
+		var ix logIDIndex
+		if json.Unmarshal(objs[i], &ix) != nil || ix.Leaf != n {
+			return fmt.Errorf("%w: leaf %d logs record %s, which its log index puts at another leaf", errNotAuthentic, n, reads[i].leaf.ID)
 		}
 	}
 	return nil
