@@ -4,6 +4,7 @@
 package config
 
 import (
+	"github.com/promote-dev/promote/promote/policy"
 	"slices"
 	"strings"
 
@@ -65,7 +66,10 @@ type Environment struct {
 	// Attest, if set, signs a promotion attestation for every promotion
 	// into the environment and attaches it to the promoted digest.
 	Attest *Attest
-	Line   int // line of the environment in File
+	// Windows are when promotions may enter (allow spans, denied dates),
+	// each in its IANA time zone; none: any time.
+	Windows []policy.Window
+	Line    int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.

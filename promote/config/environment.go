@@ -12,7 +12,7 @@ import (
 
 var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest"}
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -93,6 +93,11 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 	}
 	if ent, ok := f["attest"]; ok {
 		if e.Attest, err = w.attest(ent.val, join(path, "attest")); err != nil {
+			return nil, src, err
+		}
+	}
+	if ent, ok := f["windows"]; ok {
+		if e.Windows, err = w.windows(ent.val, join(path, "windows")); err != nil {
 			return nil, src, err
 		}
 	}

@@ -108,6 +108,34 @@ func TestLedgerMapping(t *testing.T) {
 	assert.Nil(t, c.Witnesses)
 }
 
+func TestEnvironmentWindows(t *testing.T) {
+	cfg := lines("version: 1", "environments:",
+		"  - name: prod",
+		"    repository: 'localhost:5000/{app}'",
+		"    tags: immutable",
+		"    windows:",
+		"      - {allow: 'Mon-Fri 09:00-16:00', timezone: Europe/Amsterdam}",
+		"      - {deny: '2026-12-24..2026-12-26', timezone: Europe/Amsterdam}")
+	c, err := Parse("envs.yaml", cfg)
+	require.NoError(t, err)
+	prod, err := c.Env("prod")
+	require.NoError(t, err)
+	require.Len(t, prod.Windows, 2)
+	assert.Equal(t, "allow Mon-Fri 09:00-16:00 Europe/Amsterdam", prod.Windows[0].Text)
+
+	for _, tc := range []struct{ entry, want string }{
+		{"      - {allow: 'Mon-Fri 9-16'}", `environments[0].windows[0]: allow "Mon-Fri 9-16"`},
+		{"      - {deny: '2026-12-24', timezone: Mars/Olympus}", "not an IANA time zone"},
+		{"      - {allow: 'Mon-Fri 09:00-16:00', when: now}", `unknown field "when"`},
+	} {
+		bad := lines("version: 1", "environments:", "  - name: prod", "    repository: 'localhost:5000/{app}'",
+			"    tags: immutable", "    windows:", tc.entry)
+		_, err := Parse("envs.yaml", bad)
+		require.Error(t, err, tc.entry)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
+
 func TestConfigHelpers(t *testing.T) {
 	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "")
 	c, err := Load(filepath.Join(testdata, "valid.yaml"))

@@ -1,0 +1,30 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/promote/policy"
+)
+
+// window is the release-policy phase of the promotion windows: outside the
+// environment's windows, or on a denied date, the promotion is refused
+// (exit 3, recorded) before anything is judged or copied, saying when the
+// windows open next. It reads the engine's clock. Rollbacks are not held
+// to windows: they are how incidents end.
+func (r *run) window(context.Context) error {
+	if len(r.env.Windows) == 0 {
+		return nil
+	}
+	v := policy.Evaluate(r.env.Windows, r.e.now())
+	if v.Open {
+		return nil
+	}
+	reason := fmt.Sprintf("%s: %s", r.env.Name, v.Reason)
+	if !v.Next.IsZero() {
+		reason += "; the next window opens " + v.Next.UTC().Format(time.RFC3339)
+	}
+	return refuse(&errs.PolicyRefusal{Policy: "window", Reason: reason})
+}
