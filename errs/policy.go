@@ -10,7 +10,9 @@ type PolicyRefusal struct {
 	Reason string // what the policy found, and what to do
 }
 
-func (e *PolicyRefusal) Error() string { return fmt.Sprintf("release policy %s: %s", e.Policy, e.Reason) }
+func (e *PolicyRefusal) Error() string {
+	return fmt.Sprintf("release policy %s: %s", e.Policy, e.Reason)
+}
 
 // Is makes a PolicyRefusal match ErrGateRejected.
 func (e *PolicyRefusal) Is(target error) bool { return target == ErrGateRejected }
