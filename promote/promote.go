@@ -60,7 +60,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	defer func() { r.res.Seconds = e.now().Sub(start).Seconds() }()
-	err = r.through(ctx, r.resolve, r.window, r.inspect, r.plan, r.judge, r.admit)
+	err = r.through(ctx, r.resolve, r.window, r.soak, r.inspect, r.plan, r.judge, r.admit)
 	if err == nil && !r.done {
 		err = r.write(ctx)
 	}

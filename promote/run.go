@@ -18,7 +18,7 @@ import (
 )
 
 // run is one promotion on its way through the phases of the flow, each a
-// method in a file of its own: resolve (resolve.go), window (window.go), inspect (inspect.go),
+// method in a file of its own: resolve (resolve.go), window (window.go), soak (soak.go), inspect (inspect.go),
 // plan (plan.go), judge (judge.go), admit (plan.go), then under the ledger
 // lock replan, copy, tag, verify and record (write.go and the files named
 // after them), and attest (attesting.go). Each phase leaves what it found

@@ -4,12 +4,13 @@
 package config
 
 import (
-	"github.com/promote-dev/promote/promote/policy"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
+	"github.com/promote-dev/promote/promote/policy"
 )
 
 // Version is the only schema version this package reads.
@@ -69,7 +70,10 @@ type Environment struct {
 	// Windows are when promotions may enter (allow spans, denied dates),
 	// each in its IANA time zone; none: any time.
 	Windows []policy.Window
-	Line    int // line of the environment in File
+	// Soak is how long a digest must have been current in From before it
+	// may enter (0: no soak).
+	Soak time.Duration
+	Line int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.

@@ -6,13 +6,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/promote-dev/promote/gates"
 )
 
 var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows"}
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows", "soak"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -95,6 +98,18 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 		if e.Attest, err = w.attest(ent.val, join(path, "attest")); err != nil {
 			return nil, src, err
 		}
+	}
+	if ent, ok := f["soak"]; ok {
+		field := join(path, "soak")
+		v, err := w.str(ent.val, field)
+		if err != nil {
+			return nil, src, err
+		}
+		d, err := gates.ParseDuration(v)
+		if err != nil {
+			return nil, src, w.errf(ent.val, field, "%v", err)
+		}
+		e.Soak = time.Duration(d)
 	}
 	if ent, ok := f["windows"]; ok {
 		if e.Windows, err = w.windows(ent.val, join(path, "windows")); err != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,6 +114,7 @@ func TestEnvironmentWindows(t *testing.T) {
 		"  - name: prod",
 		"    repository: 'localhost:5000/{app}'",
 		"    tags: immutable",
+		"    soak: 2d",
 		"    windows:",
 		"      - {allow: 'Mon-Fri 09:00-16:00', timezone: Europe/Amsterdam}",
 		"      - {deny: '2026-12-24..2026-12-26', timezone: Europe/Amsterdam}")
@@ -121,12 +123,14 @@ func TestEnvironmentWindows(t *testing.T) {
 	prod, err := c.Env("prod")
 	require.NoError(t, err)
 	require.Len(t, prod.Windows, 2)
+	assert.Equal(t, 48*time.Hour, prod.Soak)
 	assert.Equal(t, "allow Mon-Fri 09:00-16:00 Europe/Amsterdam", prod.Windows[0].Text)
 
 	for _, tc := range []struct{ entry, want string }{
 		{"      - {allow: 'Mon-Fri 9-16'}", `environments[0].windows[0]: allow "Mon-Fri 9-16"`},
 		{"      - {deny: '2026-12-24', timezone: Mars/Olympus}", "not an IANA time zone"},
 		{"      - {allow: 'Mon-Fri 09:00-16:00', when: now}", `unknown field "when"`},
+		{"      []\n    soak: soon", `environments[0].soak: duration "soon"`},
 	} {
 		bad := lines("version: 1", "environments:", "  - name: prod", "    repository: 'localhost:5000/{app}'",
 			"    tags: immutable", "    windows:", tc.entry)
