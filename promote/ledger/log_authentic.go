@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/promote-dev/promote/promote/ledger/merkle"
 )
 
 // Authentic checks that rec, as read, is what the ledger key's holder
@@ -21,34 +19,19 @@ func Authentic(ctx context.Context, l Ledger, rec Record, vkey string) error {
 	if vkey == "" {
 		return nil
 	}
-	_, cp, err := usableCheckpoint(ctx, l, vkey)
-	if errors.Is(err, ErrNoCheckpoint) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	index, err := l.LeafIndex(ctx, rec.ID)
+	p, err := Prove(ctx, l, rec.ID, vkey)
 	switch {
-	case errors.Is(err, ErrNotLogged), err == nil && index >= cp.Size:
+	case errors.Is(err, ErrNoCheckpoint):
+		return nil
+	case errors.Is(err, ErrNotLogged), errors.Is(err, ErrNotSigned):
 		return tailAuthentic(ctx, l, rec)
+	case errors.Is(err, ErrLogTampered):
+		return fmt.Errorf("%w: record %s (%s in %s, seq %d) is not proven in the newest signed checkpoint: "+
+			"it was changed after it was logged; audit with promote ledger verify (%v)", ErrLogTampered, rec.ID, rec.App, rec.Env, rec.Seq, err)
 	case err != nil:
 		return err
-	}
-	body, err := leafBody(ctx, l, index)
-	if err != nil {
-		return fmt.Errorf("%w: record %s: %v", ErrLogTampered, rec.ID, err)
-	}
-	if HashBody(body) != rec.Hash {
-		return fmt.Errorf("%w: record %s (%s in %s, seq %d) is not the record leaf %d logs", ErrLogTampered, rec.ID, rec.App, rec.Env, rec.Seq, index)
-	}
-	proof, err := merkle.Inclusion(index, cp.Size, hashReader{ctx, l})
-	if err == nil {
-		err = merkle.CheckInclusion(proof, cp, index, body)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: record %s (%s in %s, seq %d) is not proven in the newest signed checkpoint (%s): "+
-			"it was changed after it was logged; audit with promote ledger verify", ErrLogTampered, rec.ID, rec.App, rec.Env, rec.Seq, leaves(cp.Size))
+	case HashBody(p.Record) != rec.Hash:
+		return fmt.Errorf("%w: record %s (%s in %s, seq %d) is not the record leaf %d logs", ErrLogTampered, rec.ID, rec.App, rec.Env, rec.Seq, p.LeafIndex)
 	}
 	return nil
 }

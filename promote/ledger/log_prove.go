@@ -63,7 +63,7 @@ func Prove(ctx context.Context, l Ledger, id, vkey string) (Proof, error) {
 		p.Hashes = append(p.Hashes, append([]byte(nil), h[:]...))
 	}
 	if err := p.check(cp); err != nil {
-		return Proof{}, fmt.Errorf("proving record %s: the log does not prove it: %w", id, err)
+		return Proof{}, fmt.Errorf("proving record %s: %w: the log does not prove it: %w", id, ErrLogTampered, err)
 	}
 	return p, nil
 }
