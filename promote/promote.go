@@ -32,6 +32,11 @@ type Result struct {
 	Repository string           `json:"repository"`
 	Previous   string           `json:"previous,omitempty"`
 	Gates      []verdict.Result `json:"gates"`
+	// Policies are the release policies' verdicts (policies.go), each
+	// that the environment has, in the order checked.
+	Policies []verdict.Result `json:"policies,omitempty"`
+	// BreakGlass is the justification that passed a window or a freeze.
+	BreakGlass string `json:"breakGlass,omitempty"`
 	// Judged: the gates ran. A run refused or failed before them (a path
 	// violation, a tree that cannot be judged) has no verdicts.
 	Judged      bool           `json:"judged"`

@@ -150,7 +150,8 @@ func (r *run) newRecord(kind ledger.Kind) *ledger.Record {
 	rec := &ledger.Record{
 		Time: e.now().UTC(), Kind: kind, App: res.App, Env: res.Env, From: res.From,
 		Repository: res.Repository, Digest: res.Digest, Source: res.Source, Tags: r.tags,
-		Previous: res.Previous, Gates: slices.Clone(res.Gates), Actor: e.actor, CI: e.ci, Reason: r.req.Reason,
+		Previous: res.Previous, Gates: slices.Clone(res.Gates), Policies: slices.Clone(res.Policies),
+		BreakGlass: res.BreakGlass, Actor: e.actor, CI: e.ci, Reason: r.req.Reason,
 	}
 	if kind == ledger.KindPromotion {
 		for _, t := range r.tags {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/gates"
 )
 
@@ -37,13 +36,16 @@ func (r *run) soak(ctx context.Context) error {
 		if cur != nil {
 			runs = cur.Digest
 		}
-		return refuse(&errs.PolicyRefusal{Policy: "soak", Reason: fmt.Sprintf("%s: %s is not what %s runs now (%s): "+
-			"a digest soaks %s while it stays current in %s", r.env.Name, r.res.Digest, r.env.From, runs, soak, r.env.From)})
+		return r.policyRefuse(PolicySoak, fmt.Sprintf("%s: %s is not what %s runs now (%s): "+
+			"a digest soaks %s while it stays current in %s", r.env.Name, r.res.Digest, r.env.From, runs, soak, r.env.From), nil)
 	}
+	since := cur.Time.UTC().Format(time.RFC3339)
+	ev := map[string]any{"since": since, "record": cur.ID, "soak": soak}
 	if eligible := cur.Time.Add(r.env.Soak); r.e.now().Before(eligible) {
-		return refuse(&errs.PolicyRefusal{Policy: "soak", Reason: fmt.Sprintf("%s: %s has been current in %s since %s "+
+		return r.policyRefuse(PolicySoak, fmt.Sprintf("%s: %s has been current in %s since %s "+
 			"(record %s); with a soak of %s it becomes eligible at %s", r.env.Name, r.res.Digest, r.env.From,
-			cur.Time.UTC().Format(time.RFC3339), cur.ID, soak, eligible.UTC().Format(time.RFC3339))})
+			since, cur.ID, soak, eligible.UTC().Format(time.RFC3339)), ev)
 	}
+	r.policyPass(PolicySoak, fmt.Sprintf("current in %s since %s (record %s), past the soak of %s", r.env.From, since, cur.ID, soak), ev)
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/policy"
 )
 
@@ -20,11 +19,12 @@ func (r *run) window(context.Context) error {
 	}
 	v := policy.Evaluate(r.env.Windows, r.e.now())
 	if v.Open {
+		r.policyPass(PolicyWindow, v.Reason, nil)
 		return nil
 	}
 	reason := fmt.Sprintf("%s: %s", r.env.Name, v.Reason)
 	if !v.Next.IsZero() {
 		reason += "; the next window opens " + v.Next.UTC().Format(time.RFC3339)
 	}
-	return refuse(&errs.PolicyRefusal{Policy: "window", Reason: reason})
+	return r.policyRefuse(PolicyWindow, reason, nil)
 }

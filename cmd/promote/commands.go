@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +159,7 @@ func historyCommand(s *state) *cli.Command {
 	const usage = "history [APP] [--env ENV] [--kind KIND]... [--actor ID] [--since WHEN] [--until WHEN] [--limit N] [--page P]"
 	cmd := command("history", usage, "list ledger records, newest first (--output csv for spreadsheets)",
 		&cli.StringFlag{Name: "env", Usage: "only records of environment `ENV`"},
-		&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback or rejected (repeatable)"},
+		&cli.StringSliceFlag{Name: "kind", Usage: "only records of `KIND`: promotion, rollback, rejected, freeze, unfreeze, revocation or unrevocation (repeatable)"},
 		&cli.StringFlag{Name: "actor", Usage: "only records by `ID` (as history shows it, e.g. github:alice)"},
 		&cli.StringFlag{Name: "since", Usage: "only records at or after `WHEN`"},
 		&cli.StringFlag{Name: "until", Usage: "only records before `WHEN`"},
@@ -212,12 +213,11 @@ func historyQuery(c *cli.Context) (ledger.Query, error) {
 	}
 	q.Offset = (page - 1) * q.Limit
 	for _, k := range c.StringSlice("kind") {
-		switch kind := ledger.Kind(strings.ToLower(k)); kind {
-		case ledger.KindPromotion, ledger.KindRollback, ledger.KindRejected:
-			q.Kinds = append(q.Kinds, kind)
-		default:
-			return q, errs.Usagef("--kind %q: expected promotion, rollback or rejected", k)
+		kind := ledger.Kind(strings.ToLower(k))
+		if !slices.Contains(ledger.Kinds, kind) {
+			return q, errs.Usagef("--kind %q: expected one of %s", k, kindList())
 		}
+		q.Kinds = append(q.Kinds, kind)
 	}
 	now := time.Now()
 	if v := c.String("since"); v != "" {
@@ -269,4 +269,13 @@ func ledgerCommand(s *state) *cli.Command {
 			ledgerProveCommand(s), ledgerKeyCommand(s), ledgerUpgradeCommand(s), ledgerPublishCommand(s),
 		},
 	}
+}
+
+// kindList is the record kinds, comma-separated, for --kind's help and errors.
+func kindList() string {
+	ks := make([]string, len(ledger.Kinds))
+	for i, k := range ledger.Kinds {
+		ks[i] = string(k)
+	}
+	return strings.Join(ks, ", ")
 }

@@ -108,7 +108,7 @@ func TestCLIReadOfANewerLedgerSaysUpgrade(t *testing.T) {
 	appendRecord(t, ledgerPath, &ledger.Record{Kind: ledger.KindPromotion, App: "web", Env: "test", Digest: fmt.Sprintf("sha256:%064d", 1)})
 	db, err := sql.Open("sqlite", ledgerPath)
 	require.NoError(t, err)
-	_, err = db.Exec(`PRAGMA user_version = 3`)
+	_, err = db.Exec(`PRAGMA user_version = 4`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 	before := filesUnder(t, dir)
@@ -116,7 +116,7 @@ func TestCLIReadOfANewerLedgerSaysUpgrade(t *testing.T) {
 	for _, args := range [][]string{{"history"}, {"current", "test", "web"}, {"ledger", "verify"}} {
 		code, _, errOut := c.run(args...)
 		assert.Equal(t, ExitError, code, "%v", args)
-		assert.Contains(t, errOut, "has schema version 3; this promote reads version 2: upgrade promote", "%v", args)
+		assert.Contains(t, errOut, "has schema version 4; this promote reads version 3: upgrade promote", "%v", args)
 	}
 	assert.Equal(t, before, filesUnder(t, dir))
 }

@@ -188,8 +188,9 @@ func TestOpenReadOnlyRefusesOtherSchemas(t *testing.T) {
 	for _, tc := range []struct {
 		name, sql, want string
 	}{
-		{"newer", `PRAGMA user_version = 3`, "has schema version 3; this promote reads version 2: upgrade promote"},
-		{"older", `PRAGMA user_version = 0`, "has schema version 0, older than version 2"},
+		{"newer", fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion+1),
+			fmt.Sprintf("has schema version %d; this promote reads version %d: upgrade promote", schemaVersion+1, schemaVersion)},
+		{"older", `PRAGMA user_version = 0`, fmt.Sprintf("has schema version 0, older than version %d", schemaVersion)},
 		{"foreign", `PRAGMA application_id = 7`, "is not a promote ledger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,7 +23,35 @@ const (
 	KindPromotion Kind = "promotion"
 	KindRollback  Kind = "rollback"
 	KindRejected  Kind = "rejected"
+	// The release-control kinds. A freeze or unfreeze is recorded in the
+	// chain of AllApps in the environment (AllEnvs with --all) and names
+	// no digest; a revocation or unrevocation in the chain of the app in
+	// AllEnvs, naming the digest.
+	KindFreeze       Kind = "freeze"
+	KindUnfreeze     Kind = "unfreeze"
+	KindRevocation   Kind = "revocation"
+	KindUnrevocation Kind = "unrevocation"
 )
+
+// Kinds is every kind a record may have.
+var Kinds = []Kind{KindPromotion, KindRollback, KindRejected, KindFreeze, KindUnfreeze, KindRevocation, KindUnrevocation}
+
+// The app and environment names of the release-control chains. Neither is
+// a name a configuration may give an app or an environment.
+const (
+	AllApps = "*"
+	AllEnvs = "*"
+)
+
+// Control reports whether k is a release-control kind: a record about
+// environments or digests, not a run of an app into an environment.
+func (k Kind) Control() bool {
+	switch k {
+	case KindFreeze, KindUnfreeze, KindRevocation, KindUnrevocation:
+		return true
+	}
+	return false
+}
 
 // Source is the reference as given on the command line and as resolved.
 type Source struct {
@@ -86,12 +114,18 @@ type Record struct {
 	Tags       []string         `json:"tags,omitempty"`
 	Previous   string           `json:"previous,omitempty"`
 	Gates      []verdict.Result `json:"gates,omitempty"`
-	Actor      Actor            `json:"actor"`
-	CI         *CI              `json:"ci,omitempty"`
-	Reason     string           `json:"reason,omitempty"`
-	Rejection  string           `json:"rejection,omitempty"` // why a rejected attempt was refused
-	PrevHash   string           `json:"prev_hash"`
-	Hash       string           `json:"hash,omitempty"`
+	// Policies are the release policies' verdicts (revocation, freeze,
+	// window, soak, approvals) on a promotion, a rollback or a refusal.
+	Policies []verdict.Result `json:"policies,omitempty"`
+	// BreakGlass is the justification given to pass a window or a freeze
+	// where the environment allows it (--break-glass).
+	BreakGlass string `json:"breakGlass,omitempty"`
+	Actor      Actor  `json:"actor"`
+	CI         *CI    `json:"ci,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Rejection  string `json:"rejection,omitempty"` // why a rejected attempt was refused
+	PrevHash   string `json:"prev_hash"`
+	Hash       string `json:"hash,omitempty"`
 }
 
 // Body is the canonical serialisation that Hash covers: the record as JSON

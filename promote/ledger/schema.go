@@ -4,12 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // schemaVersion is stored in PRAGMA user_version. Bump it, and add a
 // migration to migrate, whenever the tables below change. Version 1 had the
-// records only; version 2 adds the transparency log (schemaLog).
-const schemaVersion = 2
+// records only; version 2 adds the transparency log (schemaLog); version 3
+// lets the records table hold the release-control kinds (freeze, unfreeze,
+// revocation, unrevocation), which needs the table rebuilt (rebuildRecords).
+const schemaVersion = 3
+
+// schemaBeforeKinds is the version of a ledger written before the
+// release-control kinds: read as it is, rebuilt by a writable open.
+const schemaBeforeKinds = 2
 
 // schemaBeforeLog is the version of a ledger written before the log: read
 // as it is by a read-only open, upgraded by a writable one.
@@ -24,26 +31,45 @@ const applicationID = 0x50524f4d
 // view with the columns a person reads first. The triggers refuse UPDATE and
 // DELETE: they stop accidents, not a determined editor (Verify catches that).
 var schemaV1 = []string{
-	`CREATE TABLE IF NOT EXISTS records (
-		id        TEXT PRIMARY KEY,
-		app       TEXT NOT NULL,
-		env       TEXT NOT NULL,
-		seq       INTEGER NOT NULL CHECK (seq >= 1),
-		kind      TEXT NOT NULL CHECK (kind IN ('promotion', 'rollback', 'rejected')),
-		digest    TEXT NOT NULL,
-		time      TEXT NOT NULL, -- RFC 3339 UTC with 9 fraction digits, so text order is time order
-		prev_hash TEXT NOT NULL, -- hash of the record before in (app, env); '' for seq 1
-		hash      TEXT NOT NULL, -- 'sha256:' || hex(sha256(body))
-		body      TEXT NOT NULL, -- the record as JSON, exactly the bytes that hash covers
-		UNIQUE (app, env, seq)
-	)`,
+	recordsTable("records"),
 	`CREATE INDEX IF NOT EXISTS records_chain ON records (app, env, seq)`,
 	`CREATE INDEX IF NOT EXISTS records_time ON records (time)`,
 	`CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
 	BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END`,
 	`CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
 	BEGIN SELECT RAISE(ABORT, 'ledger records are append-only'); END`,
-	`CREATE VIEW IF NOT EXISTS history AS
+	historyView,
+}
+
+// recordsTable is the CREATE TABLE statement of the records table, named
+// name (a rebuild creates it under another name first).
+func recordsTable(name string) string {
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+		id        TEXT PRIMARY KEY,
+		app       TEXT NOT NULL,
+		env       TEXT NOT NULL,
+		seq       INTEGER NOT NULL CHECK (seq >= 1),
+		kind      TEXT NOT NULL CHECK (kind IN (%s)),
+		digest    TEXT NOT NULL,
+		time      TEXT NOT NULL, -- RFC 3339 UTC with 9 fraction digits, so text order is time order
+		prev_hash TEXT NOT NULL, -- hash of the record before in (app, env); '' for seq 1
+		hash      TEXT NOT NULL, -- 'sha256:' || hex(sha256(body))
+		body      TEXT NOT NULL, -- the record as JSON, exactly the bytes that hash covers
+		UNIQUE (app, env, seq)
+	)`, name, sqlKinds())
+}
+
+// sqlKinds is the kinds a record may have, as an SQL list of literals.
+func sqlKinds() string {
+	q := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		q[i] = "'" + string(k) + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+// historyView is the view an auditor reads first.
+const historyView = `CREATE VIEW IF NOT EXISTS history AS
 	SELECT time, app, env, seq, kind, digest,
 		CASE WHEN json_valid(body) THEN coalesce(
 			json_extract(body, '$.actor.identity'),
@@ -52,8 +78,7 @@ var schemaV1 = []string{
 		CASE WHEN json_valid(body) THEN json_extract(body, '$.reason') END AS reason,
 		id
 	FROM records
-	ORDER BY time, app, env, seq`,
-}
+	ORDER BY time, app, env, seq`
 
 // schemaState is what an SQLite database says about its schema.
 type schemaState struct {
@@ -89,6 +114,12 @@ func (s schemaState) beforeLog() bool {
 	return s.version == schemaBeforeLog && s.appID == applicationID
 }
 
+// beforeKinds reports whether the database is a ledger written before the
+// release-control kinds: readable as it is, since it holds none of them.
+func (s schemaState) beforeKinds() bool {
+	return s.version == schemaBeforeKinds && s.appID == applicationID
+}
+
 // empty reports whether the database is new: no schema, version or id.
 func (s schemaState) empty() bool { return s.version == 0 && s.appID == 0 && s.objects == 0 }
 
@@ -109,7 +140,19 @@ func (s schemaState) mismatch(path string) error {
 // migrate brings the schema of the database behind conn to schemaVersion in
 // one IMMEDIATE transaction, so concurrent openers create it exactly once.
 // It refuses a database written by a newer promote or by another application.
+//
+// Foreign keys are off on conn while it runs (a pragma a transaction
+// cannot change), as SQLite's procedure for rebuilding a table asks:
+// rebuildRecords checks them itself before the commit.
 func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	defer func() {
+		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+			err = fmt.Errorf("opening ledger %s: %w", path, ferr)
+		}
+	}()
 	if err := beginImmediate(ctx, conn); err != nil {
 		return fmt.Errorf("opening ledger %s: %w", path, err)
 	}
@@ -129,6 +172,13 @@ func migrate(ctx context.Context, conn *sql.Conn, path string) (err error) {
 		}
 		if _, err := logUnlogged(ctx, conn); err != nil {
 			return fmt.Errorf("adding the log to ledger %s: %w", path, err)
+		}
+		if err := rebuildRecords(ctx, conn); err != nil {
+			return fmt.Errorf("upgrading ledger %s to schema version %d: %w", path, schemaVersion, err)
+		}
+	case s.beforeKinds():
+		if err := rebuildRecords(ctx, conn); err != nil {
+			return fmt.Errorf("upgrading ledger %s to schema version %d: %w", path, schemaVersion, err)
 		}
 	case !s.empty():
 		return s.mismatch(path)

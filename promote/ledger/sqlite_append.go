@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,18 +161,16 @@ func validate(rec *Record) error {
 		missing = "env"
 	case rec.Kind == "":
 		missing = "kind"
-	case rec.Digest == "":
+	case rec.Digest == "" && rec.Kind != KindFreeze && rec.Kind != KindUnfreeze:
 		missing = "digest"
 	}
 	if missing != "" {
 		return fmt.Errorf("invalid ledger record (app %q, env %q): %s is empty", rec.App, rec.Env, missing)
 	}
-	switch rec.Kind {
-	case KindPromotion, KindRollback, KindRejected:
-		return nil
+	if !slices.Contains(Kinds, rec.Kind) {
+		return fmt.Errorf("invalid ledger record (app %q, env %q): kind %q is not one of %v", rec.App, rec.Env, rec.Kind, Kinds)
 	}
-	return fmt.Errorf("invalid ledger record (app %q, env %q): kind %q is not %s, %s or %s",
-		rec.App, rec.Env, rec.Kind, KindPromotion, KindRollback, KindRejected)
+	return nil
 }
 
 // queryer is what chainHead needs of *sql.DB and *sql.Conn.

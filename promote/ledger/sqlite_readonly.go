@@ -47,6 +47,7 @@ func openSQLiteReadOnly(ctx context.Context, path string) (_ Ledger, err error) 
 		return emptyLedger{path: abs}, nil
 	case s.beforeLog():
 		l.beforeLog = true // read as it is: its log is added by the first write
+	case s.beforeKinds(): // read as it is: it holds none of the new kinds
 	case !s.current():
 		return nil, s.mismatch(abs)
 	}

@@ -66,16 +66,18 @@ type Verdict struct {
 // its own time zone, so daylight-saving changes move the hours with the
 // wall clock.
 func Evaluate(windows []Window, now time.Time) Verdict {
-	if open, why := at(windows, now); !open {
+	open, why := at(windows, now)
+	if !open {
 		return Verdict{Reason: why, Next: next(windows, now)}
 	}
-	return Verdict{Open: true}
+	return Verdict{Open: true, Reason: why}
 }
 
 // at is Evaluate without the search for the next opening.
 func at(windows []Window, now time.Time) (bool, string) {
 	var allows []string
-	allowed, anyAllow := false, false
+	allowed, anyAllow, inside := false, false, ""
+
 	for _, w := range windows {
 		local := now.In(w.Location)
 		switch {
@@ -84,13 +86,19 @@ func at(windows []Window, now time.Time) (bool, string) {
 		case w.Allow != nil:
 			anyAllow = true
 			allows = append(allows, w.Text)
-			allowed = allowed || w.Allow.contains(local)
+			if !allowed && w.Allow.contains(local) {
+				allowed, inside = true, w.Text
+			}
 		}
 	}
-	if anyAllow && !allowed {
-		return false, fmt.Sprintf("%s is outside every promotion window (%s)", now.UTC().Format("Mon 15:04 MST"), strings.Join(allows, "; "))
+	when := now.UTC().Format("Mon 15:04 MST")
+	switch {
+	case anyAllow && !allowed:
+		return false, fmt.Sprintf("%s is outside every promotion window (%s)", when, strings.Join(allows, "; "))
+	case anyAllow:
+		return true, fmt.Sprintf("%s is inside the promotion window %s", when, inside)
 	}
-	return true, ""
+	return true, when + " is on no denied date"
 }
 
 // next finds the first minute after now at which the windows are open,

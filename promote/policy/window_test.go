@@ -57,7 +57,8 @@ func TestWindowsAtEdgesZonesAndDaylightSaving(t *testing.T) {
 			v := Evaluate(tc.windows, moment(t, tc.now))
 			assert.Equal(t, tc.open, v.Open, v.Reason)
 			if tc.open {
-				assert.Empty(t, v.Reason)
+				assert.True(t, v.Next.IsZero(), "no next opening when open")
+				assert.Regexp(t, `is inside the promotion window allow |is on no denied date`, v.Reason, "says why it is open")
 				return
 			}
 			assert.NotEmpty(t, v.Reason)
