@@ -38,6 +38,11 @@ type run struct {
 	// current is the environment's record when there is nothing to do.
 	current *ledger.Record
 	rec     *recorder // the one writer of the run's records
+	// glassApprovals is how many approvals a break-glass pass of a
+	// freeze or a window requires (breakGlass.approvals): the approvals
+	// phase counts at least this many, with or without an approvals
+	// block's required.
+	glassApprovals int
 
 	// phase is the phase under way, for an interruption's message.
 	phase string
