@@ -19,6 +19,9 @@ type Request struct {
 	DryRun  bool
 	Reason  string
 	Reports []gates.Report // --scan-report, for the scan gate
+	// BreakGlass is the justification to pass a closed window or a
+	// freeze where the environment allows it (--break-glass).
+	BreakGlass string
 }
 
 // Result says what a promotion did, or would do in a dry run. It is
@@ -52,8 +55,8 @@ type Result struct {
 	Seconds     float64 `json:"seconds"`
 }
 
-// Promote runs one promotion through its phases (run.go): resolve, inspect,
-// plan, judge and admit read only; then, under the ledger lock, copy, tag,
+// Promote runs one promotion through its phases (run.go): resolve, the
+// release policies, inspect, plan, judge and admit read only; then, under the ledger lock, copy, tag,
 // verify and record; then attest. A refusal (the path, the tree, the
 // gates, a tag conflict) is recorded as a rejected attempt, here and
 // nowhere else, and returned as an error wrapping errs.ErrGateRejected or
@@ -65,7 +68,7 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	defer func() { r.res.Seconds = e.now().Sub(start).Seconds() }()
-	err = r.through(ctx, r.resolve, r.window, r.soak, r.inspect, r.plan, r.judge, r.admit)
+	err = r.through(ctx, r.resolve, r.freeze, r.window, r.soak, r.inspect, r.revoked, r.plan, r.judge, r.admit)
 	if err == nil && !r.done {
 		err = r.write(ctx)
 	}

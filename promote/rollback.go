@@ -53,7 +53,8 @@ type Current struct {
 // gates: the digest passed them when it was promoted there. The record goes
 // through the same recorder as a promotion's. A rollback to the digest the
 // environment runs has nothing to do; a dry run takes no lock and writes
-// nothing.
+// nothing. A revoked digest is refused (revoked.go); a freeze or a window
+// does not hold a rollback back: rollbacks are how incidents end.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *RollbackResult, err error) {
 	defer func() { err = e.placeReach(req.App, err) }()
 	env, repo, err := e.repository(req.Env, req.App)
@@ -97,7 +98,10 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Rollback
 		return nil, fmt.Errorf("%w: %s@%s is no longer in %s's repository (deleted or expired by a lifecycle policy); roll back to another digest",
 			errs.ErrNotFound, repo.Name(), to.Digest, env.Name)
 	}
-	if err != nil || req.DryRun {
+	if err != nil {
+		return res, err
+	}
+	if err := e.rollbackRevoked(ctx, rc, req, e.newRollback(req, env, repo, to, cur), m); err != nil || req.DryRun {
 		return res, err
 	}
 	if err := rc.check(ctx, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {

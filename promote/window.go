@@ -12,7 +12,8 @@ import (
 // environment's windows, or on a denied date, the promotion is refused
 // (exit 3, recorded) before anything is judged or copied, saying when the
 // windows open next. It reads the engine's clock. Rollbacks are not held
-// to windows: they are how incidents end.
+// to windows: they are how incidents end. Where the environment allows
+// it, --break-glass passes a closed window (freeze.go).
 func (r *run) window(context.Context) error {
 	if len(r.env.Windows) == 0 {
 		return nil
@@ -26,5 +27,8 @@ func (r *run) window(context.Context) error {
 	if !v.Next.IsZero() {
 		reason += "; the next window opens " + v.Next.UTC().Format(time.RFC3339)
 	}
-	return r.policyRefuse(PolicyWindow, reason, nil)
+	if glass, err := r.breakGlass(PolicyWindow, reason, nil); glass || err != nil {
+		return err
+	}
+	return r.policyRefuse(PolicyWindow, reason+r.glassHint(), nil)
 }

@@ -73,7 +73,10 @@ type Environment struct {
 	// Soak is how long a digest must have been current in From before it
 	// may enter (0: no soak).
 	Soak time.Duration
-	Line int // line of the environment in File
+	// BreakGlass, if set, lets `promote to --break-glass TEXT` pass a
+	// closed window or a freeze; nil: never.
+	BreakGlass *BreakGlass
+	Line       int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.

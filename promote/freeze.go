@@ -1,0 +1,82 @@
+package promote
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/promote-dev/promote/promote/ledger"
+)
+
+// freeze is the release-policy phase of freezes: while a freeze of the
+// environment (promote freeze ENV) or of every environment (freeze --all)
+// is in force, a promotion into it is refused, recorded, before anything
+// is judged or copied, unless it breaks the glass where the environment
+// allows it. Rollbacks are not held to freezes: they are how incidents end.
+func (r *run) freeze(ctx context.Context) error {
+	frozen, err := r.e.reader().freezes(ctx, r.env.Name)
+	if err != nil || len(frozen) == 0 {
+		return err
+	}
+	var why, ids []string
+	for _, f := range frozen {
+		scope := r.env.Name + " is frozen"
+		if f.Env == ledger.AllEnvs {
+			scope = "every environment is frozen"
+		}
+		why = append(why, scope+" "+describeControl(f))
+		ids = append(ids, f.ID)
+	}
+	reason := strings.Join(why, "; ")
+	ev := map[string]any{"freezes": ids}
+	if glass, err := r.breakGlass(PolicyFreeze, reason, ev); glass || err != nil {
+		return err
+	}
+	lift := "promote unfreeze " + r.env.Name
+	if frozen[len(frozen)-1].Env == ledger.AllEnvs {
+		lift = "promote unfreeze --all"
+	}
+	return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s; %s lifts it%s", reason, lift, r.glassHint()), ev)
+}
+
+// breakGlass passes a policy that would refuse (why) when the run breaks
+// the glass (--break-glass) and the environment allows it: it notes the
+// pass with the justification, marks the result and the record, and asks
+// the approvals phase for breakGlass.approvals approvals. It reports
+// whether it passed; an error is the refusal of a break-glass the
+// environment does not allow.
+func (r *run) breakGlass(policy, why string, evidence map[string]any) (bool, error) {
+	text := r.req.BreakGlass
+	if text == "" {
+		return false, nil
+	}
+	if r.env.BreakGlass == nil {
+		return false, r.policyRefuse(policy, fmt.Sprintf("%s; --break-glass was given, but %s does not allow break-glass "+
+			"(no breakGlass in its configuration)", why, r.env.Name), evidence)
+	}
+	ev := map[string]any{"breakGlass": text}
+	for k, v := range evidence {
+		ev[k] = v
+	}
+	if n := r.env.BreakGlass.Approvals; n > 0 {
+		ev["approvalsRequired"] = n
+		r.glassApprovals = max(r.glassApprovals, n)
+	}
+	r.policyPass(policy, fmt.Sprintf("BREAK-GLASS: %s; passed by break-glass: %s", why, text), ev)
+	r.res.BreakGlass = text
+	r.e.log.Warn("BREAK-GLASS: passing a release policy", "policy", policy, "app", r.res.App, "env", r.env.Name,
+		"justification", text, "refusal", why)
+	return true, nil
+}
+
+// glassHint tells a refused run how break-glass could pass it, where the
+// environment allows it.
+func (r *run) glassHint() string {
+	switch {
+	case r.env.BreakGlass == nil:
+		return ""
+	case r.env.BreakGlass.Approvals > 0:
+		return fmt.Sprintf(", or in an emergency --break-glass TEXT with %d approvals", r.env.BreakGlass.Approvals)
+	}
+	return ", or in an emergency --break-glass TEXT"
+}
