@@ -70,7 +70,7 @@ func toMany(c *cli.Context, eng *promote.Engine, env string, sources []string, j
 		return nil, nil, errs.Usagef("--scan-report with several APPs: promote those apps one by one (a report is bound to one image)")
 	}
 	items, err := eng.PromoteAll(c.Context, env, sources, jobs,
-		promote.Request{DryRun: c.Bool("dry-run"), Reason: c.String("reason")})
+		promote.Request{DryRun: c.Bool("dry-run"), Reason: c.String("reason"), BreakGlass: c.String("break-glass")})
 	var be *promote.BatchError
 	if items == nil || err != nil && !errors.As(err, &be) {
 		return nil, nil, err

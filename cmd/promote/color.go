@@ -8,7 +8,7 @@ import (
 )
 
 // colorOut marks stdout as a terminal that takes colour: the verdict words
-// (PASS, FAIL, ERROR, REJECTED) are painted there, and nowhere else.
+// (PASS, FAIL, ERROR, REJECTED, BREAK-GLASS, FROZEN, REVOKED) are painted there, and nowhere else.
 type colorOut struct{ io.Writer }
 
 // wantColor reports whether w takes colour: a terminal, text output, and
@@ -20,10 +20,13 @@ func (s *state) wantColor(w io.Writer) bool {
 
 // ANSI SGR colours of the verdict words.
 var paints = map[string]string{
-	"PASS":     "\x1b[32m",
-	"FAIL":     "\x1b[31m",
-	"ERROR":    "\x1b[33m",
-	"REJECTED": "\x1b[1;31m",
+	"PASS":        "\x1b[32m",
+	"FAIL":        "\x1b[31m",
+	"ERROR":       "\x1b[33m",
+	"REJECTED":    "\x1b[1;31m",
+	"BREAK-GLASS": "\x1b[1;33m",
+	"FROZEN":      "\x1b[1;36m",
+	"REVOKED":     "\x1b[1;31m",
 }
 
 // paint is word, coloured when w takes colour and the word has one.

@@ -79,11 +79,12 @@ func readJudgeArgs(c *cli.Context, usage string) (judgeArgs, error) {
 }
 
 func toCommand(s *state) *cli.Command {
-	const usage = "to ENV APP[:TAG|@DIGEST]... [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]..."
+	const usage = "to ENV APP[:TAG|@DIGEST]... [--tag TAG]... [--dry-run] [--reason TEXT] [--scan-report FILE]... [--break-glass TEXT]"
 	cmd := command("to", usage, "promote an image into ENV from the environment it is fed from, after ENV's gates pass",
 		&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "also write `TAG` (repeatable)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "run the gates and print the plan; write nothing"},
 		&cli.StringFlag{Name: "reason", Usage: "`TEXT` saying why, recorded in the ledger"},
+		&cli.StringFlag{Name: "break-glass", Usage: "`TEXT` justifying passing a closed window or a freeze, where ENV has breakGlass (recorded, shown loudly)"},
 		scanReportFlag)
 	cmd.Description = `With APP alone the source is the from environment's current digest; with :TAG,
 that tag in the from repository (resolved once); with @DIGEST, that digest, which must
@@ -95,7 +96,11 @@ written into an immutable environment: the tags derived from the image's labels 
 Several APPs promote in one run, --jobs at a time, sharing connections and the
 ledger; each stands alone (one failing changes nothing for the others). The exit
 code is the most serious failure's: 1 over 4 over 3. --tag and --scan-report
-take one APP.`
+take one APP.
+
+Before anything is judged or copied, ENV's release policies run: a freeze, its
+promotion windows, its soak time, a revoked digest (and any image inside it), and
+its approvals. Each refuses with exit 3 and a reason, recorded in the ledger.`
 	cmd.Action = s.action("to", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 		if a := c.Args().Slice(); len(a) > 2 {
 			return toMany(c, eng, a[0], a[1:], s.jobs)
@@ -105,7 +110,7 @@ take one APP.`
 			return nil, nil, err
 		}
 		res, err := eng.Promote(c.Context, promote.Request{Env: j.env, Ref: j.ref, Tags: c.StringSlice("tag"),
-			DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: j.reports})
+			DryRun: c.Bool("dry-run"), Reason: c.String("reason"), Reports: j.reports, BreakGlass: c.String("break-glass")})
 		return partial(res, err, printPromotion)
 	})
 	return cmd

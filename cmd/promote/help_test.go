@@ -22,10 +22,10 @@ func TestUnknownCommandIsAUsageErrorWithASuggestion(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Equal(t, "promote: usage error: unknown command \"rollbak\". Did you mean \"rollback\"? (promote --help lists the commands)\n", errOut)
 
-	code, _, errOut = promoteRun("foo")
+	code, _, errOut = promoteRun("xyzzy")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, errOut, `unknown command "foo"`)
-	assert.NotContains(t, errOut, "Did you mean", "no command is near foo")
+	assert.Contains(t, errOut, `unknown command "xyzzy"`)
+	assert.NotContains(t, errOut, "Did you mean", "no command is near xyzzy")
 
 	code, _, errOut = promoteRun("ledger", "verfy")
 	assert.Equal(t, ExitUsage, code)

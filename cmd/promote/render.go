@@ -32,6 +32,21 @@ func printGates(w io.Writer, gs []verdict.Result) {
 	}
 }
 
+// printPolicies prints the release policies' verdicts, and a break-glass
+// first and loudly.
+func printPolicies(w io.Writer, ps []verdict.Result, breakGlass string) {
+	if breakGlass != "" {
+		fmt.Fprintf(w, "  %s  %s\n", paint(w, "BREAK-GLASS"), breakGlass)
+	}
+	for i, p := range ps {
+		label := "  policies  "
+		if i > 0 {
+			label = "            "
+		}
+		fmt.Fprintf(w, "%s%s %s: %s\n", label, verdictWord(w, p.Verdict), p.Name, p.Reason)
+	}
+}
+
 // verdictWord is a verdict as the text output shows it: upper case, four
 // columns wide, coloured on a terminal.
 func verdictWord(w io.Writer, v string) string {
@@ -61,6 +76,7 @@ func printPromotion(w io.Writer, r *promote.Result) {
 		fmt.Fprintf(w, "not promoted %s@%s  %s -> %s\n", r.App, short(r.Digest), r.From, r.Env)
 	}
 	fmt.Fprintf(w, "  source    %s\n", sourceText(r.Source))
+	printPolicies(w, r.Policies, r.BreakGlass)
 	if r.Plan != nil {
 		var tags []string
 		for _, t := range r.Plan.Tags {
@@ -170,8 +186,11 @@ func printHistory(w io.Writer, recs []ledger.Checked, now time.Time) {
 		if !r.Verified {
 			mark, bad = "\tDOES NOT CHECK OUT: "+r.Problem, bad+1
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s%s\n", r.Time.UTC().Format(time.RFC3339), r.Env, r.App, r.Seq,
-			kind, short(r.Digest), strings.Join(r.Tags, ","), r.Actor.Identity, r.ID, mark)
+		if r.BreakGlass != "" {
+			kind += " BREAK-GLASS"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s%s\n", r.Time.UTC().Format(time.RFC3339), scopeName(r.Env, "(all)"),
+			scopeName(r.App, "(all)"), r.Seq, kind, short(r.Digest), strings.Join(r.Tags, ","), r.Actor.Identity, r.ID, mark)
 	}
 	tw.Flush()
 	switch bad {

@@ -23,7 +23,7 @@ func printRecord(w io.Writer, c ledger.Checked) {
 		fmt.Fprintf(w, "%s\n", notCheckedOut(c))
 	}
 	r := c.Record
-	line("record", fmt.Sprintf("%s (%s/%s #%d)", r.ID, r.Env, r.App, r.Seq))
+	line("record", fmt.Sprintf("%s (%s/%s #%d)", r.ID, scopeName(r.Env, "every environment"), scopeName(r.App, "every app"), r.Seq))
 	line("kind", string(r.Kind))
 	line("time", r.Time.UTC().Format(time.RFC3339Nano))
 	line("digest", r.Digest)
@@ -37,6 +37,12 @@ func printRecord(w io.Writer, c ledger.Checked) {
 	}
 	line("reason", r.Reason)
 	line("rejection", r.Rejection)
+	if r.BreakGlass != "" {
+		fmt.Fprintf(w, "%-10s %s\n", "breakglass", paint(w, "BREAK-GLASS")+": "+r.BreakGlass)
+	}
+	for _, p := range r.Policies {
+		fmt.Fprintf(w, "policy     %s %s: %s\n", verdictWord(w, p.Verdict), p.Name, p.Reason)
+	}
 	for _, g := range r.Gates {
 		fmt.Fprintf(w, "gate       %s %s: %s\n", verdictWord(w, g.Verdict), g.Name, g.Reason)
 		if len(g.Evidence) > 0 {
@@ -63,4 +69,13 @@ func nonEmpty(ss ...string) []string {
 // notCheckedOut is the mark of a record that does not check out.
 func notCheckedOut(c ledger.Checked) string {
 	return "DOES NOT CHECK OUT: " + c.Problem + "; " + ledger.VerifyHint
+}
+
+// scopeName is an app or environment name as a person reads it: the
+// control chains' "*" is all of them.
+func scopeName(name, all string) string {
+	if name == ledger.AllEnvs {
+		return all
+	}
+	return name
 }
