@@ -160,5 +160,6 @@ func promotionOf(r *ledger.Record) attest.Promotion {
 		Time:   r.Time,
 	}
 	p.Gates = append(p.Gates, r.Gates...)
+	p.Policies, p.BreakGlass = append(p.Policies, r.Policies...), r.BreakGlass
 	return p
 }

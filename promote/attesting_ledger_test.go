@@ -54,7 +54,13 @@ type attestedPredicate struct {
 		ID   string `json:"id"`
 		Hash string `json:"hash"`
 	} `json:"record"`
-	Ledger *attestedLedger `json:"ledger"`
+	Ledger   *attestedLedger `json:"ledger"`
+	Policies []struct {
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+		Reason  string `json:"reason"`
+	} `json:"policies"`
+	BreakGlass string `json:"breakGlass"`
 }
 
 // readAttestation fetches the promotion attestation of d in repo from the

@@ -195,3 +195,26 @@ func TestIndexHoldingARevokedImageIsRefused(t *testing.T) {
 	policyRefused(t, w, err, "revocation", "web", "test", "holds "+child+", which is revoked", "backdoored base")
 	assert.Empty(t, w.tags(w.test("web")), "nothing copied")
 }
+
+// The promotion attestation carries the release policies' verdicts and the
+// break-glass that passed a freeze, signed, for admission to act on.
+func TestAttestationCarriesPoliciesAndBreakGlass(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	e := w.engine()
+	test := w.env("test")
+	test.Attest = testAttestKey(t)
+	test.BreakGlass = &config.BreakGlass{}
+	d := w.push("web", "1.0", "1.0")
+	_, err := e.Freeze(ctx, ControlRequest{Env: "test", Reason: "incident"})
+	require.NoError(t, err)
+	res, err := w.run(e, Request{Env: "test", Ref: w.ref("web:1.0"), BreakGlass: "hotfix INC-9"})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Attestation)
+	p := readAttestation(t, w.test("web"), d, res.Record.Hash)
+	assert.Equal(t, "hotfix INC-9", p.BreakGlass)
+	require.Len(t, p.Policies, 1)
+	assert.Equal(t, "freeze", p.Policies[0].Name)
+	assert.Equal(t, "pass", p.Policies[0].Verdict)
+	assert.Contains(t, p.Policies[0].Reason, "passed by break-glass: hotfix INC-9")
+}

@@ -17,6 +17,17 @@ type Reader struct {
 	cfg  *config.Config
 	led  ledger.Ledger
 	keys KeySource // where the verifier key may come from besides ledger.public
+	// clock is the engine's clock for a Reader the engine made; nil: the
+	// wall clock.
+	clock func() time.Time
+}
+
+// now is the time by the Reader's clock.
+func (r *Reader) now() time.Time {
+	if r.clock != nil {
+		return r.clock()
+	}
+	return time.Now()
 }
 
 // OpenReader loads the configuration at configPath and opens its ledger
@@ -55,7 +66,7 @@ func (r *Reader) Close() error { return r.led.Close() }
 
 // reader answers the engine's queries from its configuration and ledger;
 // the engine's caller owns the ledger, so it is never closed.
-func (e *Engine) reader() *Reader { return &Reader{cfg: e.cfg, led: e.led, keys: e.keys} }
+func (e *Engine) reader() *Reader { return &Reader{cfg: e.cfg, led: e.led, keys: e.keys, clock: e.now} }
 
 // currentUntil returns the record that set what env held for app before
 // until (zero: now), or nil.

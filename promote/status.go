@@ -16,6 +16,9 @@ import (
 type Status struct {
 	App          string      `json:"app"`
 	Environments []EnvStatus `json:"environments"`
+	// RunningRevoked names the environments whose current digest is
+	// revoked (status --fail-on revoked).
+	RunningRevoked []string `json:"runningRevoked"`
 }
 
 // EnvStatus is one environment of a Status.
@@ -31,6 +34,13 @@ type EnvStatus struct {
 	By          string         `json:"by,omitempty"`    // who wrote it (the actor's identity)
 	Record      *ledger.Record `json:"record,omitempty"`
 	Gates       []string       `json:"gates"` // the gate kinds a digest must pass to enter
+	// Frozen describes each freeze in force over the environment.
+	Frozen []string `json:"frozen,omitempty"`
+	// Revoked is the revocation of the digest it runs, if revoked.
+	Revoked *ledger.Record `json:"revoked,omitempty"`
+	// Policies describes its release policies now: windows, soak,
+	// break-glass (policyStatus).
+	Policies []string `json:"policies,omitempty"`
 	// Next says, for each environment fed from this one, what the next
 	// hop would take.
 	Next []NextHop `json:"next,omitempty"`
@@ -56,8 +66,12 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 	if err := checkApp(app); err != nil {
 		return nil, err
 	}
-	st := &Status{App: app}
+	st := &Status{App: app, RunningRevoked: []string{}}
 	byEnv := map[string]*EnvStatus{}
+	revs, err := r.revocations(ctx, app)
+	if err != nil {
+		return nil, err
+	}
 	for _, env := range r.cfg.Environments {
 		repo, err := env.RepositoryFor(app)
 		if err != nil {
@@ -75,6 +89,13 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 			if cur != nil {
 				t := cur.Time
 				es.Digest, es.Tags, es.Since, es.By, es.Record = cur.Digest, cur.Tags, &t, cur.Actor.Identity, cur
+				if rev, ok := revs[cur.Digest]; ok {
+					es.Revoked = &rev
+					st.RunningRevoked = append(st.RunningRevoked, env.Name)
+				}
+			}
+			if es.Frozen, es.Policies, err = r.policyStatus(ctx, env); err != nil {
+				return nil, err
 			}
 		}
 		st.Environments = append(st.Environments, es)

@@ -64,9 +64,22 @@ func TestCLIFreezeAndRevoke(t *testing.T) {
 	assert.Contains(t, out, "every environment/web")
 	assert.Contains(t, out, "reason     CVE-2026-1")
 
+	code, out, _ = c.run("status", "web")
+	require.Equal(t, ExitOK, code, "status alone does not fail")
+	assert.Contains(t, out, "test: runs "+d1.String()[:19]+", REVOKED (record "+doc.Result.Record.ID+"): CVE-2026-1")
+	code, out, stderr = c.run("status", "web", "--fail-on", "revoked")
+	assert.Equal(t, ExitRejected, code)
+	assert.Contains(t, out, "REVOKED", "the status is printed beside the error")
+	assert.Contains(t, stderr, "web runs a revoked digest in test")
+	code, _, stderr = c.run("status", "web", "--fail-on", "stale")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, `--fail-on "stale": expected revoked`)
+
 	code, _, stderr = c.run("rollback", "test", "web", "--to", d1.String())
 	assert.Equal(t, ExitOK, code, "test already runs it: nothing to do (%s)", stderr)
 	code, out, stderr = c.run("unrevoke", "web@"+d1.String(), "--reason", "false positive")
 	require.Equal(t, ExitOK, code, stderr)
 	assert.Contains(t, out, "UNREVOKED web@"+d1.String())
+	code, _, stderr = c.run("status", "web", "--fail-on", "revoked")
+	assert.Equal(t, ExitOK, code, stderr)
 }

@@ -9,23 +9,53 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote"
 )
 
 func statusCommand(s *state) *cli.Command {
-	const usage = "status APP"
-	cmd := command("status", usage, "what runs where for APP: each environment's digest, tags, when and by whom, and what the next hop needs")
+	const usage = "status APP [--fail-on WHAT]"
+	cmd := command("status", usage, "what runs where for APP: each environment's digest, tags, when and by whom, its release policies, and what the next hop needs",
+		&cli.StringSliceFlag{Name: "fail-on", Usage: "exit 3 when `WHAT` is found; WHAT is revoked (an environment runs a revoked digest)"})
 	cmd.Description = `Reads the configuration and the ledger only (no registry): a first environment, fed
-by pushes, is not followed by the ledger and shows no digest.`
+by pushes, is not followed by the ledger and shows no digest. Each environment's
+freezes, windows, soak and break-glass are shown, and a revoked digest it runs is
+named (REVOKED); --fail-on revoked exits 3 while any environment runs one, for
+scheduled jobs.`
 	cmd.Action = s.query("status", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 		a, err := positional(c, usage, 1, 1)
 		if err != nil {
 			return nil, nil, err
 		}
+		failOn, err := statusFailOn(c.StringSlice("fail-on"))
+		if err != nil {
+			return nil, nil, err
+		}
 		st, err := r.Status(c.Context, a[0])
+		if err == nil && failOn && len(st.RunningRevoked) > 0 {
+			err = &errs.PolicyRefusal{Policy: "revocation", Reason: fmt.Sprintf("%s runs a revoked digest in %s: roll back there",
+				st.App, strings.Join(st.RunningRevoked, ", "))}
+			return st, func(w io.Writer) { printStatus(w, st) }, err
+		}
 		return answer(st, err, printStatus)
 	})
 	return cmd
+}
+
+// statusFailOn reads --fail-on: whether revoked is asked for.
+func statusFailOn(vals []string) (bool, error) {
+	on := false
+	for _, v := range vals {
+		for _, w := range strings.Split(v, ",") {
+			switch strings.TrimSpace(w) {
+			case "revoked":
+				on = true
+			default:
+				return false, errs.Usagef("--fail-on %q: expected revoked", w)
+			}
+		}
+	}
+	return on, nil
 }
 
 func printStatus(w io.Writer, st *promote.Status) {
@@ -43,9 +73,24 @@ func printStatus(w io.Writer, st *promote.Status) {
 		if e.Since != nil {
 			since = e.Since.UTC().Format(time.RFC3339)
 		}
+		if e.Revoked != nil {
+			digest += " " + paint(w, "REVOKED")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Env, digest, strings.Join(e.Tags, ","), since, e.By, orNone(strings.Join(e.Gates, ",")))
 	}
 	tw.Flush()
+	for _, e := range st.Environments {
+		for _, f := range e.Frozen {
+			fmt.Fprintf(w, "%s: %s %s\n", e.Env, paint(w, "FROZEN"), f)
+		}
+		if e.Revoked != nil {
+			fmt.Fprintf(w, "%s: runs %s, %s (record %s): %s; roll back: promote rollback %s %s\n", e.Env, short(e.Digest),
+				paint(w, "REVOKED"), e.Revoked.ID, e.Revoked.Reason, e.Env, st.App)
+		}
+		for _, p := range e.Policies {
+			fmt.Fprintf(w, "%s: %s\n", e.Env, p)
+		}
+	}
 	for _, e := range st.Environments {
 		for _, n := range e.Next {
 			switch {

@@ -44,9 +44,16 @@ type Predicate struct {
 	Digest      string           `json:"digest"`
 	Previous    string           `json:"previousDigest,omitempty"`
 	Gates       []verdict.Result `json:"gates"`
-	Record      RecordRef        `json:"record"`
-	Actor       Actor            `json:"actor"`
-	Time        time.Time        `json:"time"`
+	// Policies are the release policies' verdicts (window, soak,
+	// approvals, a freeze passed by break-glass); absent when the
+	// environment has none.
+	Policies []verdict.Result `json:"policies,omitempty"`
+	// BreakGlass is the justification given to pass a closed window or a
+	// freeze: admission policies may refuse or flag such a promotion.
+	BreakGlass string    `json:"breakGlass,omitempty"`
+	Record     RecordRef `json:"record"`
+	Actor      Actor     `json:"actor"`
+	Time       time.Time `json:"time"`
 	// Ledger is the record's place in the ledger's transparency log; absent
 	// when the ledger has no key, so signs no checkpoint.
 	Ledger *LedgerProof `json:"ledger,omitempty"`
@@ -102,6 +109,8 @@ type Promotion struct {
 	Digest                 string // sha256:<hex>
 	Previous               string
 	Gates                  []verdict.Result
+	Policies               []verdict.Result
+	BreakGlass             string
 	Record                 RecordRef
 	Actor                  Actor
 	Time                   time.Time
@@ -139,9 +148,9 @@ func BuildStatement(p Promotion) (Statement, error) {
 			return Statement{}, err
 		}
 	}
-	gates := make([]verdict.Result, len(p.Gates))
-	for i, g := range p.Gates {
-		gates[i] = verdict.Result{Name: g.Name, Verdict: g.Verdict, Reason: clip(g.Reason, maxReason), Evidence: Summarize(g.Evidence)}
+	gates := summarized(p.Gates)
+	if gates == nil {
+		gates = []verdict.Result{} // "gates": [], never null
 	}
 	return Statement{
 		Type:          StatementType,
@@ -149,17 +158,32 @@ func BuildStatement(p Promotion) (Statement, error) {
 		PredicateType: PredicateType,
 		Predicate: Predicate{
 			Environment: p.Environment, From: p.From, App: p.App,
-			Source:   Source{Given: p.SourceGiven, Resolved: p.SourceResolved},
-			Target:   Target{Repository: p.Repository, Reference: p.Repository + "@" + d.String(), Tags: append([]string(nil), p.Tags...)},
-			Digest:   d.String(),
-			Previous: p.Previous,
-			Gates:    gates,
-			Record:   p.Record,
-			Actor:    p.Actor,
-			Time:     p.Time.UTC(),
-			Ledger:   p.Ledger.clone(),
+			Source:     Source{Given: p.SourceGiven, Resolved: p.SourceResolved},
+			Target:     Target{Repository: p.Repository, Reference: p.Repository + "@" + d.String(), Tags: append([]string(nil), p.Tags...)},
+			Digest:     d.String(),
+			Previous:   p.Previous,
+			Gates:      gates,
+			Policies:   summarized(p.Policies),
+			BreakGlass: clip(p.BreakGlass, maxReason),
+			Record:     p.Record,
+			Actor:      p.Actor,
+			Time:       p.Time.UTC(),
+			Ledger:     p.Ledger.clone(),
 		},
 	}, nil
+}
+
+// summarized is verdicts with their reasons clipped and their evidence
+// summarised; nil for none.
+func summarized(vs []verdict.Result) []verdict.Result {
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]verdict.Result, len(vs))
+	for i, v := range vs {
+		out[i] = verdict.Result{Name: v.Name, Verdict: v.Verdict, Reason: clip(v.Reason, maxReason), Evidence: Summarize(v.Evidence)}
+	}
+	return out
 }
 
 // Digest is the hash the statement's subject names.

@@ -21,6 +21,7 @@ var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "ga
 type envSource struct {
 	path             string // environments[i]
 	name, from, repo *yaml.Node
+	soak             *yaml.Node
 }
 
 var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -100,6 +101,7 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 		}
 	}
 	if ent, ok := f["soak"]; ok {
+		src.soak = ent.val
 		field := join(path, "soak")
 		v, err := w.str(ent.val, field)
 		if err != nil {

@@ -140,6 +140,32 @@ func TestEnvironmentWindows(t *testing.T) {
 	}
 }
 
+// Soak from a first environment can never pass (the ledger does not know
+// when a pushed digest arrived), so it is refused at load; breakGlass is
+// read, and a negative count refused.
+func TestSoakFromAFirstEnvironmentAndBreakGlass(t *testing.T) {
+	pipeline := func(testExtra, prodExtra string) []byte {
+		return lines("version: 1", "environments:",
+			"  - {name: dev, repository: 'localhost:5000/dev/{app}', tags: mutable}",
+			"  - name: test", "    from: dev", "    repository: 'localhost:5000/test/{app}'", "    tags: immutable", testExtra,
+			"  - name: prod", "    from: test", "    repository: 'localhost:5000/prod/{app}'", "    tags: immutable", prodExtra)
+	}
+	_, err := Parse("envs.yaml", pipeline("    soak: 1h", ""))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "envs.yaml:8: environments[1].soak: dev is fed by pushes")
+	c, err := Parse("envs.yaml", pipeline("", "    soak: 1h\n    breakGlass: {approvals: 2}"))
+	require.NoError(t, err)
+	prod, err := c.Env("prod")
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, prod.Soak)
+	require.NotNil(t, prod.BreakGlass)
+	assert.Equal(t, 2, prod.BreakGlass.Approvals)
+	_, err = Parse("envs.yaml", pipeline("", "    breakGlass: {approvals: -1}"))
+	assert.ErrorContains(t, err, "environments[2].breakGlass.approvals: -1: expected 0 or more approvals")
+	_, err = Parse("envs.yaml", pipeline("", "    breakGlass: {who: me}"))
+	assert.ErrorContains(t, err, `unknown field "who"`)
+}
+
 func TestConfigHelpers(t *testing.T) {
 	t.Setenv("PROMOTE_TEST_DEV_REGISTRY", "")
 	c, err := Load(filepath.Join(testdata, "valid.yaml"))

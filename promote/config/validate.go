@@ -46,6 +46,12 @@ func (w *walker) validate(c *Config, srcs []envSource) error {
 				strings.Join(cycle, " -> "))
 		}
 	}
+	for i, e := range c.Environments {
+		if e.Soak > 0 && e.From != "" && c.Environments[byName[e.From]].From == "" {
+			return w.errf(srcs[i].soak, srcs[i].path+".soak", "%s is fed by pushes, which the ledger does not record, so no digest "+
+				"could ever have soaked there; put soak on an environment fed from one promote promotes into", e.From)
+		}
+	}
 	return nil
 }
 
