@@ -92,3 +92,44 @@ func TestLedgerBeforeTheControlKindsIsReadAndRebuiltInPlace(t *testing.T) {
 	_, err = db.Exec(`DELETE FROM records WHERE id = 'freeze-1'`)
 	assert.ErrorContains(t, err, "append-only", "the triggers are back")
 }
+
+// The control chains (every app in an environment, an app in every
+// environment) are stored, queried, logged and audited like any other, on
+// every backend; a freeze names no digest, every other kind must.
+func TestControlChainsOnEveryBackend(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store) {
+		ctx := context.Background()
+		key := testKey(t, "promote.test/control")
+		l := s.keyed(key)
+		loggedHistory(t, l, 3)
+		freeze := &Record{ID: "freeze-1", Time: t0.Add(timeStep(5)), Kind: KindFreeze, App: AllApps, Env: AllEnvs, Reason: "holidays"}
+		appendAtHead(t, l, freeze)
+		unfreeze := &Record{ID: "unfreeze-1", Time: t0.Add(timeStep(6)), Kind: KindUnfreeze, App: AllApps, Env: AllEnvs}
+		appendAtHead(t, l, unfreeze)
+		revoke := newRecord("web", AllEnvs, digestN(2), t0.Add(timeStep(7)))
+		revoke.Kind = KindRevocation
+		appendAtHead(t, l, revoke)
+		bad := newRecord("web", AllEnvs, "", t0.Add(timeStep(8)))
+		bad.Kind = KindRevocation
+		head, err := l.Head(ctx, "web", AllEnvs)
+		require.NoError(t, err)
+		assert.ErrorContains(t, l.Append(ctx, bad, head), "digest is empty", "a revocation names a digest")
+
+		got, err := l.Records(ctx, Query{App: AllApps, Env: AllEnvs})
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, KindUnfreeze, got[0].Kind, "newest first")
+		assert.EqualValues(t, 2, got[0].Seq)
+		got, err = l.Records(ctx, Query{App: "web"})
+		require.NoError(t, err)
+		kinds := map[Kind]int{}
+		for _, r := range got {
+			kinds[r.Kind]++
+		}
+		assert.Equal(t, 1, kinds[KindRevocation], "an app's records include its revocations")
+		rep, err := Audit(ctx, l, AuditOptions{Verifier: key.Public})
+		require.NoError(t, err)
+		assert.True(t, rep.OK(), "%+v", rep.Problems)
+		assert.Equal(t, 6, rep.Records)
+	})
+}
