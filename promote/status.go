@@ -34,7 +34,8 @@ type EnvStatus struct {
 	By          string         `json:"by,omitempty"`    // who wrote it (the actor's identity)
 	Record      *ledger.Record `json:"record,omitempty"`
 	Gates       []string       `json:"gates"` // the gate kinds a digest must pass to enter
-	// Frozen describes each freeze in force over the environment.
+	// Frozen describes each freeze in force over the environment: since
+	// when, by whom, the record and the reason.
 	Frozen []string `json:"frozen,omitempty"`
 	// Revoked is the revocation of the digest it runs, if revoked.
 	Revoked *ledger.Record `json:"revoked,omitempty"`

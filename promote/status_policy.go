@@ -20,9 +20,9 @@ func (r *Reader) policyStatus(ctx context.Context, env *config.Environment) (fro
 		return nil, nil, err
 	}
 	for _, f := range fs {
-		scope := "frozen "
+		scope := ""
 		if f.Env == ledger.AllEnvs {
-			scope = "every environment frozen "
+			scope = "(freeze of every environment) "
 		}
 		frozen = append(frozen, scope+describeControl(f))
 	}

@@ -3,7 +3,7 @@
 # the real promote binary and environments.yaml. Shows the gates passing a
 # signed, clean image and refusing one that runs as root, an unsigned one and
 # a vulnerable one; a refused tag overwrite, a moving tag, a second version,
-# a rollback and the history.
+# a freeze, a rollback during it, a revoked digest and the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -72,17 +72,28 @@ p "latest moves, so test gets the tag derived from the version label instead" to
 p "dry run of the prod promotion: gates and the plan, nothing written" to prod web --dry-run
 p "promote 1.1.0 to prod" to prod web
 p "prod runs 1.1.0 (JSON for pipelines: one document on stdout)" current prod web --output json
-p "release manager: roll prod back (copies nothing, takes a moment)" rollback prod web --reason "error rate up"
+p "incident: the release manager freezes prod; promotions into it stop until unfreeze" freeze prod --reason "INC-7: error rate up since 1.1.0"
+p "release manager: roll prod back; rollbacks run during a freeze (copies nothing, takes a moment)" rollback prod web --reason "INC-7: error rate up"
+rollback_id=$("$BIN/promote" history web --env prod --limit 1 --quiet)
 p "prod runs 1.0.0 again" current prod web
-p "the history, newest first" history web
+bad=$("$BIN/promote" current test web); bad=${bad##*@}
+p "1.1.0 leaks memory: revoke it, so no environment takes it again, by promotion or rollback" revoke "web@$bad" --reason "INC-7: memory leak in 1.1.0"
+p "status: prod is frozen, and test still runs the revoked digest (REVOKED)" status web
+p "for a scheduled job: exit 3 while any environment runs a revoked digest" status web --fail-on revoked
+p "a promotion into frozen prod is refused (exit 3) and recorded" to prod web
+p "the incident is over: lift the freeze" unfreeze prod --reason "INC-7 resolved"
+p "prod refuses the revoked 1.1.0 all the same (exit 3), whatever its gates say" to prod web
+p "the history, newest first: the freeze, the rollback, the revocation, the refusals" history --limit 10
 p "the ledger checks out: every record, its chain, and the log under its signed checkpoint" ledger verify
 say "an auditor keeps the newest signed checkpoint, outside the ledger"
 echo "\$ promote ledger checkpoint > .promote/demo-checkpoint.note"
 "$BIN/promote" ledger checkpoint > .promote/demo-checkpoint.note
 cat .promote/demo-checkpoint.note
-rollback_id=$("$BIN/promote" history web --env prod --limit 1 --quiet)
 p "show proves the rollback's record is in the log of that checkpoint" show "$rollback_id"
-p "the fix is out: prod rolls forward to test's 1.1.0 again" to prod web --reason "fixed in config"
+say "CI builds the fix, web 1.1.1, signs and scans it"
+build 1.1.1 1.1.1; signs; scans trivy-sl-micro-rancher5.4.json
+p "promote 1.1.1 to test" to test web:1.1.1 --scan-report "$report"
+p "the fix is out: prod rolls forward to 1.1.1" to prod web --reason "fixed in 1.1.1"
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
 p "verify against every published checkpoint" ledger verify --witnesses
