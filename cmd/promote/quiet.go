@@ -53,6 +53,14 @@ func quietForm(result any) ([]string, bool) {
 		return []string{r.Reference}, true
 	case *promote.Current:
 		return []string{r.Reference}, true
+	case *promote.ControlResult:
+		switch {
+		case r.Record != nil:
+			return []string{r.Record.ID}, true
+		case r.Already != nil:
+			return []string{r.Already.ID}, true
+		}
+		return nil, true
 	case *promote.Evaluation:
 		return []string{r.Source.Resolved}, true
 	case shown:
