@@ -97,10 +97,10 @@ func TestCLIShowAndHistoryMarkRecordsThatDoNotCheckOut(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Len(t, rows, 3)
 	n := len(rows[0])
-	assert.Equal(t, []string{"verified", "problem"}, rows[0][n-2:])
+	assert.Equal(t, []string{"verified", "problem", "policies", "break_glass"}, rows[0][n-4:])
 	for _, row := range rows[1:] {
 		edit := strings.Contains(strings.Join(row, ","), edited)
-		assert.Equal(t, map[bool]string{true: "false", false: "true"}[edit], row[n-2])
-		assert.Equal(t, edit, row[n-1] != "")
+		assert.Equal(t, map[bool]string{true: "false", false: "true"}[edit], row[n-4])
+		assert.Equal(t, edit, row[n-3] != "")
 	}
 }
