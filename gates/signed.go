@@ -105,6 +105,9 @@ func NewSignatureVerifier(c SignedConfig, s Settings) (*SignatureVerifier, error
 	return &SignatureVerifier{v: v}, nil
 }
 
+// Keys lists the trusted keys, each with its ID.
+func (v *SignatureVerifier) Keys() []*sigverify.Key { return v.v.Keys() }
+
 // sigUnwrapPath drops the resolved path from a file error: the message names
 // the file as configured, which is what the user wrote.
 func sigUnwrapPath(err error) error {

@@ -22,6 +22,9 @@ type Statement struct {
 	Signer    string  // the key file, or "subject (issuer issuer)"
 	KeyID     string  // the key's ID when a key signed
 	Manifest  v1.Hash // the attachment manifest it came from
+	// Issuer and Subject are the certificate's OIDC issuer and subject
+	// when a keyless identity signed.
+	Issuer, Subject string
 }
 
 // Rejection is an attestation that did not verify, and why.
@@ -61,6 +64,8 @@ func (v *SignatureVerifier) Attestations(ctx context.Context, s *Subject, predic
 			Format: r.Format, Signer: r.Signer.String(), Manifest: c.Manifest}
 		if r.Signer.Key != nil {
 			st.KeyID = r.Signer.Key.ID
+		} else {
+			st.Issuer, st.Subject = r.Signer.Issuer, r.Signer.Subject
 		}
 		out = append(out, st)
 	}
