@@ -76,7 +76,10 @@ type Environment struct {
 	// BreakGlass, if set, lets `promote to --break-glass TEXT` pass a
 	// closed window or a freeze; nil: never.
 	BreakGlass *BreakGlass
-	Line       int // line of the environment in File
+	// Approvals, if set, is how many signed approvals, by whom, a digest
+	// needs before it may enter.
+	Approvals *Approvals
+	Line      int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.

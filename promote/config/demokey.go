@@ -47,6 +47,11 @@ func (w *walker) demoKeys(e *Environment, f map[string]entry, path string) error
 			return refuse(n, field, v, why, "its public key (cosign.pub)")
 		}
 	}
+	if ent, ok := f["approvals"]; ok {
+		if n, field, v, why := w.findDemoKey(ent.val, join(path, "approvals"), 0); n != nil {
+			return refuse(n, field, v, why, "an approver's public key")
+		}
+	}
 	if ent, ok := f["attest"]; ok && e.Attest != nil {
 		if n := lookup(deref(ent.val), "key"); n != nil {
 			if why := demoKeyFile(e.Attest.Key); why != "" {

@@ -15,7 +15,7 @@ import (
 
 var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows", "soak", "breakGlass"}
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows", "soak", "breakGlass", "approvals"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -120,6 +120,11 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 	}
 	if ent, ok := f["breakGlass"]; ok {
 		if e.BreakGlass, err = w.breakGlass(ent.val, join(path, "breakGlass")); err != nil {
+			return nil, src, err
+		}
+	}
+	if ent, ok := f["approvals"]; ok {
+		if e.Approvals, err = w.approvals(ent.val, join(path, "approvals"), e); err != nil {
 			return nil, src, err
 		}
 	}
