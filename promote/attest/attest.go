@@ -5,7 +5,9 @@
 // referrer, as `cosign attest` (v3) attaches one. `cosign verify-attestation
 // --key KEY.pub --type https://promote.dev/attestation/promotion/v1` (v3,
 // and v2 given a trusted root) accepts it, and so does Kyverno 1.19's
-// SigstoreBundle verifier (docs/admission.md).
+// SigstoreBundle verifier (docs/admission.md). It makes the approval
+// attestation (approval.go) the same way: an approver's statement that a
+// digest may enter an environment, which `promote approve` attaches.
 //
 // # Where the engine calls it
 //
@@ -68,12 +70,27 @@ type Registry interface {
 // referrers API). It returns the referrer manifest's digest. st must name
 // repo (BuildStatement with repo's name) and the digest must be in repo.
 func (s *Signer) Attest(ctx context.Context, reg Registry, repo name.Repository, st Statement) (v1.Hash, error) {
+	return s.attach(ctx, reg, repo, st)
+}
+
+// statement is what Sign and Attest handle: a promotion Statement or an
+// ApprovalStatement.
+type statement interface {
+	Digest() (v1.Hash, error)
+	Payload() ([]byte, error) // the statement as signed; it checks the statement first
+	subjectName() string
+	predicateType() string
+	annotations() map[string]string // of the referrer manifest
+}
+
+// attach is Attest for any statement.
+func (s *Signer) attach(ctx context.Context, reg Registry, repo name.Repository, st statement) (v1.Hash, error) {
 	d, err := st.Digest()
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	if st.Subject[0].Name != repo.Name() {
-		return v1.Hash{}, fmt.Errorf("attestation: the statement names %s, not %s", st.Subject[0].Name, repo.Name())
+	if st.subjectName() != repo.Name() {
+		return v1.Hash{}, fmt.Errorf("attestation: the statement names %s, not %s", st.subjectName(), repo.Name())
 	}
 	subject, err := reg.Head(ctx, repo.Digest(d.String()))
 	if err != nil {
@@ -82,7 +99,7 @@ func (s *Signer) Attest(ctx context.Context, reg Registry, repo name.Repository,
 	if subject == nil {
 		return v1.Hash{}, fmt.Errorf("attestation: %s is not in %s", d, repo.Name())
 	}
-	raw, err := s.Sign(st)
+	raw, err := s.sign(st)
 	if err != nil {
 		return v1.Hash{}, err
 	}
@@ -106,8 +123,8 @@ func (s *Signer) Attest(ctx context.Context, reg Registry, repo name.Repository,
 
 // referrerManifest is the manifest cosign v3 writes for an attestation
 // bundle: artifactType and the one layer the bundle media type, the OCI
-// empty config, the subject, the annotations.
-func referrerManifest(cfg, layer, subject v1.Descriptor, st Statement) (*registry.Manifest, error) {
+// empty config, the subject, the statement's annotations.
+func referrerManifest(cfg, layer, subject v1.Descriptor, st statement) (*registry.Manifest, error) {
 	raw, err := json.Marshal(v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
@@ -115,13 +132,7 @@ func referrerManifest(cfg, layer, subject v1.Descriptor, st Statement) (*registr
 		Config:        v1.Descriptor{MediaType: cfg.MediaType, Digest: cfg.Digest, Size: cfg.Size, ArtifactType: BundleMediaType},
 		Layers:        []v1.Descriptor{layer},
 		Subject:       &subject,
-		Annotations: map[string]string{
-			AnnotationCreated:       st.Predicate.Time.UTC().Format("2006-01-02T15:04:05Z"),
-			AnnotationContent:       "dsse-envelope",
-			AnnotationPredicateType: PredicateType,
-			AnnotationEnvironment:   st.Predicate.Environment,
-			AnnotationRecordHash:    st.Predicate.Record.Hash,
-		},
+		Annotations:   st.annotations(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("attestation: encoding the referrer manifest: %w", err)

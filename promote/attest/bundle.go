@@ -30,7 +30,10 @@ const PayloadType = sigverify.InTotoPayloadType
 // The bundle is assembled from the sigstore protobuf types rather than with
 // sigstore-go's pkg/sign, whose Fulcio and OIDC clients would add five
 // modules to go.mod for code promote never runs.
-func (s *Signer) Sign(st Statement) ([]byte, error) {
+func (s *Signer) Sign(st Statement) ([]byte, error) { return s.sign(st) }
+
+// sign is Sign for any statement.
+func (s *Signer) sign(st statement) ([]byte, error) {
 	payload, err := st.Payload()
 	if err != nil {
 		return nil, err
@@ -62,14 +65,15 @@ func (s *Signer) Sign(st Statement) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attestation: encoding the bundle: %w", err)
 	}
-	if err := s.check(raw, d); err != nil {
+	if err := s.check(raw, d, st.predicateType()); err != nil {
 		return nil, err
 	}
 	return raw, nil
 }
 
-// check verifies raw as the signed gate would, with this signer's key.
-func (s *Signer) check(raw []byte, d v1.Hash) error {
+// check verifies raw as the signed gate would, with this signer's key, as
+// a statement of predicateType.
+func (s *Signer) check(raw []byte, d v1.Hash, predicateType string) error {
 	v, err := sigverify.New(sigverify.WithKeys(s.key))
 	if err != nil {
 		return fmt.Errorf("attestation: %w", err)
@@ -78,7 +82,7 @@ func (s *Signer) check(raw []byte, d v1.Hash) error {
 	if err != nil {
 		return fmt.Errorf("attestation: the bundle just signed with %s does not verify: %w", s, err)
 	}
-	if r.Statement.PredicateType != PredicateType {
+	if r.Statement.PredicateType != predicateType {
 		return fmt.Errorf("attestation: the bundle just signed holds a %s statement", r.Statement.PredicateType)
 	}
 	return nil

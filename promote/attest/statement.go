@@ -187,11 +187,30 @@ func summarized(vs []verdict.Result) []verdict.Result {
 }
 
 // Digest is the hash the statement's subject names.
-func (s Statement) Digest() (v1.Hash, error) {
-	if len(s.Subject) != 1 || s.Subject[0].Digest["sha256"] == "" {
+func (s Statement) Digest() (v1.Hash, error) { return subjectDigest(s.Subject) }
+
+// subjectDigest is the one sha256 digest subjects name.
+func subjectDigest(subjects []Subject) (v1.Hash, error) {
+	if len(subjects) != 1 || subjects[0].Digest["sha256"] == "" {
 		return v1.Hash{}, errors.New("attestation: the statement must name exactly one sha256 subject")
 	}
-	return v1.Hash{Algorithm: "sha256", Hex: s.Subject[0].Digest["sha256"]}, nil
+	return v1.Hash{Algorithm: "sha256", Hex: subjects[0].Digest["sha256"]}, nil
+}
+
+// The statement interface of Sign and Attest (bundle.go, attest.go).
+func (s Statement) subjectName() string   { return s.Subject[0].Name }
+func (s Statement) predicateType() string { return PredicateType }
+
+// annotations are the referrer manifest's: cosign v3's, and the
+// environment and record hash that Attached finds a record's by.
+func (s Statement) annotations() map[string]string {
+	return map[string]string{
+		AnnotationCreated:       s.Predicate.Time.UTC().Format("2006-01-02T15:04:05Z"),
+		AnnotationContent:       "dsse-envelope",
+		AnnotationPredicateType: PredicateType,
+		AnnotationEnvironment:   s.Predicate.Environment,
+		AnnotationRecordHash:    s.Predicate.Record.Hash,
+	}
 }
 
 // Payload is the statement as signed: its JSON encoding.
