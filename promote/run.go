@@ -20,8 +20,9 @@ import (
 // run is one promotion on its way through the phases of the flow, each a
 // method in a file of its own: resolve (resolve.go); the release policies
 // freeze (freeze.go), window (window.go) and soak (soak.go); inspect
-// (inspect.go); revoked (revoked.go), which needs the manifest tree; plan
-// (plan.go), judge (judge.go), admit (plan.go), then under the ledger
+// (inspect.go); revoked (revoked.go) and approvals (approvals.go), which
+// need the manifest tree; plan (plan.go), judge (judge.go), admit
+// (plan.go), then under the ledger
 // lock replan, copy, tag, verify and record (write.go and the files named
 // after them), and attest (attesting.go). Each phase leaves what it found
 // here for the next; none takes more than the context.
