@@ -67,6 +67,7 @@ global flag only for the commands that use it (see docs/cli.md).`,
 		Commands: []*cli.Command{
 			toCommand(st),
 			rollbackCommand(st),
+			approveCommand(st),
 			freezeCommand(st),
 			unfreezeCommand(st),
 			revokeCommand(st),
