@@ -247,3 +247,49 @@ func TestBreakGlassApprovalsWithoutApprovalsBlock(t *testing.T) {
 	require.NoError(t, r.approvals(ctxTimeout(t)), "no approvals block and no break-glass: no policy")
 	assert.Empty(t, r.res.Policies)
 }
+
+// Status shows, for prod, the approvals of what test runs and prod does
+// not: who approved and how many are missing; a registry that cannot be
+// read is said in prod's row, and the rest of the status stands.
+func TestStatusShowsPendingApprovals(t *testing.T) {
+	w := newWorld(t)
+	e := w.engine()
+	alice, bob := newApproverKey(t, "alice"), newApproverKey(t, "bob")
+	prod := w.env("prod")
+	requireApprovals(t, prod, 2, 0, alice.pub, bob.pub)
+	w.push("web", "1.0", "1.0")
+	res, err := w.promote(e, "test", "web:1.0")
+	require.NoError(t, err)
+	d := res.Digest
+	_, err = w.approve(e, alice, "prod", "web@"+d, "alice")
+	require.NoError(t, err)
+
+	st, err := e.Status(ctxTimeout(t), "web")
+	require.NoError(t, err)
+	require.Len(t, st.Environments, 3)
+	assert.Nil(t, st.Environments[1].Approvals, "test has no approvals")
+	p := st.Environments[2].Approvals
+	require.NotNil(t, p)
+	assert.Equal(t, d, p.Digest)
+	assert.Empty(t, p.Error)
+	assert.Equal(t, 2, p.Required)
+	assert.Equal(t, 1, p.Missing)
+	require.Len(t, p.Approved, 1)
+	assert.Equal(t, "alice", p.Approved[0].Approver)
+	assert.Equal(t, "promote approve prod web@"+d+" --key FILE --reason TEXT", p.Command)
+
+	_, err = w.approve(e, bob, "prod", "web@"+d, "bob")
+	require.NoError(t, err)
+	st, err = e.Status(ctxTimeout(t), "web")
+	require.NoError(t, err)
+	assert.Zero(t, st.Environments[2].Approvals.Missing)
+	assert.Empty(t, st.Environments[2].Approvals.Command)
+
+	w.env("test").Repository = regtest.ClosedPort(t) + "/test/{app}"
+	st, err = e.Status(ctxTimeout(t), "web")
+	require.NoError(t, err, "an unreadable registry is said in the row")
+	p = st.Environments[2].Approvals
+	require.NotNil(t, p)
+	assert.Contains(t, p.Error, "connection refused")
+	assert.Equal(t, d, st.Environments[1].Digest, "the ledger's part stands")
+}

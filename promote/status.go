@@ -45,6 +45,9 @@ type EnvStatus struct {
 	// Next says, for each environment fed from this one, what the next
 	// hop would take.
 	Next []NextHop `json:"next,omitempty"`
+	// Approvals, for an environment with approvals, count those of the
+	// digest that would enter it next (Engine.Status; nil from Reader.Status).
+	Approvals *PendingApprovals `json:"approvals,omitempty"`
 }
 
 // NextHop is what promoting from one environment into the next would do.

@@ -17,12 +17,14 @@ func statusCommand(s *state) *cli.Command {
 	const usage = "status APP [--fail-on WHAT]"
 	cmd := command("status", usage, "what runs where for APP: each environment's digest, tags, when and by whom, its release policies, and what the next hop needs",
 		&cli.StringSliceFlag{Name: "fail-on", Usage: "exit 3 when `WHAT` is found; WHAT is revoked (an environment runs a revoked digest)"})
-	cmd.Description = `Reads the configuration and the ledger only (no registry): a first environment, fed
-by pushes, is not followed by the ledger and shows no digest. Each environment's
-freezes, windows, soak and break-glass are shown, and a revoked digest it runs is
-named (REVOKED); --fail-on revoked exits 3 while any environment runs one, for
-scheduled jobs.`
-	cmd.Action = s.query("status", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
+	cmd.Description = `Reads the configuration and the ledger: a first environment, fed by pushes, is not
+followed by the ledger and shows no digest. Each environment's freezes, windows, soak
+and break-glass are shown, and a revoked digest it runs is named (REVOKED);
+--fail-on revoked exits 3 while any environment runs one, for scheduled jobs. For an
+environment with approvals it also reads the registry: who has approved the digest
+that would enter it next (what its from environment runs), and how many approvals
+are missing; a registry that cannot be read is said on that environment's line.`
+	cmd.Action = s.action("status", func(c *cli.Context, eng *promote.Engine) (any, func(io.Writer), error) {
 		a, err := positional(c, usage, 1, 1)
 		if err != nil {
 			return nil, nil, err
@@ -31,7 +33,7 @@ scheduled jobs.`
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := r.Status(c.Context, a[0])
+		st, err := eng.Status(c.Context, a[0])
 		if err == nil && failOn && len(st.RunningRevoked) > 0 {
 			err = &errs.PolicyRefusal{Policy: "revocation", Reason: fmt.Sprintf("%s runs a revoked digest in %s: roll back there",
 				st.App, strings.Join(st.RunningRevoked, ", "))}
@@ -105,6 +107,39 @@ func printStatus(w io.Writer, st *promote.Status) {
 			}
 		}
 	}
+	for _, e := range st.Environments {
+		if e.Approvals != nil {
+			printPendingApprovals(w, e.Env, e.Approvals)
+		}
+	}
+}
+
+// printPendingApprovals is one environment's line of approvals.
+func printPendingApprovals(w io.Writer, env string, p *promote.PendingApprovals) {
+	if p.Error != "" {
+		fmt.Fprintf(w, "%s approvals of %s: cannot be counted: %s\n", env, short(p.Digest), p.Error)
+		return
+	}
+	var who []string
+	for _, a := range p.Approved {
+		if a.Approver == "" {
+			a.Approver = a.Signer
+		}
+		who = append(who, a.Approver)
+	}
+	line := fmt.Sprintf("%s approvals of %s: %d of %d", env, short(p.Digest), len(p.Approved), p.Required)
+	if len(who) > 0 {
+		line += " (" + strings.Join(who, ", ") + ")"
+	}
+	if len(p.NotCounted) > 0 {
+		line += fmt.Sprintf("; %d not counted", len(p.NotCounted))
+	}
+	if p.Missing > 0 {
+		line += fmt.Sprintf("; %d missing; run: %s", p.Missing, p.Command)
+	} else {
+		line += "; approved"
+	}
+	fmt.Fprintln(w, line)
 }
 
 func orNone(s string) string {
