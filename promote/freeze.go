@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/promote-dev/promote/promote/ledger"
 )
@@ -18,6 +19,18 @@ func (r *run) freeze(ctx context.Context) error {
 	if err != nil || len(frozen) == 0 {
 		return err
 	}
+	reason, ev, lift := r.frozenBy(frozen)
+	if glass, err := r.breakGlass(PolicyFreeze, reason, ev); glass || err != nil {
+		return err
+	}
+	return r.holdBack(ctx, func() error {
+		return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s; %s lifts it%s", reason, lift, r.glassHint()), ev)
+	})
+}
+
+// frozenBy says which freezes are in force, as a refusal's reason, its
+// evidence, and the command that lifts the last of them.
+func (r *run) frozenBy(frozen []ledger.Record) (reason string, ev map[string]any, lift string) {
 	var why, ids []string
 	for _, f := range frozen {
 		scope := r.env.Name + " is frozen"
@@ -27,16 +40,62 @@ func (r *run) freeze(ctx context.Context) error {
 		why = append(why, scope+" "+describeControl(f))
 		ids = append(ids, f.ID)
 	}
-	reason := strings.Join(why, "; ")
-	ev := map[string]any{"freezes": ids}
-	if glass, err := r.breakGlass(PolicyFreeze, reason, ev); glass || err != nil {
-		return err
-	}
-	lift := "promote unfreeze " + r.env.Name
+	lift = "promote unfreeze " + r.env.Name
 	if frozen[len(frozen)-1].Env == ledger.AllEnvs {
 		lift = "promote unfreeze --all"
 	}
-	return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s; %s lifts it%s", reason, lift, r.glassHint()), ev)
+	return strings.Join(why, "; "), map[string]any{"freezes": ids}, lift
+}
+
+// holdBack refuses the run with refusal, unless the environment already
+// runs the digest: then the refusal waits for the plan, which gives it
+// only if there is something to write (a retried job whose promotion
+// went through before the freeze exits 0 with nothing to do).
+func (r *run) holdBack(ctx context.Context, refusal func() error) error {
+	cur, err := r.e.reader().currentUntil(ctx, r.res.App, r.env.Name, time.Time{})
+	if err != nil {
+		return err
+	}
+	if cur != nil && cur.Digest == r.res.Digest {
+		r.heldBack = append(r.heldBack, refusal)
+		return nil
+	}
+	return refusal()
+}
+
+// heldBackRefusal is the first refusal held back (holdBack) once the plan
+// found something to write, or nil.
+func (r *run) heldBackRefusal() error {
+	if len(r.heldBack) == 0 || r.res.NothingToDo {
+		return nil
+	}
+	return r.heldBack[0]()
+}
+
+// recheck reads the freezes and revocations again under the ledger lock,
+// before anything is copied: one recorded while the run was judged stops
+// it all the same. A freeze the run passed by break-glass stays passed.
+func (r *run) recheck(ctx context.Context) error {
+	frozen, err := r.e.reader().freezes(ctx, r.env.Name)
+	if err != nil {
+		return err
+	}
+	if len(frozen) > 0 && !r.passedByGlass(PolicyFreeze) {
+		reason, ev, lift := r.frozenBy(frozen)
+		return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s (recorded while this promotion was under way; nothing was copied); %s lifts it",
+			reason, lift), ev)
+	}
+	return r.revoked(ctx)
+}
+
+// passedByGlass reports whether break-glass passed policy in this run.
+func (r *run) passedByGlass(policy string) bool {
+	for _, p := range r.res.Policies {
+		if p.Name == policy && p.Evidence["breakGlass"] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // breakGlass passes a policy that would refuse (why) when the run breaks
@@ -46,7 +105,7 @@ func (r *run) freeze(ctx context.Context) error {
 // whether it passed; an error is the refusal of a break-glass the
 // environment does not allow.
 func (r *run) breakGlass(policy, why string, evidence map[string]any) (bool, error) {
-	text := r.req.BreakGlass
+	text := strings.TrimSpace(r.req.BreakGlass)
 	if text == "" {
 		return false, nil
 	}

@@ -263,5 +263,5 @@ func TestVerboseLogsEachPhase(t *testing.T) {
 			phases = append(phases, strings.Fields(line[i+len("phase="):])[0])
 		}
 	}
-	assert.Equal(t, []string{"resolve", "freeze", "window", "soak", "inspect", "revoked", "approvals", "plan", "judge", "admit", "replan", "copy", "tag", "verify", "record"}, phases)
+	assert.Equal(t, []string{"resolve", "freeze", "window", "soak", "inspect", "revoked", "approvals", "plan", "judge", "admit", "recheck", "replan", "copy", "tag", "verify", "record"}, phases)
 }

@@ -120,7 +120,7 @@ func (r *run) plan(ctx context.Context) error {
 	if r.res.Plan.Complete() && cur != nil && cur.Digest == r.res.Digest {
 		r.res.NothingToDo, r.done, r.current = true, true, cur
 	}
-	return nil
+	return r.heldBackRefusal()
 }
 
 // replan plans again under the lock: content only grows (it is addressed

@@ -46,6 +46,10 @@ type run struct {
 	// phase counts at least this many, with or without an approvals
 	// block's required.
 	glassApprovals int
+	// heldBack are refusals of a freeze or a window waiting for the plan:
+	// the environment already runs the digest, so a run with nothing to
+	// do passes (holdBack).
+	heldBack []func() error
 
 	// phase is the phase under way, for an interruption's message.
 	phase string

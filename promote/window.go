@@ -14,7 +14,7 @@ import (
 // windows open next. It reads the engine's clock. Rollbacks are not held
 // to windows: they are how incidents end. Where the environment allows
 // it, --break-glass passes a closed window (freeze.go).
-func (r *run) window(context.Context) error {
+func (r *run) window(ctx context.Context) error {
 	if len(r.env.Windows) == 0 {
 		return nil
 	}
@@ -30,5 +30,5 @@ func (r *run) window(context.Context) error {
 	if glass, err := r.breakGlass(PolicyWindow, reason, nil); glass || err != nil {
 		return err
 	}
-	return r.policyRefuse(PolicyWindow, reason+r.glassHint(), nil)
+	return r.holdBack(ctx, func() error { return r.policyRefuse(PolicyWindow, reason+r.glassHint(), nil) })
 }

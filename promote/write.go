@@ -6,7 +6,8 @@ import (
 )
 
 // write is the part of a promotion that changes anything, under the ledger
-// lock of the app in the environment: replan (tags may have moved since
+// lock of the app in the environment: recheck (a freeze or revocation
+// recorded since the policy phases), replan (tags may have moved since
 // the plan), copy, tag, verify, record. If the lock is lost (an S3 lease
 // taken over or expired), the work stops: the context is cancelled, and
 // the lock is checked again before the tags and the record. The lock is
@@ -18,6 +19,6 @@ func (r *run) write(ctx context.Context) error {
 	}
 	ctx, stop := held.Watch(ctx)
 	defer stop()
-	err = r.through(ctx, r.replan, r.copy, r.tag, r.verify, r.record)
+	err = r.through(ctx, r.recheck, r.replan, r.copy, r.tag, r.verify, r.record)
 	return leaseLost(ctx, fmt.Sprintf("promoting %s to %s", r.res.App, r.env.Name), err)
 }

@@ -201,7 +201,9 @@ func (a *Admin) apps(ctx context.Context, rep *Report, apps []string) error {
 			return fmt.Errorf("listing the ledger's apps: %w", err)
 		}
 		for _, r := range recs {
-			apps = append(apps, r.App)
+			if r.App != ledger.AllApps { // a freeze's chain: no app of its own
+				apps = append(apps, r.App)
+			}
 		}
 		slices.Sort(apps)
 	}
