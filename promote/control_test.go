@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -217,4 +220,61 @@ func TestAttestationCarriesPoliciesAndBreakGlass(t *testing.T) {
 	assert.Equal(t, "freeze", p.Policies[0].Name)
 	assert.Equal(t, "pass", p.Policies[0].Verdict)
 	assert.Contains(t, p.Policies[0].Reason, "passed by break-glass: hotfix INC-9")
+}
+
+// A revocation covers what its digest holds: the revoked image re-wrapped
+// in a new manifest (same config and layers, a new digest) is refused, and
+// so is a rollback to a nested index holding a revoked image.
+func TestRevocationCoversRewrappedImagesAndNestedIndexes(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	e := w.engine()
+	img := regtest.Image(t, 2, regtest.Labels("1.0"), "1000")
+	d1 := regtest.Push(t, w.dev("web")+":1.0", img)
+	_, err := e.Revoke(ctx, ControlRequest{Ref: Ref{App: "web", Digest: d1.String()}, Reason: "backdoor in layer 2"})
+	require.NoError(t, err)
+	wrapped := mutate.Annotations(img, map[string]string{"x": "y"}).(v1.Image)
+	regtest.Push(t, w.dev("web")+":1.0-again", wrapped)
+	cfg, err := img.ConfigName()
+	require.NoError(t, err)
+	_, err = w.promote(e, "test", "web:1.0-again")
+	policyRefused(t, w, err, "revocation", "web", "test", "holds "+cfg.String()+", which the revocation of web@"+d1.String()+" covers")
+
+	// outer index -> inner index -> images, promoted; then 2.0; then one leaf revoked
+	inner := regtest.Index(t, regtest.Labels("3.0"), "1000")
+	outer := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: inner})
+	dOuter := regtest.Push(t, w.dev("web")+":3.0", outer)
+	_, err = w.promote(e, "test", "web:3.0")
+	require.NoError(t, err)
+	w.push("web", "4.0", "4.0")
+	_, err = w.promote(e, "test", "web:4.0")
+	require.NoError(t, err)
+	im, err := inner.IndexManifest()
+	require.NoError(t, err)
+	leaf := im.Manifests[0].Digest.String()
+	_, err = e.Revoke(ctx, ControlRequest{Ref: Ref{App: "web", Digest: leaf}, Reason: "bad arm64 build"})
+	require.NoError(t, err)
+	_, err = e.Rollback(ctx, RollbackRequest{Env: "test", App: "web", To: dOuter.String()})
+	policyRefused(t, w, err, "revocation", "web", "test", "holds "+leaf+", which is revoked")
+}
+
+// Status and revoke name an environment running an index that holds a
+// revoked platform image, not only one running the revoked digest itself.
+func TestStatusNamesAnIndexHoldingARevokedImage(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	e := w.engine()
+	idx := regtest.Index(t, regtest.Labels("2.0"), "1000")
+	regtest.Push(t, w.dev("web")+":2.0", idx)
+	_, err := w.promote(e, "test", "web:2.0")
+	require.NoError(t, err)
+	im, err := idx.IndexManifest()
+	require.NoError(t, err)
+	rv, err := e.Revoke(ctx, ControlRequest{Ref: Ref{App: "web", Digest: im.Manifests[1].Digest.String()}, Reason: "bad arm64"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"test"}, rv.Running)
+	st, err := e.Status(ctx, "web")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"test"}, st.RunningRevoked)
+	assert.Empty(t, st.Unchecked)
 }

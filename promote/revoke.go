@@ -3,7 +3,6 @@ package promote
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/ledger"
@@ -63,33 +62,34 @@ func (e *Engine) revocation(ctx context.Context, kind ledger.Kind, req ControlRe
 	default:
 		rec := &ledger.Record{Time: e.now().UTC(), Kind: kind, App: ref.App, Env: ledger.AllEnvs, Digest: ref.Digest,
 			Source: ledger.Source{Given: ref.String(), Resolved: ref.Digest}, Actor: e.actor, CI: e.ci, Reason: req.Reason}
+		if kind == ledger.KindRevocation {
+			if rec.Content, err = e.revokedContent(ctx, ref.App, ref.Digest); err != nil {
+				return nil, err
+			}
+		}
 		if err := rc.append(ctx, rec); err != nil {
 			return nil, err
 		}
 		res.Record = rec
 	}
 	if kind == ledger.KindRevocation {
-		if res.Running, err = e.reader().running(ctx, ref.App, ref.Digest); err != nil {
+		if res.Running, err = e.running(ctx, ref.App); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
 }
 
-// running names the environments whose current digest of app is digest.
-func (r *Reader) running(ctx context.Context, app, digest string) ([]string, error) {
-	var out []string
-	for _, env := range r.cfg.Environments {
-		if env.From == "" {
-			continue
-		}
-		cur, err := r.currentUntil(ctx, app, env.Name, time.Time{})
-		if err != nil {
-			return nil, err
-		}
-		if cur != nil && cur.Digest == digest {
-			out = append(out, env.Name)
-		}
+// running names the environments whose current digest of app a revocation
+// in force covers (itself, or content within it); one whose content cannot
+// be read is named too, with why: better a rollback looked at than missed.
+func (e *Engine) running(ctx context.Context, app string) ([]string, error) {
+	st, err := e.reader().Status(ctx, app)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	if err := e.revokedRunning(ctx, st); err != nil {
+		return nil, err
+	}
+	return append(st.RunningRevoked, st.Unchecked...), nil
 }

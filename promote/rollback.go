@@ -101,7 +101,7 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (_ *Rollback
 	if err != nil {
 		return res, err
 	}
-	if err := e.rollbackRevoked(ctx, rc, req, e.newRollback(req, env, repo, to, cur), m); err != nil || req.DryRun {
+	if err := e.rollbackRevoked(ctx, rc, req, e.newRollback(req, env, repo, to, cur), repo, m); err != nil || req.DryRun {
 		return res, err
 	}
 	if err := rc.check(ctx, "stopped before moving the pointer tag (nothing moved, nothing recorded)"); err != nil {

@@ -19,6 +19,9 @@ type Status struct {
 	// RunningRevoked names the environments whose current digest is
 	// revoked (status --fail-on revoked).
 	RunningRevoked []string `json:"runningRevoked"`
+	// Unchecked names the environments whose content could not be read
+	// to check it against the revocations, with why.
+	Unchecked []string `json:"unchecked,omitempty"`
 }
 
 // EnvStatus is one environment of a Status.

@@ -27,6 +27,9 @@ func (e *Engine) Status(ctx context.Context, app string) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.revokedRunning(ctx, st); err != nil {
+		return nil, err
+	}
 	byEnv := map[string]*EnvStatus{}
 	for i := range st.Environments {
 		byEnv[st.Environments[i].Env] = &st.Environments[i]

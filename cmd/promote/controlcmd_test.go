@@ -48,7 +48,7 @@ func TestCLIFreezeAndRevoke(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "expected APP@DIGEST")
 	code, out, stderr = c.run("--output", "json", "revoke", "web@"+d1.String(), "--reason", "CVE-2026-1")
-	require.Equal(t, ExitOK, code, stderr)
+	require.Equal(t, ExitOK, code, "%s %s", stderr, out)
 	var doc struct {
 		Result struct {
 			Kind    string   `json:"kind"`

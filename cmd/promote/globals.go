@@ -33,7 +33,7 @@ var (
 // (the ones that open the engine, and config check for --online); --output
 // csv, only history.
 var (
-	reachesRegistries = map[string]bool{"to": true, "rollback": true, "approve": true, "status": true, "gates": true, "envs check": true, "envs apply": true, "config check": true, "ledger publish": true, "ledger verify": true}
+	reachesRegistries = map[string]bool{"to": true, "rollback": true, "approve": true, "revoke": true, "status": true, "gates": true, "envs check": true, "envs apply": true, "config check": true, "ledger publish": true, "ledger verify": true}
 	hasCSV            = map[string]bool{"history": true}
 )
 

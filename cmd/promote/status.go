@@ -34,6 +34,10 @@ are missing; a registry that cannot be read is said on that environment's line.`
 			return nil, nil, err
 		}
 		st, err := eng.Status(c.Context, a[0])
+		if err == nil && failOn && len(st.Unchecked) > 0 && len(st.RunningRevoked) == 0 {
+			err = fmt.Errorf("cannot tell whether %s runs revoked content: %s", st.App, strings.Join(st.Unchecked, "; "))
+			return st, func(w io.Writer) { printStatus(w, st) }, err
+		}
 		if err == nil && failOn && len(st.RunningRevoked) > 0 {
 			err = &errs.PolicyRefusal{Policy: "revocation", Reason: fmt.Sprintf("%s runs a revoked digest in %s: roll back there",
 				st.App, strings.Join(st.RunningRevoked, ", "))}
@@ -92,6 +96,9 @@ func printStatus(w io.Writer, st *promote.Status) {
 		for _, p := range e.Policies {
 			fmt.Fprintf(w, "%s: %s\n", e.Env, p)
 		}
+	}
+	for _, u := range st.Unchecked {
+		fmt.Fprintf(w, "not checked against the revocations: %s\n", u)
 	}
 	for _, e := range st.Environments {
 		for _, n := range e.Next {

@@ -120,12 +120,15 @@ type Record struct {
 	// BreakGlass is the justification given to pass a window or a freeze
 	// where the environment allows it (--break-glass).
 	BreakGlass string `json:"breakGlass,omitempty"`
-	Actor      Actor  `json:"actor"`
-	CI         *CI    `json:"ci,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	Rejection  string `json:"rejection,omitempty"` // why a rejected attempt was refused
-	PrevHash   string `json:"prev_hash"`
-	Hash       string `json:"hash,omitempty"`
+	// Content is, on a revocation, what else it covers: the manifests of
+	// the content its digest names and their image configs.
+	Content   []string `json:"content,omitempty"`
+	Actor     Actor    `json:"actor"`
+	CI        *CI      `json:"ci,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	Rejection string   `json:"rejection,omitempty"` // why a rejected attempt was refused
+	PrevHash  string   `json:"prev_hash"`
+	Hash      string   `json:"hash,omitempty"`
 }
 
 // Body is the canonical serialisation that Hash covers: the record as JSON
