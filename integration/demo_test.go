@@ -34,16 +34,20 @@ func TestDemoRuns(t *testing.T) {
 	for _, want := range []string{
 		"PASS signed", "PASS scan", "FAIL nonroot", "FAIL signed", "FAIL scan",
 		"(exit 4)", "rolled back web in prod", "ledger ok:",
-		"newest checkpoint signs 9, signature checked", "proven by the newest checkpoint, its signature checked",
-		"demo-checkpoint.note (9): consistent: the log extends it",
-		"/prod/promote-ledger:checkpoint-10 (10): consistent: the log extends it",
+		"newest checkpoint signs 15, signature checked", "proven by the newest checkpoint, its signature checked",
+		"demo-checkpoint.note (15): consistent: the log extends it",
+		"/prod/promote-ledger:checkpoint-17 (17): consistent: the log extends it",
+		"FAIL approvals: prod: 0 of 1 required approvals", "approved web@", "prod approvals of sha256:", "1 of 1 (alice)",
+		"FROZEN prod", "rolled back web in prod", "REVOKED web@", "FAIL freeze: prod is frozen since",
+		"FAIL revocation: web@", "web runs a revoked digest in test", "UNFROZE prod",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, all)
 		}
 	}
-	if n := strings.Count(all, "\n(exit 3)\n"); n != 3 {
-		t.Errorf("the demo shows three gate refusals, saw %d", n)
+	// three gates, approvals, a freeze, a revocation, and status --fail-on revoked
+	if n := strings.Count(all, "\n(exit 3)\n"); n != 7 {
+		t.Errorf("the demo shows seven refusals by gates and release policies, saw %d", n)
 	}
 }

@@ -41,7 +41,11 @@ func (r *Reader) policyStatus(ctx context.Context, env *config.Environment) (fro
 		policies = append(policies, fmt.Sprintf("soak %s in %s", gates.Duration(env.Soak), env.From))
 	}
 	if b := env.BreakGlass; b != nil {
-		policies = append(policies, fmt.Sprintf("break-glass allowed with %d approvals", b.Approvals))
+		n := fmt.Sprintf("%d approvals", b.Approvals)
+		if b.Approvals == 1 {
+			n = "1 approval"
+		}
+		policies = append(policies, "break-glass allowed with "+n)
 	}
 	return frozen, policies, nil
 }

@@ -3,7 +3,7 @@
 # the real promote binary and environments.yaml. Shows the gates passing a
 # signed, clean image and refusing one that runs as root, an unsigned one and
 # a vulnerable one; a refused tag overwrite, a moving tag, a second version,
-# a freeze, a rollback during it, a revoked digest and the history.
+# an approval, a freeze, a rollback during it, a revoked digest and the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -23,6 +23,13 @@ build() {
 }
 # signs: CI signs what it built (cosign's format, the demo key)
 signs() { "$BIN/promote-demo" sign "$dev@$digest" >/dev/null && echo "  signed $dev@$digest"; }
+# approves REASON: Alice, the release approver, approves test's current digest for prod
+approves() {
+  local d
+  d=$("$BIN/promote" current test web); d=${d##*@}
+  "$BIN/promote" approve prod "web@$d" --key testdata/demo/alice.key --approver alice --reason "$1" >/dev/null
+  echo "  alice approved web@$d for prod: $1"
+}
 # scans FIXTURE: CI scans what it built; a real Trivy report bound to $digest lands in $report
 scans() {
   report=$work/scan-${digest#sha256:}.json
@@ -47,7 +54,12 @@ echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod), plain HTTP (P
 say "CI builds web 1.0.0 (linux/amd64 + linux/arm64), signs it and scans it"
 build 1.0.0 1.0.0; signs; scans trivy-sl-micro-rancher5.4.json
 p "promote 1.0.0 to test: every gate judges that digest; blobs are mounted within the registry" to test web:1.0.0 --scan-report "$report" --reason "nightly"
-p "promote to prod: APP alone takes test's current digest and the tags it carries there" to prod web
+p "prod needs one approval (four eyes): without it the promotion is refused (exit 3) and recorded" to prod web
+cur=$("$BIN/promote" current test web); cur=${cur##*@}
+p "Alice approves test's digest for prod: a signed in-toto attestation on the digest, as cosign attests (cosign verify-attestation checks it)" \
+  approve prod "web@$cur" --key testdata/demo/alice.key --approver alice --reason "CAB-101: release 1.0.0"
+p "status: who has approved what would enter prod next" status web
+p "promote to prod: APP alone takes test's current digest and the tags it carries there; the approval counts" to prod web
 p "what does prod run?" current prod web
 
 say "someone rebuilds 1.0.0 in dev (dev tags are mutable)"
@@ -69,7 +81,8 @@ p "the scan gate refuses it (exit 3) and names the blocking CVEs" to test web:1.
 say "CI builds web 1.1.0, pushes it as latest, signs and scans it"
 build latest 1.1.0; signs; scans trivy-sl-micro-rancher5.4.json
 p "latest moves, so test gets the tag derived from the version label instead" to test web:latest --scan-report "$report"
-p "dry run of the prod promotion: gates and the plan, nothing written" to prod web --dry-run
+approves "CAB-102: release 1.1.0"
+p "dry run of the prod promotion: release policies, gates and the plan, nothing written" to prod web --dry-run
 p "promote 1.1.0 to prod" to prod web
 p "prod runs 1.1.0 (JSON for pipelines: one document on stdout)" current prod web --output json
 p "incident: the release manager freezes prod; promotions into it stop until unfreeze" freeze prod --reason "INC-7: error rate up since 1.1.0"
@@ -93,6 +106,7 @@ p "show proves the rollback's record is in the log of that checkpoint" show "$ro
 say "CI builds the fix, web 1.1.1, signs and scans it"
 build 1.1.1 1.1.1; signs; scans trivy-sl-micro-rancher5.4.json
 p "promote 1.1.1 to test" to test web:1.1.1 --scan-report "$report"
+approves "CAB-103: the fix"
 p "the fix is out: prod rolls forward to 1.1.1" to prod web --reason "fixed in 1.1.1"
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
