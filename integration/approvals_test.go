@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -52,24 +51,8 @@ func (p *pipeline) approveWithCosign(v3 bool, key, repo, digest string, predicat
 // verify-attestation's output, or "".
 func approvalIn(t *testing.T, out string) string {
 	t.Helper()
-	for _, line := range strings.Split(out, "\n") {
-		var env struct {
-			Payload string `json:"payload"`
-		}
-		if json.Unmarshal([]byte(line), &env) != nil || env.Payload == "" {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(env.Payload)
-		if err != nil {
-			t.Fatalf("cosign printed a payload that is not base64: %v", err)
-		}
-		var st struct {
-			PredicateType string            `json:"predicateType"`
-			Predicate     map[string]string `json:"predicate"`
-		}
-		if json.Unmarshal(raw, &st) == nil && st.PredicateType == approvalType {
-			return st.Predicate["environment"] + "/" + st.Predicate["approver"]
-		}
+	if p, ok := cosignPredicate(t, out, approvalType); ok {
+		return p["environment"] + "/" + p["approver"]
 	}
 	return ""
 }

@@ -154,9 +154,21 @@ func TestAttestVerifiedByCosign(t *testing.T) {
 	}
 }
 
-// predicateEnvironment decodes the DSSE envelope cosign prints for a
-// verified attestation and returns its predicate's environment.
+// predicateEnvironment decodes the DSSE envelopes cosign prints for
+// verified attestations and returns the promotion predicate's environment.
 func predicateEnvironment(t *testing.T, out string) string {
+	t.Helper()
+	p, ok := cosignPredicate(t, out, attest.PredicateType)
+	if !ok {
+		t.Fatalf("no promotion statement in cosign's output:\n%s", out)
+	}
+	return p["environment"]
+}
+
+// cosignPredicate decodes the DSSE envelopes cosign verify-attestation
+// prints, one a line, and returns the string fields of the first
+// statement's predicate of predicateType.
+func cosignPredicate(t *testing.T, out, predicateType string) (map[string]string, bool) {
 	t.Helper()
 	for _, line := range strings.Split(out, "\n") {
 		var env struct {
@@ -170,18 +182,22 @@ func predicateEnvironment(t *testing.T, out string) string {
 			t.Fatalf("cosign printed a payload that is not base64: %v", err)
 		}
 		var st struct {
-			PredicateType string `json:"predicateType"`
-			Predicate     struct {
-				Environment string `json:"environment"`
-			} `json:"predicate"`
+			PredicateType string         `json:"predicateType"`
+			Predicate     map[string]any `json:"predicate"`
 		}
 		if err := json.Unmarshal(raw, &st); err != nil {
 			t.Fatalf("cosign printed a payload that is not a statement: %v\n%s", err, raw)
 		}
-		if st.PredicateType == attest.PredicateType {
-			return st.Predicate.Environment
+		if st.PredicateType != predicateType {
+			continue
 		}
+		fields := map[string]string{}
+		for k, v := range st.Predicate {
+			if s, ok := v.(string); ok {
+				fields[k] = s
+			}
+		}
+		return fields, true
 	}
-	t.Fatalf("no promotion statement in cosign's output:\n%s", out)
-	return ""
+	return nil, false
 }
