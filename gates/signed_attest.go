@@ -91,6 +91,7 @@ const bundlePredicateAnnotation = "dev.sigstore.bundle.predicateType"
 func collectAttestations(ctx context.Context, s *Subject, predicateType string) ([]sigCandidate, error) {
 	var out []sigCandidate
 	seen := map[v1.Hash]bool{}
+	reads := newSigReads()
 	for _, a := range s.Attachments {
 		kind := sigAttachmentKind(a)
 		if kind != "att" && kind != "bundle" || a.Subject != s.Digest || seen[a.Digest] {
@@ -108,7 +109,7 @@ func collectAttestations(ctx context.Context, s *Subject, predicateType string) 
 			hint := l.Annotations[sigverify.AnnotationPredicateType]
 			return kind == "att" && predicateType != "" && hint != "" && hint != predicateType
 		}
-		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxAttestationBytes, skip: skip})
+		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxAttestationBytes, skip: skip, reads: reads})
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package gates
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -92,4 +93,40 @@ func scanner(t *testing.T, predicate []byte) string {
 	b, err := json.Marshal(p.Scanner)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// Attachments whose layers all name one large blob cost that blob once;
+// more layers than are read, or more bytes in all than are read, is no way
+// to make a judgement read without end: the first is refused, the second
+// fails closed.
+func TestAttachmentReadsAreBounded(t *testing.T) {
+	v := fixtureVerifier(t, `keys: [keys/cosign.pub]`)
+	d := sha([]byte("image"))
+	src := newBlobSource()
+	big := bytes.Repeat([]byte("x"), 4<<20)
+	dsse := func(b []byte) layer { return layer{mediaType: sigverify.DSSEMediaType, blob: b} }
+	many := make([]layer, maxSigLayers)
+	for i := range many {
+		many[i] = dsse(big)
+	}
+	s := &Subject{Repository: "r.example/web", Digest: d, Source: src, Attachments: []Attachment{
+		attach(t, src, d, "sha256-"+d.Hex+".att", many...)}}
+	_, rejected, err := v.Attestations(context.Background(), s, "")
+	require.NoError(t, err)
+	assert.Len(t, rejected, maxSigLayers)
+	assert.Len(t, src.reads, 1, "64 layers naming one blob read it once")
+
+	s.Attachments = []Attachment{attach(t, src, d, "sha256-"+d.Hex+".att", append(many, dsse(big))...)}
+	_, rejected, err = v.Attestations(context.Background(), s, "")
+	require.NoError(t, err)
+	require.Len(t, rejected, 1)
+	assert.Contains(t, rejected[0].Reason, "holds 65 layers, more than the 64 read")
+
+	var distinct []layer
+	for i := range 5 {
+		distinct = append(distinct, dsse(append(bytes.Repeat([]byte("y"), 15<<20), byte(i))))
+	}
+	s.Attachments = []Attachment{attach(t, src, d, "sha256-"+d.Hex+".att", distinct...)}
+	_, _, err = v.Attestations(context.Background(), s, "")
+	assert.ErrorContains(t, err, "more than 64 MiB of signatures and attestations")
 }

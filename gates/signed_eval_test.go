@@ -143,7 +143,7 @@ func TestSignedEvaluateCollects(t *testing.T) {
 		v, err := g.Evaluate(context.Background(), subject(src, attach(t, src, index, "", layer{mediaType: "text/plain", blob: []byte("hi")})))
 		require.NoError(t, err)
 		assert.False(t, v.Passed())
-		assert.Contains(t, v.Reason, "layer media type text/plain holds no sigstore-bundle")
+		assert.Contains(t, v.Reason, "layer media type \"text/plain\" holds no sigstore-bundle")
 	})
 	t.Run("a registry failure is an error, not a rejection", func(t *testing.T) {
 		src := newBlobSource()

@@ -17,7 +17,24 @@ import (
 const (
 	maxSignatureBytes   = 1 << 20
 	maxAttestationBytes = 16 << 20
+	// maxSigLayers bounds the layers of one attachment that are read: a
+	// cosign tag manifest gains one a signature (or attestation).
+	maxSigLayers = 64
+	// maxSigReadBytes bounds the distinct bytes one judgement reads of
+	// attachments; beyond it the judgement fails closed. Each distinct
+	// layer is read once, however many layers name it.
+	maxSigReadBytes = 64 << 20
 )
+
+// sigReads is what one judgement (collectSignatures, collectAttestations)
+// has read of attachment layers: each distinct blob once, and how many
+// bytes in all, so that many layers naming one large blob cost it once.
+type sigReads struct {
+	blobs map[v1.Hash][]byte
+	bytes int64
+}
+
+func newSigReads() *sigReads { return &sigReads{blobs: map[v1.Hash][]byte{}} }
 
 // sigCandidate is one signature or attestation attached to a subject, with
 // the blob that holds it, read from the registry; the verification is
@@ -68,6 +85,7 @@ func collectSignatures(ctx context.Context, s *Subject) (cands []sigCandidate, e
 		platforms[img.Digest] = img.Digest != s.Digest
 	}
 	seen := map[v1.Hash]bool{}
+	reads := newSigReads()
 	for _, a := range s.Attachments {
 		kind := sigAttachmentKind(a)
 		if kind != "sig" && kind != "bundle" || seen[a.Digest] {
@@ -84,7 +102,7 @@ func collectSignatures(ctx context.Context, s *Subject) (cands []sigCandidate, e
 		if kind == "bundle" {
 			format, want = sigverify.FormatBundle, ""
 		}
-		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxSignatureBytes})
+		cs, err := readSigLayers(ctx, s, a, sigLayers{format: format, want: want, max: maxSignatureBytes, reads: reads})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -101,6 +119,7 @@ type sigLayers struct {
 	format, want string
 	max          int64
 	skip         func(l v1.Descriptor) bool
+	reads        *sigReads // shared by one judgement's reads
 }
 
 // readSigLayers turns attachment a into candidates, one per layer that
@@ -114,6 +133,9 @@ func readSigLayers(ctx context.Context, s *Subject, a Attachment, sel sigLayers)
 	if format == sigverify.FormatBundle && len(m.Layers) != 1 {
 		return []sigCandidate{{Manifest: a.Digest, Format: format, Refused: fmt.Sprintf("a bundle manifest holds one layer, this one %d", len(m.Layers))}}, nil
 	}
+	if len(m.Layers) > maxSigLayers {
+		return []sigCandidate{{Manifest: a.Digest, Format: format, Refused: fmt.Sprintf("the attachment holds %d layers, more than the %d read", len(m.Layers), maxSigLayers)}}, nil
+	}
 	var out []sigCandidate
 	for i, l := range m.Layers {
 		if skip != nil && skip(l) {
@@ -123,22 +145,41 @@ func readSigLayers(ctx context.Context, s *Subject, a Attachment, sel sigLayers)
 		switch {
 		case want == "" && !sigverify.IsBundleMediaType(string(l.MediaType)),
 			want != "" && string(l.MediaType) != want:
-			c.Refused = fmt.Sprintf("layer media type %s holds no %s", l.MediaType, format)
+			c.Refused = fmt.Sprintf("layer media type %q holds no %s", l.MediaType, format)
 		case l.Size > max:
 			c.Refused = fmt.Sprintf("layer of %d bytes exceeds the %d-byte limit", l.Size, max)
 		default:
-			if s.Source == nil {
-				return nil, fmt.Errorf("reading %s of %s: no registry access", sigverify.Short(l.Digest.String()), c.name())
-			}
-			blob, err := s.Source.Blob(ctx, s.Repository, l, max)
+			blob, err := sel.read(ctx, s, a, l, c)
 			if err != nil {
-				return nil, fmt.Errorf("reading %s of attachment %s (%s): %w", l.Digest, a.Digest, format, err)
+				return nil, err
 			}
 			c.Blob = blob
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// read reads layer l of attachment a once per judgement, within its
+// byte budget.
+func (sel sigLayers) read(ctx context.Context, s *Subject, a Attachment, l v1.Descriptor, c sigCandidate) ([]byte, error) {
+	if b, ok := sel.reads.blobs[l.Digest]; ok {
+		return b, nil
+	}
+	if s.Source == nil {
+		return nil, fmt.Errorf("reading %s of %s: no registry access", sigverify.Short(l.Digest.String()), c.name())
+	}
+	if sel.reads.bytes+l.Size > maxSigReadBytes {
+		return nil, fmt.Errorf("the attachments of %s hold more than %d MiB of signatures and attestations; "+
+			"refusing to read more (nothing can be judged past it): remove the junk attachments", s.Digest, maxSigReadBytes>>20)
+	}
+	blob, err := s.Source.Blob(ctx, s.Repository, l, sel.max)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s of attachment %s (%s): %w", l.Digest, a.Digest, sel.format, err)
+	}
+	sel.reads.blobs[l.Digest] = blob
+	sel.reads.bytes += int64(len(blob))
+	return blob, nil
 }
 
 // isSignatureHint reports whether a bundle referrer says (unverified, in

@@ -107,7 +107,7 @@ func TestApprovalsWithCosignAndPromoteApprove(t *testing.T) {
 
 	now := time.Now().UTC()
 	approval := func(env, who string, at time.Time) map[string]string {
-		return map[string]string{"environment": env, "approver": who, "reason": "reviewed", "time": at.Format(time.RFC3339)}
+		return map[string]string{"environment": env, "app": "web", "approver": who, "reason": "reviewed", "time": at.Format(time.RFC3339)}
 	}
 	p.approveWithCosign(false, keys["alice"][0], test, d, approval("prod", "alice", now.Add(-time.Minute)))      // counts
 	p.approveWithCosign(true, keys["alice"][0], test, d, approval("prod", "alice-again", now))                   // the same key again
@@ -184,7 +184,8 @@ func TestApprovalsWithCosignAndPromoteApprove(t *testing.T) {
 	}
 
 	r = p.promote("status", "web")
-	if r.Code != 0 || !strings.Contains(r.Stdout, fmt.Sprintf("prod approvals of %s: 2 of 2 (alice, bob); 4 not counted; approved", d[:19])) {
+	if r.Code != 0 || !strings.Contains(r.Stdout, fmt.Sprintf("prod approvals of %s: 2 of 2 (alice, signed by keys/alice.pub", d[:19])) ||
+		!strings.Contains(r.Stdout, "; bob, signed by keys/bob.pub") || !strings.Contains(r.Stdout, "); 4 not counted; approved") {
 		t.Errorf("status should show prod's approvals of the digest test runs:\n%s", r)
 	}
 

@@ -37,7 +37,7 @@ func TestDemoRuns(t *testing.T) {
 		"newest checkpoint signs 15, signature checked", "proven by the newest checkpoint, its signature checked",
 		"demo-checkpoint.note (15): consistent: the log extends it",
 		"/prod/promote-ledger:checkpoint-17 (17): consistent: the log extends it",
-		"FAIL approvals: prod: 0 of 1 required approvals", "approved web@", "prod approvals of sha256:", "1 of 1 (alice)",
+		"FAIL approvals: prod: 0 of 1 required approvals", "approved web@", "prod approvals of sha256:", "1 of 1 (alice, signed by testdata/demo/alice.pub",
 		"FROZEN prod", "rolled back web in prod", "REVOKED web@", "FAIL freeze: prod is frozen since",
 		"FAIL revocation: web@", "web runs a revoked digest in test", "UNFROZE prod",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",

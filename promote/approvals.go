@@ -29,16 +29,18 @@ func (r *run) approvals(ctx context.Context) error {
 			"so nothing can approve: add approvals (required, keys or identities) to %s in %s", r.env.Name, required, r.env.Name, r.env.Name, r.e.cfg.File),
 			map[string]any{"required": required, "approved": []Approval{}, "missing": required})
 	}
-	t, err := r.e.tallyApprovals(ctx, r.env, r.subj, required)
+	t, err := r.e.tallyApprovals(ctx, r.env, r.req.Ref.App, r.subj, required)
 	if err != nil {
 		return err
 	}
 	ev := t.evidence()
 	if t.Missing > 0 {
 		ref := r.req.Ref.App + "@" + r.res.Digest
-		return r.policyRefuse(PolicyApprovals, fmt.Sprintf("%s: %d of %d required approvals of %s: %s; %d missing%s; "+
-			"an approver listed in %s's approvals runs: promote approve %s %s --key FILE --reason TEXT",
-			r.env.Name, len(t.Approved), t.Required, ref, t.who(), t.Missing, t.notCounted(), r.env.Name, r.env.Name, ref), ev)
+		return r.holdBack(ctx, func() error {
+			return r.policyRefuse(PolicyApprovals, fmt.Sprintf("%s: %d of %d required approvals of %s: %s; %d missing%s; "+
+				"an approver listed in %s's approvals runs: promote approve %s %s --key FILE --reason TEXT",
+				r.env.Name, len(t.Approved), t.Required, ref, t.who(), t.Missing, t.notCounted(), r.env.Name, r.env.Name, ref), ev)
+		})
 	}
 	r.policyPass(PolicyApprovals, fmt.Sprintf("%d of %d required approvals: %s", len(t.Approved), t.Required, t.who()), ev)
 	return nil
@@ -49,8 +51,8 @@ func (r *run) approvals(ctx context.Context) error {
 // (the key of env's promotion attestations, the AWS caller of env) never
 // count; a promotion attestation key that cannot be read is an error, for
 // without it an approval by that key could not be told apart.
-func (e *Engine) tallyApprovals(ctx context.Context, env *config.Environment, subj *gates.Subject, required int) (ApprovalTally, error) {
-	ru := approvalRules{env: env.Name, now: e.now(), expires: env.Approvals.Expires}
+func (e *Engine) tallyApprovals(ctx context.Context, env *config.Environment, app string, subj *gates.Subject, required int) (ApprovalTally, error) {
+	ru := approvalRules{env: env.Name, app: app, now: e.now(), expires: env.Approvals.Expires, identities: env.Approvals.Signers.Identities}
 	if env.Attest != nil {
 		s, err := e.signer(env)
 		if err != nil {

@@ -3,6 +3,7 @@ package promote
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,17 +49,22 @@ type ApprovalTally struct {
 // signature by a listed signer on the digest: the environment it names,
 // its age, and not being the promoter's own.
 type approvalRules struct {
-	env     string
-	now     time.Time
-	expires time.Duration // 0: approvals do not expire
+	env, app string
+	now      time.Time
+	expires  time.Duration // 0: approvals do not expire
 	// promoterKey and promoterAWS are the promoter's own identities: the
 	// key ID of its promotion attestations and its AWS caller ARN.
 	promoterKey, promoterAWS string
+	// identities are the keyless identities the environment lists: each
+	// counts once, however many certificate subjects its pattern matches
+	// (a workflow pattern is one approver, not one per branch).
+	identities []gates.IdentityConfig
 }
 
 // approvalPredicate is the part of an approval's predicate that is read.
 type approvalPredicate struct {
 	Environment string `json:"environment"`
+	App         string `json:"app"`
 	Approver    string `json:"approver"`
 	Reason      string `json:"reason"`
 	Time        string `json:"time"`
@@ -95,7 +101,7 @@ func (ru approvalRules) tally(sts []gates.Statement, rejected []gates.Rejection,
 	for _, c := range cands {
 		signer := signerName(c.st)
 		why := ru.why(c.st, c.p, c.err, c.when)
-		id := signerID(c.st)
+		id := ru.signerID(c.st)
 		if why == "" && seen[id] {
 			why = "a second approval by the same signer: each signer counts once"
 		}
@@ -120,6 +126,10 @@ func (ru approvalRules) why(st gates.Statement, p approvalPredicate, perr error,
 		return fmt.Sprintf("its predicate is not an approval: %v", perr)
 	case p.Environment != ru.env:
 		return fmt.Sprintf("it approves environment %q, not %s", p.Environment, ru.env)
+	case p.App == "":
+		return fmt.Sprintf("it names no app: an approval is of one app (add \"app\": %q to the predicate)", ru.app)
+	case p.App != ru.app:
+		return fmt.Sprintf("it approves app %q, not %s", p.App, ru.app)
 	case st.KeyID != "" && st.KeyID == ru.promoterKey:
 		return "signed with the key of " + ru.env + "'s promotion attestations: the promoter never approves its own promotion"
 	case st.KeyID == "" && st.Subject != "" && st.Subject == ru.promoterAWS:
@@ -141,10 +151,17 @@ func (ru approvalRules) why(st gates.Statement, p approvalPredicate, perr error,
 }
 
 // signerID is who signed, as each is counted once: a key by its ID, a
-// keyless signer by its certificate's subject and issuer.
-func signerID(st gates.Statement) string {
+// keyless signer by the first listed identity that names it (its issuer,
+// and a subject its pattern matches), else by its subject and issuer.
+func (ru approvalRules) signerID(st gates.Statement) string {
 	if st.KeyID != "" {
 		return "key " + st.KeyID
+	}
+	for i, id := range ru.identities {
+		re, err := regexp.Compile("^(?:" + id.Subject + ")$")
+		if err == nil && id.Issuer == st.Issuer && re.MatchString(st.Subject) {
+			return fmt.Sprintf("identities[%d]", i)
+		}
 	}
 	return "identity " + st.Subject + "\x00" + st.Issuer
 }
@@ -167,10 +184,17 @@ func compareBool(a, b bool) int {
 	return -1
 }
 
+// maxNotCountedEvidence bounds the approvals that did not count listed in
+// a verdict's evidence (and so in the ledger): junk attached by anyone who
+// can push must not swell every record.
+const maxNotCountedEvidence = 20
+
 // evidence is the tally as a verdict's evidence.
 func (t ApprovalTally) evidence() map[string]any {
 	ev := map[string]any{"required": t.Required, "approved": t.Approved, "missing": t.Missing}
-	if len(t.NotCounted) > 0 {
+	if n := len(t.NotCounted); n > maxNotCountedEvidence {
+		ev["notCounted"], ev["notCountedMore"] = t.NotCounted[:maxNotCountedEvidence], n-maxNotCountedEvidence
+	} else if n > 0 {
 		ev["notCounted"] = t.NotCounted
 	}
 	return ev

@@ -20,7 +20,7 @@ func TestApprovalTally(t *testing.T) {
 	n := 0
 	key := func(id, env, when string) gates.Statement {
 		n++
-		p := fmt.Sprintf(`{"environment": %q, "approver": "%s-%d", "reason": "ok"`, env, id, n)
+		p := fmt.Sprintf(`{"environment": %q, "app": "web", "approver": "%s-%d", "reason": "ok"`, env, id, n)
 		if when != "" {
 			p += fmt.Sprintf(`, "time": %q`, when)
 		}
@@ -37,7 +37,14 @@ func TestApprovalTally(t *testing.T) {
 		st.Predicate = []byte(p)
 		return st
 	}
-	rules := approvalRules{env: "prod", now: now, expires: 72 * time.Hour, promoterKey: "promoter", promoterAWS: "arn:aws:sts::222222222222:assumed-role/promoter/ci"}
+	rules := approvalRules{env: "prod", app: "web", now: now, expires: 72 * time.Hour, promoterKey: "promoter", promoterAWS: "arn:aws:sts::222222222222:assumed-role/promoter/ci"}
+	workflow := rules
+	workflow.identities = []gates.IdentityConfig{{Issuer: "https://token.actions.githubusercontent.com", Subject: "https://github.com/acme/release/.+"}}
+	forApp := func(app string) gates.Statement {
+		st := key("alice", "prod", at(0))
+		st.Predicate = []byte(strings.Replace(string(st.Predicate), `"app": "web"`, app, 1))
+		return st
+	}
 	forever := rules
 	forever.expires = 0
 
@@ -65,6 +72,12 @@ func TestApprovalTally(t *testing.T) {
 		{"keyless identities count by subject and issuer", rules, []gates.Statement{
 			keyless("alice@example.com", "https://accounts.google.com"), keyless("alice@example.com", "https://github.com/login/oauth"),
 			keyless("alice@example.com", "https://accounts.google.com")}, nil, 2, "a second approval by the same signer"},
+		{"one listed identity counts once, whatever subjects its pattern matches", workflow, []gates.Statement{
+			keyless("https://github.com/acme/release/.github/workflows/approve.yml@refs/heads/a", "https://token.actions.githubusercontent.com"),
+			keyless("https://github.com/acme/release/.github/workflows/approve.yml@refs/heads/b", "https://token.actions.githubusercontent.com")},
+			nil, 1, "a second approval by the same signer"},
+		{"another app with the same digest", rules, []gates.Statement{forApp(`"app": "api"`)}, nil, 0, `it approves app "api", not web`},
+		{"no app", rules, []gates.Statement{forApp(`"x": 1`)}, nil, 0, `it names no app: an approval is of one app (add "app": "web"`},
 		{"not an approval predicate", rules, []gates.Statement{raw(`["prod"]`)}, nil, 0, "its predicate is not an approval"},
 		{"environment of another type", rules, []gates.Statement{raw(`{"environment": 1}`)}, nil, 0, "its predicate is not an approval"},
 		{"unknown key", rules, nil, []gates.Rejection{{Reason: "signature does not verify with any key"}}, 0, "signature does not verify with any key"},
@@ -90,10 +103,10 @@ func TestApprovalTally(t *testing.T) {
 func TestApprovalTallyKeepsTheEarliest(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	st := func(approver string, when time.Time) gates.Statement {
-		return gates.Statement{Predicate: []byte(fmt.Sprintf(`{"environment":"prod","approver":%q,"time":%q}`, approver, when.Format(time.RFC3339))),
+		return gates.Statement{Predicate: []byte(fmt.Sprintf(`{"environment":"prod","app":"web","approver":%q,"time":%q}`, approver, when.Format(time.RFC3339))),
 			Signer: "keys/alice.pub", KeyID: "alice"}
 	}
-	tally := approvalRules{env: "prod", now: now}.tally([]gates.Statement{st("later", now), st("earlier", now.Add(-time.Hour))}, nil, 1)
+	tally := approvalRules{env: "prod", app: "web", now: now}.tally([]gates.Statement{st("later", now), st("earlier", now.Add(-time.Hour))}, nil, 1)
 	if assert.Len(t, tally.Approved, 1) {
 		assert.Equal(t, "earlier", tally.Approved[0].Approver)
 		assert.Equal(t, "keys/alice.pub (key alice)", tally.Approved[0].Signer)

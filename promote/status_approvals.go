@@ -71,7 +71,7 @@ func (e *Engine) pendingApprovals(ctx context.Context, envName, app, digest stri
 	if err != nil {
 		return fail(err)
 	}
-	t, err := e.tallyApprovals(ctx, env, subj, required)
+	t, err := e.tallyApprovals(ctx, env, app, subj, required)
 	if err != nil {
 		return fail(err)
 	}

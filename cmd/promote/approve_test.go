@@ -90,7 +90,7 @@ func TestPrintPendingApprovals(t *testing.T) {
 	printPendingApprovals(&b, "prod", &promote.PendingApprovals{Digest: d, ApprovalTally: promote.ApprovalTally{Required: 1,
 		Approved: []promote.Approval{{Signer: "keys/bob.pub (key 4567)"}}}})
 	printPendingApprovals(&b, "prod", &promote.PendingApprovals{Digest: d, Error: "connection refused"})
-	assert.Equal(t, "prod approvals of sha256:abababababab: 1 of 2 (alice); 1 not counted; 1 missing; run: promote approve prod web@"+d+" --key FILE --reason TEXT\n"+
+	assert.Equal(t, "prod approvals of sha256:abababababab: 1 of 2 (alice, signed by keys/alice.pub (key 0123)); 1 not counted; 1 missing; run: promote approve prod web@"+d+" --key FILE --reason TEXT\n"+
 		"prod approvals of sha256:abababababab: 1 of 1 (keys/bob.pub (key 4567)); approved\n"+
 		"prod approvals of sha256:abababababab: cannot be counted: connection refused\n", b.String())
 }

@@ -128,15 +128,17 @@ func printPendingApprovals(w io.Writer, env string, p *promote.PendingApprovals)
 		return
 	}
 	var who []string
-	for _, a := range p.Approved {
-		if a.Approver == "" {
-			a.Approver = a.Signer
+	for _, a := range p.Approved { // the name is asserted; the signer is what was verified
+		switch {
+		case a.Approver == "":
+			who = append(who, a.Signer)
+		default:
+			who = append(who, a.Approver+", signed by "+a.Signer)
 		}
-		who = append(who, a.Approver)
 	}
 	line := fmt.Sprintf("%s approvals of %s: %d of %d", env, short(p.Digest), len(p.Approved), p.Required)
 	if len(who) > 0 {
-		line += " (" + strings.Join(who, ", ") + ")"
+		line += " (" + strings.Join(who, "; ") + ")"
 	}
 	if len(p.NotCounted) > 0 {
 		line += fmt.Sprintf("; %d not counted", len(p.NotCounted))

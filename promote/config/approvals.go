@@ -83,16 +83,11 @@ func (w *walker) approvals(n *yaml.Node, path string, e *Environment) (*Approval
 	if a.Verifier, err = gates.NewSignatureVerifier(a.Signers, gates.Settings{Dir: filepath.Dir(w.file)}); err != nil {
 		return nil, w.signerErr(n, f, path, err)
 	}
-	if len(a.Signers.Identities) == 0 {
-		ids := map[string]bool{}
-		for _, k := range a.Verifier.Keys() {
-			ids[k.ID] = true
-		}
-		if a.Required > len(ids) {
-			return nil, w.errf(ent.val, join(path, "required"), "%d, but only %d distinct %s listed and no identities, "+
-				"and each signer counts once: it could never be met; list more keys (or identities), or require at most %d",
-				a.Required, len(ids), plural(len(ids), "key is", "keys are"), len(ids))
-		}
+	if most := a.MostApprovers(); a.Required > most {
+		keys := most - len(a.Signers.Identities)
+		return nil, w.errf(ent.val, join(path, "required"), "%d, but at most %d approvals can ever count (%d distinct %s, %d %s, "+
+			"each counted once): it could never be met; list more keys or identities, or require at most %d",
+			a.Required, most, keys, plural(keys, "key", "keys"), len(a.Signers.Identities), plural(len(a.Signers.Identities), "identity", "identities"), most)
 	}
 	if ex, ok := f["expires"]; ok {
 		field := join(path, "expires")
@@ -107,6 +102,16 @@ func (w *walker) approvals(n *yaml.Node, path string, e *Environment) (*Approval
 		a.Expires = time.Duration(d)
 	}
 	return a, nil
+}
+
+// MostApprovers is how many approvals could ever count: one per distinct
+// key, one per listed identity.
+func (a *Approvals) MostApprovers() int {
+	ids := map[string]bool{}
+	for _, k := range a.Verifier.Keys() {
+		ids[k.ID] = true
+	}
+	return len(ids) + len(a.Signers.Identities)
 }
 
 // identities decodes a list of keyless identities {issuer, subject}.

@@ -52,15 +52,15 @@ func TestApprovalsConfig(t *testing.T) {
 	assert.Nil(t, dev.Approvals)
 
 	path, cfg = approvalsConfig(t, strings.Join([]string{
-		"      required: 3",
+		"      required: 2",
 		"      keys: [keys/cosign.pub]",
 		"      identities:",
 		"        - {issuer: https://token.actions.githubusercontent.com, subject: '^https://github.com/acme/.+$'}",
 		"      trustedRoot: trusted_root.json"}, "\n"))
 	c, err = Parse(path, cfg)
-	require.NoError(t, err, "with identities, required may exceed the keys")
+	require.NoError(t, err, "a key and an identity: two approvers")
 	prod, _ = c.Env("prod")
-	assert.Equal(t, 3, prod.Approvals.Required)
+	assert.Equal(t, 2, prod.Approvals.Required)
 	assert.Zero(t, prod.Approvals.Expires, "no expiry")
 	require.Len(t, prod.Approvals.Signers.Identities, 1)
 }
@@ -71,8 +71,10 @@ func TestApprovalsConfigErrors(t *testing.T) {
 		{"      {required: 0, keys: [keys/cosign.pub]}", "approvals.required: 0; expected 1 or more"},
 		{"      {required: two, keys: [keys/cosign.pub]}", "approvals.required: expected an integer"},
 		{"      {required: 1}", "approvals: no keys and no identities: nobody could approve"},
-		{"      {required: 3, keys: [keys/cosign.pub, keys/other.pub]}", "approvals.required: 3, but only 2 distinct keys are listed and no identities"},
-		{"      {required: 2, keys: [keys/cosign.pub, keys/cosign.pub]}", "only 1 distinct key is listed"},
+		{"      {required: 3, keys: [keys/cosign.pub, keys/other.pub]}", "approvals.required: 3, but at most 2 approvals can ever count (2 distinct keys, 0 identities"},
+		{"      {required: 2, keys: [keys/cosign.pub, keys/cosign.pub]}", "at most 1 approvals can ever count (1 distinct key, 0 identities"},
+		{"      {required: 3, keys: [keys/cosign.pub], identities: [{issuer: i, subject: '.+'}], trustedRoot: trusted_root.json}",
+			"at most 2 approvals can ever count (1 distinct key, 1 identity, each counted once)"},
 		{"      {required: 1, keys: [keys/missing.pub]}", "approvals.keys[0]: reading public key keys/missing.pub: no such file or directory"},
 		{"      {required: 1, keys: [keys/cosign.pub, '']}", "approvals.keys[1]: empty"},
 		{"      {required: 1, keys: keys/cosign.pub}", "approvals.keys: expected a list of strings"},
@@ -83,6 +85,8 @@ func TestApprovalsConfigErrors(t *testing.T) {
 		{"      {required: 1, keys: [keys/cosign.pub], expires: -1h}", "must be positive"},
 		{"      {required: 1, keys: [keys/cosign.pub], quorum: 2}", `approvals.quorum: unknown field "quorum"; expected one of: required, keys, identities, trustedRoot, expires`},
 		{"      [keys/cosign.pub]", "approvals: expected a mapping such as {required: 2"},
+		{"      {required: 1, keys: [keys/cosign.pub]}\n    breakGlass: {approvals: 2}",
+			"breakGlass.approvals: 2, but only 1 approvers are listed in approvals, each counted once: it could never be met"},
 	} {
 		path, cfg := approvalsConfig(t, tc.block)
 		_, err := Parse(path, cfg)

@@ -31,3 +31,23 @@ func (w *walker) breakGlass(n *yaml.Node, path string) (*BreakGlass, error) {
 	}
 	return b, nil
 }
+
+// glassApprovals refuses a breakGlass.approvals that could never be met:
+// more than the environment's approvals block lists approvers for, or any
+// without an approvals block.
+func (w *walker) glassApprovals(e *Environment, f map[string]entry, path string) error {
+	if e.BreakGlass == nil || e.BreakGlass.Approvals == 0 {
+		return nil
+	}
+	n := lookup(deref(f["breakGlass"].val), "approvals")
+	field := join(path, "breakGlass.approvals")
+	if e.Approvals == nil {
+		return w.errf(n, field, "%d, but %s has no approvals block, so nothing could approve a break-glass promotion: "+
+			"add approvals (required, keys or identities), or set breakGlass.approvals to 0", e.BreakGlass.Approvals, e.Name)
+	}
+	if most := e.Approvals.MostApprovers(); e.BreakGlass.Approvals > most {
+		return w.errf(n, field, "%d, but only %d approvers are listed in approvals, each counted once: it could never be met; require at most %d",
+			e.BreakGlass.Approvals, most, most)
+	}
+	return nil
+}

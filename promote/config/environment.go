@@ -128,6 +128,9 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 			return nil, src, err
 		}
 	}
+	if err := w.glassApprovals(e, f, path); err != nil {
+		return nil, src, err
+	}
 	if err := w.demoKeys(e, f, path); err != nil {
 		return nil, src, err
 	}
