@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -84,7 +85,7 @@ func (ru approvalRules) tally(sts []gates.Statement, rejected []gates.Rejection,
 	cands := make([]cand, len(sts))
 	for i, st := range sts {
 		c := cand{st: st}
-		if c.err = json.Unmarshal(st.Predicate, &c.p); c.err == nil && c.p.Time != "" {
+		if c.err = decodeApproval(st.Predicate, &c.p); c.err == nil && c.p.Time != "" {
 			c.when, _ = time.Parse(time.RFC3339, c.p.Time)
 		}
 		cands[i] = c
@@ -117,6 +118,39 @@ func (ru approvalRules) tally(sts []gates.Statement, rejected []gates.Rejection,
 	}
 	t.Missing = max(0, required-len(t.Approved))
 	return t
+}
+
+// decodeApproval decodes an approval predicate strictly: encoding/json
+// takes the last of duplicate keys and matches keys in any case, where
+// another reader of the same signed bytes (a policy engine) may take the
+// first or none, so a predicate with a key twice, or in another case, is
+// not an approval.
+func decodeApproval(raw []byte, p *approvalPredicate) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		folded := strings.ToLower(key)
+		switch {
+		case seen[folded]:
+			return fmt.Errorf("the key %q appears twice (in some case)", key)
+		case folded != key && slices.Contains([]string{"environment", "app", "approver", "reason", "time"}, folded):
+			return fmt.Errorf("the key %q is not written %q", key, folded)
+		}
+		seen[folded] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(raw, p)
 }
 
 // why says why a verified approval does not count, or "" when it does.

@@ -78,6 +78,8 @@ func TestApprovalTally(t *testing.T) {
 			nil, 1, "a second approval by the same signer"},
 		{"another app with the same digest", rules, []gates.Statement{forApp(`"app": "api"`)}, nil, 0, `it approves app "api", not web`},
 		{"no app", rules, []gates.Statement{forApp(`"x": 1`)}, nil, 0, `it names no app: an approval is of one app (add "app": "web"`},
+		{"a key twice", rules, []gates.Statement{raw(`{"environment":"test","environment":"prod","app":"web"}`)}, nil, 0, `the key "environment" appears twice`},
+		{"a key in another case", rules, []gates.Statement{raw(`{"ENVIRONMENT":"prod","app":"web"}`)}, nil, 0, `the key "ENVIRONMENT" is not written "environment"`},
 		{"not an approval predicate", rules, []gates.Statement{raw(`["prod"]`)}, nil, 0, "its predicate is not an approval"},
 		{"environment of another type", rules, []gates.Statement{raw(`{"environment": 1}`)}, nil, 0, "its predicate is not an approval"},
 		{"unknown key", rules, nil, []gates.Rejection{{Reason: "signature does not verify with any key"}}, 0, "signature does not verify with any key"},
