@@ -174,3 +174,15 @@ func (c *baseCache) get(ctx context.Context, ref string, p *v1.Platform) (baseIm
 	}
 	return b, err
 }
+
+// BaseAt reads platform p (nil: the only one) of the base image ref as it
+// is now: its manifest digest and creation time. A report compares them
+// with the base a promotion was proven to be built on (a newer digest
+// under the same tag is a stale base).
+func BaseAt(ctx context.Context, src Source, ref string, p *v1.Platform) (v1.Hash, time.Time, error) {
+	b, err := fetchBase(ctx, src, ref, p)
+	if err != nil {
+		return v1.Hash{}, time.Time{}, err
+	}
+	return b.Digest, b.Created, nil
+}

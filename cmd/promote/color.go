@@ -27,6 +27,9 @@ var paints = map[string]string{
 	"BREAK-GLASS": "\x1b[1;33m",
 	"FROZEN":      "\x1b[1;36m",
 	"REVOKED":     "\x1b[1;31m",
+	"GREEN":       "\x1b[32m",
+	"AMBER":       "\x1b[33m",
+	"RED":         "\x1b[31m",
 }
 
 // paint is word, coloured when w takes colour and the word has one.

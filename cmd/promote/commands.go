@@ -34,7 +34,7 @@ func (s *state) action(name string, fn func(c *cli.Context, eng *promote.Engine)
 // its ledger is then opened read-only, so it creates no ledger file.
 func recordsNothing(name string, c *cli.Context) bool {
 	switch name {
-	case "gates", "envs check", "ledger verify", "ledger publish", "approve", "status":
+	case "gates", "envs check", "ledger verify", "ledger publish", "approve", "status", "report":
 		return true
 	case "to", "rollback":
 		return c.Bool("dry-run")

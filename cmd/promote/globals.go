@@ -33,8 +33,8 @@ var (
 // (the ones that open the engine, and config check for --online); --output
 // csv, only history.
 var (
-	reachesRegistries = map[string]bool{"to": true, "rollback": true, "approve": true, "revoke": true, "status": true, "gates": true, "envs check": true, "envs apply": true, "config check": true, "ledger publish": true, "ledger verify": true}
-	hasCSV            = map[string]bool{"history": true}
+	reachesRegistries = map[string]bool{"to": true, "rollback": true, "approve": true, "revoke": true, "status": true, "report": true, "gates": true, "envs check": true, "envs apply": true, "config check": true, "ledger publish": true, "ledger verify": true}
+	hasCSV            = map[string]bool{"history": true, "report": true}
 )
 
 // from returns the setting's text: the flag's if it is on the command line,
@@ -80,7 +80,7 @@ func outputFormat(v, where, command string) (string, error) {
 		if command == "" || hasCSV[command] {
 			return v, nil
 		}
-		return "", errs.Usagef("%s csv: %s has no CSV form (history has); use text or json", where, command)
+		return "", errs.Usagef("%s csv: %s has no CSV form (history and report have); use text or json", where, command)
 	}
 	return "", errs.Usagef("%s %q: expected text, json or csv", where, v)
 }

@@ -153,7 +153,7 @@ func (s *state) renderCSV(command string, result any, err error) error {
 	}
 	cw, ok := result.(csvWriter)
 	if !ok {
-		err := errs.Usagef("--output csv: %s has no CSV form; history has", command)
+		err := errs.Usagef("--output csv: %s has no CSV form; history and report have", command)
 		fmt.Fprintf(s.stderr, "promote: %v\n", err)
 		return err
 	}

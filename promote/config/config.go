@@ -79,7 +79,11 @@ type Environment struct {
 	// Approvals, if set, is how many signed approvals, by whom, a digest
 	// needs before it may enter.
 	Approvals *Approvals
-	Line      int // line of the environment in File
+	// MaxImageAge and MaxBaseAge are how old the image the environment
+	// runs, and the base it was built on, may be before promote report
+	// calls them old (DefaultMaxAge when not configured).
+	MaxImageAge, MaxBaseAge time.Duration
+	Line                    int // line of the environment in File
 }
 
 // AWS holds the optional per-environment settings for ECR.

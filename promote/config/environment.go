@@ -15,7 +15,7 @@ import (
 
 var pointerTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows", "soak", "breakGlass", "approvals"}
+var envFields = []string{"name", "from", "repository", "tags", "pointerTag", "gates", "aws", "attest", "windows", "soak", "breakGlass", "approvals", "maxImageAge", "maxBaseAge"}
 
 // envSource keeps the nodes that rules spanning several environments report on.
 type envSource struct {
@@ -129,6 +129,9 @@ func (w *walker) environment(n *yaml.Node, path string) (*Environment, envSource
 		}
 	}
 	if err := w.glassApprovals(e, f, path); err != nil {
+		return nil, src, err
+	}
+	if err := w.agePolicy(e, f, path); err != nil {
 		return nil, src, err
 	}
 	if err := w.demoKeys(e, f, path); err != nil {

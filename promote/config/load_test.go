@@ -44,6 +44,9 @@ func TestLoadValid(t *testing.T) {
 				}},
 		},
 	}
+	for _, e := range want.Environments {
+		e.MaxImageAge, e.MaxBaseAge = DefaultMaxAge, DefaultMaxAge // the 30-day rule when not configured
+	}
 	assert.Equal(t, want, c)
 }
 
@@ -166,6 +169,21 @@ func TestSoakFromAFirstEnvironmentAndBreakGlass(t *testing.T) {
 	assert.ErrorContains(t, err, "environments[2].breakGlass.approvals: -1: expected 0 or more approvals")
 	_, err = Parse("envs.yaml", pipeline("", "    breakGlass: {who: me}"))
 	assert.ErrorContains(t, err, `unknown field "who"`)
+}
+
+// maxImageAge and maxBaseAge default to the 30-day rule, and are read
+// strictly.
+func TestAgePolicy(t *testing.T) {
+	cfg := func(extra string) []byte {
+		return lines("version: 1", "environments:", "  - name: prod", "    repository: 'localhost:5000/{app}'", "    tags: immutable", extra)
+	}
+	c, err := Parse("envs.yaml", cfg("    maxImageAge: 2w"))
+	require.NoError(t, err)
+	prod, _ := c.Env("prod")
+	assert.Equal(t, 14*24*time.Hour, prod.MaxImageAge)
+	assert.Equal(t, DefaultMaxAge, prod.MaxBaseAge)
+	_, err = Parse("envs.yaml", cfg("    maxBaseAge: soon"))
+	assert.ErrorContains(t, err, `envs.yaml:6: environments[0].maxBaseAge: duration "soon"`)
 }
 
 func TestConfigHelpers(t *testing.T) {
