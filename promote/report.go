@@ -76,9 +76,12 @@ type RunningImage struct {
 	AgeDays    *float64   `json:"ageDays,omitempty"`
 	Bases      []BaseRun  `json:"bases,omitempty"`
 	Revocation string     `json:"revocation,omitempty"` // the record of the revocation covering it
-	Findings   []Finding  `json:"findings"`
-	Status     string     `json:"status"`
-	Error      string     `json:"error,omitempty"` // what could not be read, so not judged
+	// Vulnerability is the scan gates' judgement now: "clean now: …",
+	// "vulnerable", or "not judged again: …" (no current scan to read).
+	Vulnerability string    `json:"vulnerability,omitempty"`
+	Findings      []Finding `json:"findings"`
+	Status        string    `json:"status"`
+	Error         string    `json:"error,omitempty"` // what could not be read, so not judged
 }
 
 // BaseRun is the base one platform was proven built on at promotion (the

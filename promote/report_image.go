@@ -72,6 +72,9 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 	if err := e.reportBases(ctx, env, app, &ri, subj, now); err != nil {
 		return ri, err
 	}
+	if err := e.reportVulnerability(ctx, env, app, &ri, subj); err != nil {
+		return ri, err
+	}
 	return ri, nil
 }
 
