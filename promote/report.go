@@ -43,6 +43,9 @@ type Report struct {
 	// Rebuild lists the apps whose image is stale, old, vulnerable or
 	// revoked somewhere: what a CI trigger rebuilds.
 	Rebuild []string `json:"rebuild"`
+	// Pipeline is the pipeline's figures over [Since, Generated) from the
+	// ledger, for the apps reported (docs/report-pipeline.md).
+	Pipeline PipelineFigures `json:"pipeline"`
 }
 
 // ReportEnv is one environment of the pipeline, with its patching policy.
@@ -123,10 +126,21 @@ func (e *Engine) Report(ctx context.Context, req ReportRequest) (*Report, error)
 		rep.Environments = append(rep.Environments, ReportEnv{Name: env.Name, From: env.From, Repository: env.Repository,
 			MaxImageAge: days(env.MaxImageAge), MaxBaseAge: days(env.MaxBaseAge)})
 	}
-	apps, err := e.reportApps(ctx, req.Apps)
+	recs, err := e.led.Records(ctx, ledger.Query{})
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	apps, err := reportApps(recs, req.Apps)
 	if err != nil {
 		return nil, err
 	}
+	var mine []ledger.Record
+	for _, r := range recs {
+		if slices.Contains(apps, r.App) || r.App == ledger.AllApps {
+			mine = append(mine, r)
+		}
+	}
+	rep.Pipeline = pipelineFigures(e.cfg, mine, rep.Since, now)
 	for _, app := range apps {
 		ar := AppReport{App: app}
 		revs, err := e.reader().revocations(ctx, app)
@@ -169,9 +183,9 @@ func (e *Engine) reportEnvs(name string) ([]*config.Environment, error) {
 	return []*config.Environment{env}, nil
 }
 
-// reportApps is the apps asked for, checked, or every app the ledger has a
-// record of (the control chains' "*" is none), sorted.
-func (e *Engine) reportApps(ctx context.Context, asked []string) ([]string, error) {
+// reportApps is the apps asked for, checked, or every app recs (the
+// ledger) has a record of (the control chains' "*" is none), sorted.
+func reportApps(recs []ledger.Record, asked []string) ([]string, error) {
 	if len(asked) > 0 {
 		for _, a := range asked {
 			if err := checkApp(a); err != nil {
@@ -179,10 +193,6 @@ func (e *Engine) reportApps(ctx context.Context, asked []string) ([]string, erro
 			}
 		}
 		return asked, nil
-	}
-	recs, err := e.led.Records(ctx, ledger.Query{})
-	if err != nil {
-		return nil, fmt.Errorf("listing the ledger's apps: %w", err)
 	}
 	var apps []string
 	for _, r := range recs {

@@ -52,6 +52,8 @@ func printReport(w io.Writer, r *promote.Report) {
 	if len(r.Rebuild) > 0 {
 		fmt.Fprintf(w, "\nrebuild: %s\n", strings.Join(r.Rebuild, " "))
 	}
+	fmt.Fprintln(w)
+	printPipelineFigures(w, r.Pipeline)
 }
 
 // baseText is the bases of an entry, shortest form: each distinct base,

@@ -18,12 +18,13 @@ import (
 var reportFindings = []string{promote.FindingStale, promote.FindingOld, promote.FindingVulnerable, promote.FindingRevoked}
 
 func reportCommand(s *state) *cli.Command {
-	const usage = "report [APP...] [--env ENV] [--since WHEN] [--fail-on WHAT] [--rebuild]"
+	const usage = "report [APP...] [--env ENV] [--since WHEN] [--fail-on WHAT] [--rebuild] [--pipeline]"
 	cmd := command("report", usage, "what runs where: how old, on which base, stale, revoked; what to rebuild (text, json, csv)",
 		&cli.StringFlag{Name: "env", Usage: "only environment `ENV`"},
 		&cli.StringFlag{Name: "since", Value: "30d", Usage: "the pipeline figures over the records since `WHEN`: a time, a date or an age (30d)"},
 		&cli.StringSliceFlag{Name: "fail-on", Usage: "exit 3 when `WHAT` is found: stale, old, vulnerable, revoked (comma-separated or repeated)"},
-		&cli.BoolFlag{Name: "rebuild", Usage: "print only the apps to rebuild, one per line (for a CI trigger)"})
+		&cli.BoolFlag{Name: "rebuild", Usage: "print only the apps to rebuild, one per line (for a CI trigger)"},
+		&cli.BoolFlag{Name: "pipeline", Usage: "print only the pipeline figures (text, or csv: one row per environment and week)"})
 	cmd.Description = `For every app the ledger knows (or those named) and every environment promote
 promotes into: the digest it runs, its tags, when and by whom it was promoted, when the
 image was built and its age; the base each platform was proven built on (the base gate's
@@ -46,8 +47,11 @@ vulnerable, or unreadable). It reads the ledger and the registries and writes no
 		if err != nil {
 			return nil, nil, err
 		}
-		res := reportResult{rep}
+		res := reportResult{Report: rep, pipeline: c.Bool("pipeline")}
 		text := func(w io.Writer) { printReport(w, rep) }
+		if res.pipeline {
+			text = func(w io.Writer) { printPipelineFigures(w, rep.Pipeline) }
+		}
 		if c.Bool("rebuild") {
 			text = func(w io.Writer) {
 				for _, a := range rep.Rebuild {
@@ -85,11 +89,21 @@ func parseFailOn(vals []string) ([]string, error) {
 }
 
 // reportResult is the report's JSON result and, as a csvWriter, its CSV:
-// one row per app and environment.
-type reportResult struct{ *promote.Report }
+// one row per app and environment, or with --pipeline the pipeline
+// figures, one row per environment and week.
+type reportResult struct {
+	*promote.Report
+	pipeline bool
+}
 
 func (r reportResult) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
+	if r.pipeline {
+		if err := cw.WriteAll(pipelineCSVRows(r.Pipeline)); err != nil {
+			return err
+		}
+		return cw.Error()
+	}
 	if err := cw.Write([]string{"app", "env", "status", "digest", "tags", "since", "by", "created", "age_days",
 		"bases", "newer_base", "days_behind", "revocation", "findings", "error"}); err != nil {
 		return err

@@ -70,4 +70,17 @@ func TestCLIReport(t *testing.T) {
 	require.GreaterOrEqual(t, len(rows), 2)
 	assert.Equal(t, []string{"app", "env", "status"}, rows[0][:3])
 	assert.Equal(t, []string{"web", "test", "red"}, rows[1][:3])
+
+	code, out, _ = c.run("--output", "csv", "report", "--pipeline")
+	require.Equal(t, ExitOK, code)
+	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"env", "from", "week", "week_start", "promotions", "rollbacks"}, rows[0])
+	total := 0
+	for _, r := range rows[1:] {
+		if r[0] == "test" && r[4] == "1" {
+			total++
+		}
+	}
+	assert.Equal(t, 1, total, "one promotion into test this week: %v", rows)
 }
