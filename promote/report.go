@@ -85,6 +85,9 @@ type RunningImage struct {
 	Findings      []Finding `json:"findings"`
 	Status        string    `json:"status"`
 	Error         string    `json:"error,omitempty"` // what could not be read, so not judged
+	// Timeline is the environment's promotions and rollbacks of the app
+	// since the report's Since, newest first (at most maxTimeline).
+	Timeline []TimelineEvent `json:"timeline"`
 }
 
 // BaseRun is the base one platform was proven built on at promotion (the
@@ -157,6 +160,7 @@ func (e *Engine) Report(ctx context.Context, req ReportRequest) (*Report, error)
 			if err != nil {
 				return nil, err
 			}
+			ri.Timeline = timeline(mine, app, env.Name, rep.Since)
 			for _, f := range ri.Findings {
 				rep.Counts[f.Kind]++
 				rebuild = true

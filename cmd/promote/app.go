@@ -123,7 +123,7 @@ func usageError(_ *cli.Context, err error, _ bool) error {
 
 // globalUsage is the usage line of the global flags; flags_test checks
 // their placeholders against it.
-const globalUsage = "promote [--config FILE] [--output text|json|csv] [--quiet | --verbose] [--jobs N] [--insecure-registry HOST[:PORT]]... COMMAND [ARGUMENTS]"
+const globalUsage = "promote [--config FILE] [--output text|json|csv|html] [--quiet | --verbose] [--jobs N] [--insecure-registry HOST[:PORT]]... COMMAND [ARGUMENTS]"
 
 // globalFlags declares the global flags. Only --config reads its variable
 // through urfave/cli (a path checks nothing); the others' variables are
@@ -133,7 +133,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "environments.yaml", EnvVars: []string{"PROMOTE_CONFIG"},
 			Usage: "environments file `FILE`"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text",
-			Usage: "output as `text|json|csv` (json: exactly one document on stdout, logs on stderr; csv: history only) [$PROMOTE_OUTPUT]"},
+			Usage: "output as `text|json|csv|html` (json: exactly one document on stdout, logs on stderr; csv: history and report; html: report) [$PROMOTE_OUTPUT]"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"},
 			Usage: "print only the result (what a promotion or rollback leaves running: REPOSITORY@DIGEST) or the error; no warnings [$PROMOTE_QUIET]"},
 		&cli.BoolFlag{Name: "verbose", Usage: "log progress to stderr [$PROMOTE_VERBOSE]"},

@@ -15,7 +15,7 @@ type colorOut struct{ io.Writer }
 // NO_COLOR (no-color.org) not set to anything.
 func (s *state) wantColor(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && !s.json && !s.csv && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
+	return ok && !s.json && !s.csv && !s.html && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
 }
 
 // ANSI SGR colours of the verdict words.

@@ -34,7 +34,7 @@ func TestEnvVariablesOnlyForTheCommandsThatUseThem(t *testing.T) {
 	t.Setenv("PROMOTE_OUTPUT", "yaml")
 	code, _, errOut = c.run("current", "test", "web")
 	assert.Equal(t, ExitUsage, code, "a value no command takes is an error where --output is used")
-	assert.Contains(t, errOut, `PROMOTE_OUTPUT "yaml": expected text, json or csv`)
+	assert.Contains(t, errOut, `PROMOTE_OUTPUT "yaml": expected text, json, csv or html`)
 	t.Setenv("PROMOTE_OUTPUT", "")
 
 	for _, jobs := range []string{"0", "many"} {

@@ -35,6 +35,7 @@ var (
 var (
 	reachesRegistries = map[string]bool{"to": true, "rollback": true, "approve": true, "revoke": true, "status": true, "report": true, "gates": true, "envs check": true, "envs apply": true, "config check": true, "ledger publish": true, "ledger verify": true}
 	hasCSV            = map[string]bool{"history": true, "report": true}
+	hasHTML           = map[string]bool{"report": true}
 )
 
 // from returns the setting's text: the flag's if it is on the command line,
@@ -81,8 +82,13 @@ func outputFormat(v, where, command string) (string, error) {
 			return v, nil
 		}
 		return "", errs.Usagef("%s csv: %s has no CSV form (history and report have); use text or json", where, command)
+	case "html":
+		if command == "" || hasHTML[command] {
+			return v, nil
+		}
+		return "", errs.Usagef("%s html: %s has no HTML form (report has); use text or json", where, command)
 	}
-	return "", errs.Usagef("%s %q: expected text, json or csv", where, v)
+	return "", errs.Usagef("%s %q: expected text, json, csv or html", where, v)
 }
 
 func jobsValue(v, where string) (int, error) {
@@ -108,7 +114,7 @@ func output(c *cli.Context, command string) (string, error) {
 	switch {
 	case where == "":
 		return "text", nil
-	case where == outputSetting.env && v == "csv" && !hasCSV[command]:
+	case where == outputSetting.env && (v == "csv" && !hasCSV[command] || v == "html" && !hasHTML[command]):
 		return "text", nil
 	}
 	return outputFormat(v, where, command)

@@ -44,7 +44,7 @@ var isTerminal = func(f *os.File) bool {
 // output (JSON and CSV are for programs).
 func (s *state) showProgress(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && !s.json && !s.csv && isTerminal(f)
+	return ok && !s.json && !s.csv && !s.html && isTerminal(f)
 }
 
 // copyBars are the bars of one copy.

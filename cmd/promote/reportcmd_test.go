@@ -71,6 +71,18 @@ func TestCLIReport(t *testing.T) {
 	assert.Equal(t, []string{"app", "env", "status"}, rows[0][:3])
 	assert.Equal(t, []string{"web", "test", "red"}, rows[1][:3])
 
+	code, out, stderr = c.run("--output", "html", "report", "--fail-on", "old")
+	assert.Equal(t, ExitRejected, code, "--fail-on holds with html too")
+	assert.Contains(t, stderr, "found 1 old")
+	assert.True(t, strings.HasPrefix(out, "<!doctype html>"), out)
+	assert.Contains(t, out, `<section class="app" id="app-web" data-app="web">`)
+	assert.Contains(t, out, `data-env="test" data-status="red"`)
+	assert.Contains(t, out, "default-src 'none'", "the page may load nothing")
+	assert.NotContains(t, out, "<script")
+	code, _, stderr = c.run("--output", "html", "history")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, stderr, "history has no HTML form (report has)")
+
 	code, out, _ = c.run("--output", "csv", "report", "--pipeline")
 	require.Equal(t, ExitOK, code)
 	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()

@@ -15,16 +15,16 @@ import (
 
 // state is what one invocation shares between the app and its commands.
 type state struct {
-	stdout, stderr io.Writer
-	json, csv      bool
-	quiet          bool // only the result on stdout, only the error on stderr
-	log            *slog.Logger
-	configPath     string
-	insecure       []string
-	jobs           int
-	command        string
-	rendered       bool
-	ledgerKeys     *promote.KeySource // read from the environment once (keys)
+	stdout, stderr  io.Writer
+	json, csv, html bool
+	quiet           bool // only the result on stdout, only the error on stderr
+	log             *slog.Logger
+	configPath      string
+	insecure        []string
+	jobs            int
+	command         string
+	rendered        bool
+	ledgerKeys      *promote.KeySource // read from the environment once (keys)
 }
 
 // configure resolves the global settings command uses (globals.go), before
@@ -35,7 +35,7 @@ func (s *state) configure(c *cli.Context, command string) error {
 	if err != nil {
 		return err
 	}
-	s.json, s.csv = out == "json", out == "csv"
+	s.json, s.csv, s.html = out == "json", out == "csv", out == "html"
 	quiet, verbose, err := quietVerbose(c, command != "version")
 	if err != nil {
 		return err
@@ -105,6 +105,9 @@ func (s *state) render(command string, result any, text func(io.Writer), err err
 	if s.csv {
 		return s.renderCSV(command, result, err)
 	}
+	if s.html {
+		return s.renderHTML(command, result, err)
+	}
 	if s.json {
 		doc := document{MediaType: promote.ResultMediaType, Command: command, OK: err == nil, ExitCode: exitCode(err), Result: result}
 		if err != nil {
@@ -145,20 +148,44 @@ func (s *state) fail(err error) {
 // csvWriter is a result that has a CSV form (history).
 type csvWriter interface{ writeCSV(io.Writer) error }
 
-// renderCSV writes a result's CSV form to stdout; errors go to stderr.
+// renderCSV writes a result's CSV form to stdout (also beside an error
+// that comes with a result, such as report --fail-on); errors go to stderr.
 func (s *state) renderCSV(command string, result any, err error) error {
-	if err != nil {
-		fmt.Fprintf(s.stderr, "promote: %v\n", err)
-		return err
-	}
 	cw, ok := result.(csvWriter)
-	if !ok {
-		err := errs.Usagef("--output csv: %s has no CSV form; history and report have", command)
+	if result == nil || !ok {
+		if err == nil {
+			err = errs.Usagef("--output csv: %s has no CSV form; history and report have", command)
+		}
 		fmt.Fprintf(s.stderr, "promote: %v\n", err)
 		return err
 	}
 	if werr := cw.writeCSV(s.stdout); werr != nil {
 		return fmt.Errorf("writing CSV: %w", werr)
 	}
-	return nil
+	if err != nil {
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+	}
+	return err
+}
+
+// htmlWriter is a result that has an HTML form (report).
+type htmlWriter interface{ writeHTML(io.Writer) error }
+
+// renderHTML writes a result's HTML form to stdout, as renderCSV does.
+func (s *state) renderHTML(command string, result any, err error) error {
+	hw, ok := result.(htmlWriter)
+	if result == nil || !ok {
+		if err == nil {
+			err = errs.Usagef("--output html: %s has no HTML form; report has", command)
+		}
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+		return err
+	}
+	if werr := hw.writeHTML(s.stdout); werr != nil {
+		return fmt.Errorf("writing HTML: %w", werr)
+	}
+	if err != nil {
+		fmt.Fprintf(s.stderr, "promote: %v\n", err)
+	}
+	return err
 }
