@@ -33,14 +33,17 @@ func lookTool(t *testing.T, name, hint string) string {
 func TestCIWorkflowPassesActionlint(t *testing.T) {
 	t.Parallel()
 	actionlint := lookTool(t, "actionlint", "run `make tools`, which installs it pinned into .tools/bin, and put .tools/bin on PATH")
-	workflow := filepath.Join(ciDir, "github-actions.yml")
-	out, errOut, code := run(context.Background(), ".", os.Environ(), actionlint, "-no-color", workflow)
-	if code != 0 {
-		t.Fatalf("actionlint %s: exit %d\n%s%s", workflow, code, out, errOut)
+	for _, f := range []string{"github-actions.yml", "report-daily.yml"} {
+		workflow := filepath.Join(ciDir, f)
+		out, errOut, code := run(context.Background(), ".", os.Environ(), actionlint, "-no-color", workflow)
+		if code != 0 {
+			t.Fatalf("actionlint %s: exit %d\n%s%s", workflow, code, out, errOut)
+		}
 	}
 
 	// Broken on purpose: a misspelt input of configure-aws-credentials and a
 	// job that needs one that does not exist.
+	workflow := filepath.Join(ciDir, "github-actions.yml")
 	data, err := os.ReadFile(workflow)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +57,7 @@ func TestCIWorkflowPassesActionlint(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = run(context.Background(), ".", os.Environ(), actionlint, "-no-color", bad)
+	out, errOut, code := run(context.Background(), ".", os.Environ(), actionlint, "-no-color", bad)
 	if code != 1 {
 		t.Fatalf("actionlint on a broken workflow: exit %d, expected 1\n%s%s", code, out, errOut)
 	}

@@ -30,6 +30,9 @@ var recipeKinds = map[string]func(map[string]any) ([]string, error){
 	"github-actions.yml": githubScripts,
 	"gitlab-ci.yml":      gitlabScripts,
 	"buildspec.yml":      buildspecScripts,
+	// the daily patching job (docs/patching.md)
+	"report-daily.yml":     githubScripts,
+	"report-buildspec.yml": buildspecScripts,
 }
 
 // checkRecipe parses a recipe of the given kind and checks its structure and
