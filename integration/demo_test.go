@@ -46,6 +46,10 @@ func TestDemoRuns(t *testing.T) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, all)
 		}
 	}
+	page := filepath.Join(root, ".promote", "demo-report.html")
+	if seen := openReportPage(t, page, os.Getenv("PROMOTE_REPORT_SCREENSHOT")); seen.Cells["web/prod"] == "" {
+		t.Errorf("the demo's report page has no cell for web in prod: %v", seen.Cells)
+	}
 	// three gates, approvals, a freeze, a revocation, and status --fail-on revoked
 	if n := strings.Count(all, "\n(exit 3)\n"); n != 7 {
 		t.Errorf("the demo shows seven refusals by gates and release policies, saw %d", n)

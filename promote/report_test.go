@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/internal/ecremu"
 	"github.com/promote-dev/promote/internal/regtest"
 )
 
@@ -129,4 +130,32 @@ func TestReportRefusesWhatItCannotReport(t *testing.T) {
 	assert.ErrorContains(t, err, "expected an app name")
 	_, err = e.Report(context.Background(), ReportRequest{Env: "qa"})
 	assert.Error(t, err)
+}
+
+// Findings that appear in ECR after promotion (enhanced scanning re-scans
+// what the repository holds) make what runs newly vulnerable in the report.
+func TestReportNewlyVulnerableFromECRFindings(t *testing.T) {
+	w := newECRWorld(t)
+	ctx := context.Background()
+	d := w.push(t, "1.0", ecremu.Scan{Findings: []ecremu.Finding{{Name: "CVE-2026-0002", Severity: "MEDIUM"}}})
+	_, err := w.eng.Promote(ctx, Request{Env: "test", Ref: Ref{App: "web", Tag: "1.0"}})
+	require.NoError(t, err)
+	require.NoError(t, w.srv.Default().SetScan("test/web", d, ecremu.Scan{Findings: []ecremu.Finding{{Name: "CVE-2026-0002", Severity: "MEDIUM"}}}))
+	rep, err := w.eng.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	ri := rep.Apps[0].Environments[0]
+	assert.Equal(t, StatusGreen, ri.Status, "%+v", ri)
+	assert.Contains(t, ri.Vulnerability, "clean now")
+
+	require.NoError(t, w.srv.Default().SetScan("test/web", d, ecremu.Scan{Findings: []ecremu.Finding{
+		{Name: "CVE-2026-0002", Severity: "MEDIUM"}, {Name: "CVE-2026-7777", Severity: "CRITICAL"}}}))
+	rep, err = w.eng.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	ri = rep.Apps[0].Environments[0]
+	assert.Equal(t, StatusRed, ri.Status)
+	require.Len(t, ri.Findings, 1)
+	assert.Equal(t, FindingVulnerable, ri.Findings[0].Kind)
+	assert.Contains(t, ri.Findings[0].Reason, "newly vulnerable: it passed test's scan gate when promoted")
+	assert.Contains(t, ri.Findings[0].Reason, "CVE-2026-7777 (CRITICAL)")
+	assert.Equal(t, []string{"web"}, rep.Rebuild)
 }

@@ -17,7 +17,8 @@ import (
 // above the environment's threshold now, where the promotion passed the
 // gate, are a vulnerable finding ("newly vulnerable") with the gate's
 // evidence. A scan gate that cannot judge without a report given at
-// promotion (sources: [report]) leaves the state unknown, said so.
+// promotion (sources: [report]) leaves the state unknown, said so; one
+// with other sources too is judged from those.
 func (e *Engine) reportVulnerability(ctx context.Context, env *config.Environment, app string, ri *RunningImage, subj *gates.Subject) error {
 	var passed *ledger.Record
 	for _, g := range env.Gates {
@@ -33,7 +34,13 @@ func (e *Engine) reportVulnerability(ctx context.Context, env *config.Environmen
 				passed = &recs[0]
 			}
 		}
-		o := evaluate(ctx, g, subj)
+		later, ok := gates.ScanWithoutReports(g.Gate)
+		if !ok {
+			ri.Vulnerability = "not judged again: the scan gate reads only the reports given at promotion (sources: [report]); " +
+				"add the attestation or ecr source to judge what runs now"
+			continue
+		}
+		o := evaluate(ctx, config.Gate{Kind: g.Kind, Gate: later, Line: g.Line}, subj)
 		switch o.Verdict {
 		case verdict.Pass:
 			ri.Vulnerability = "clean now: " + o.Reason

@@ -112,6 +112,8 @@ p "verify proves the log only grew from the kept checkpoint: no record rewritten
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
 p "verify against every published checkpoint" ledger verify --witnesses
 p "the report: what runs where, how old, on which base, and what to rebuild (a daily job runs it)" report
+"$BIN/promote" report --output html > .promote/demo-report.html
+echo "  the same as one self-contained page: .promote/demo-report.html (promote report --output html)"
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
 echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
