@@ -94,7 +94,7 @@ type RunningImage struct {
 // base gate's evidence), and what its repository holds under that tag now.
 type BaseRun struct {
 	Platform string     `json:"platform"`
-	Base     string     `json:"base"`   // as proven: repo:tag, or repo@digest
+	Base     string     `json:"base"`   // repo:tag where a tag names it, else repo@digest
 	Digest   string     `json:"digest"` // the platform manifest of the base
 	Created  *time.Time `json:"created,omitempty"`
 	AgeDays  *float64   `json:"ageDays,omitempty"`

@@ -39,6 +39,9 @@ func (e *Engine) reportBases(ctx context.Context, env *config.Environment, app s
 			}
 		}
 		if tag := baseTag(b, subj); tag != "" {
+			if strings.Contains(b.Base, "@") {
+				b.Base = tag // named as the image names it; Digest keeps what was proven
+			}
 			d, created, err := gates.BaseAt(ctx, src, tag, platformOf(b.Platform))
 			switch {
 			case err != nil:

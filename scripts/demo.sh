@@ -17,7 +17,7 @@ p() { say "$1"; echo "\$ promote ${*:2}"; set +e; "$BIN/promote" "${@:2}"; rc=$?
 # build TAG VERSION [push flags...]: CI builds web and pushes it to dev; sets $digest
 build() {
   local out
-  out=$("$BIN/promote-demo" push "$dev:$1" --version "$2" "${@:3}")
+  out=$("$BIN/promote-demo" push "$dev:$1" --version "$2" ${BASE:+--base "$BASE"} "${@:3}")
   digest=${out##*@}
   echo "  pushed $dev:$1 ($digest)"
 }
@@ -49,6 +49,8 @@ export PROMOTE_INSECURE_REGISTRY=$REGISTRY_A,$REGISTRY_B
 rm -f .promote/demo-ledger.db .promote/demo-ledger.db-* .promote/demo-ledger.key .promote/demo-checkpoint.note   # the demo's own ledger, fresh each run
 "$BIN/promote" ledger key --generate .promote/demo-ledger.key --origin promote.demo/ledger >/dev/null   # its signing key
 dev=$REGISTRY_A/dev/web
+BASE=$REGISTRY_A/base/os:1   # the approved base every demo build is built on
+"$BIN/promote-demo" push-base "$BASE" --age 20 >/dev/null
 echo "registries: A=$REGISTRY_A (dev, test)  B=$REGISTRY_B (prod), plain HTTP (PROMOTE_INSECURE_REGISTRY); pipeline: environments.yaml"
 
 say "CI builds web 1.0.0 (linux/amd64 + linux/arm64), signs it and scans it"
@@ -111,7 +113,10 @@ p "the fix is out: prod rolls forward to 1.1.1" to prod web --reason "fixed in 1
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
 p "verify against every published checkpoint" ledger verify --witnesses
-p "the report: what runs where, how old, on which base, and what to rebuild (a daily job runs it)" report
+say "the platform team patches the base: $BASE now names a new image"
+"$BIN/promote-demo" push-base "$BASE" --age 0 >/dev/null
+p "the report: what runs where, how old, on which base (web is now 20 days behind it), and what to rebuild (a daily job runs it)" report
+p "for a CI trigger: the apps to rebuild, one per line" report --rebuild
 "$BIN/promote" report --output html > .promote/demo-report.html
 echo "  the same as one self-contained page: .promote/demo-report.html (promote report --output html)"
 echo
@@ -125,7 +130,7 @@ set -a
 # shellcheck disable=SC1091
 . "$work/ecr.env"
 set +a
-unset AWS_PROFILE
+unset AWS_PROFILE BASE
 export PROMOTE_CONFIG=environments.ecr.yaml
 export PROMOTE_INSECURE_REGISTRY=$ECR_A,$ECR_B
 rm -f .promote/demo-ecr-ledger.db .promote/demo-ecr-ledger.db-*

@@ -3,7 +3,8 @@
 // a pipeline locally. It is not part of promote itself.
 //
 //	promote-demo serve --count 2 --addr-file FILE   # runs until interrupted
-//	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels]
+//	promote-demo push REF --version V [--user U] [--platforms N] [--no-labels] [--base REF]
+//	promote-demo push-base REF [--age DAYS]
 //	promote-demo sign REPO@DIGEST [--key testdata/demo/demo.key]
 //	promote-demo report REPO@DIGEST --from TRIVY.json --out FILE
 //	promote-demo serve-ecr --addr-file FILE    # the ECR emulator, two accounts
@@ -38,6 +39,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "push":
 		err = push(os.Args[2:])
+	case "push-base":
+		err = pushBase(os.Args[2:])
 	case "sign":
 		err = sign(os.Args[2:])
 	case "report":
@@ -54,7 +57,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] | sign REPO@DIGEST [--key FILE] | report REPO@DIGEST --from FILE --out FILE | serve-ecr --addr-file FILE")
+	fmt.Fprintln(os.Stderr, "usage: promote-demo serve --count N --addr-file FILE | push REF --version V [--user U] [--platforms N] [--no-labels] [--base REF] | push-base REF [--age DAYS] | sign REPO@DIGEST [--key FILE] | report REPO@DIGEST --from FILE --out FILE | serve-ecr --addr-file FILE")
 	os.Exit(2)
 }
 

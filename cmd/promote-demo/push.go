@@ -22,6 +22,7 @@ func push(args []string) error {
 	user := fs.String("user", "65532", "config User (empty or root runs as root)")
 	platforms := fs.Int("platforms", 2, "1 for a single image, 2 for a linux/amd64+arm64 index")
 	noLabels := fs.Bool("no-labels", false, "omit the OCI labels")
+	base := fs.String("base", "", "build on this base index (its layers first, and the OCI base annotations)")
 	if len(args) < 1 {
 		return fmt.Errorf("push: missing REF")
 	}
@@ -52,6 +53,21 @@ func push(args []string) error {
 		if err != nil {
 			return err
 		}
+		var ann map[string]string
+		if *base != "" {
+			b, a, err := onBase(*base, arch)
+			if err != nil {
+				return err
+			}
+			layers, err := img.Layers()
+			if err != nil {
+				return err
+			}
+			if img, err = mutate.AppendLayers(b, layers...); err != nil {
+				return err
+			}
+			ann = a
+		}
 		cf, err := img.ConfigFile()
 		if err != nil {
 			return err
@@ -62,6 +78,9 @@ func push(args []string) error {
 		cf.Created = v1.Time{Time: time.Now().UTC()}
 		if img, err = mutate.ConfigFile(img, cf); err != nil {
 			return err
+		}
+		if ann != nil {
+			img = mutate.Annotations(img, ann).(v1.Image)
 		}
 		imgs = append(imgs, img)
 	}
