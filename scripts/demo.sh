@@ -113,12 +113,6 @@ p "the fix is out: prod rolls forward to 1.1.1" to prod web --reason "fixed in 1
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
 p "verify against every published checkpoint" ledger verify --witnesses
-say "the platform team patches the base: $BASE now names a new image"
-"$BIN/promote-demo" push-base "$BASE" --age 0 >/dev/null
-p "the report: what runs where, how old, on which base (web is now 20 days behind it), and what to rebuild (a daily job runs it)" report
-p "for a CI trigger: the apps to rebuild, one per line" report --rebuild
-"$BIN/promote" report --output html > .promote/demo-report.html
-echo "  the same as one self-contained page: .promote/demo-report.html (promote report --output html)"
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
 echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
@@ -148,3 +142,13 @@ build 1.0.0 1.0.0; signs
 p "test refuses the overwrite (exit 4): promote looks before it writes" to test web:1.0.0
 p "envs check: repositories as the environments need them" envs check web
 p "the ECR pipeline's history" history web
+
+say "EPILOGUE: the daily patching job, back on the first pipeline"
+export PROMOTE_CONFIG=environments.yaml PROMOTE_INSECURE_REGISTRY=$REGISTRY_A,$REGISTRY_B
+BASE=$REGISTRY_A/base/os:1
+say "the platform team patches the base: $BASE now names a new image"
+"$BIN/promote-demo" push-base "$BASE" --age 0 >/dev/null
+p "the report: what runs where, how old, on which base (web is now 20 days behind it), and what to rebuild (a daily job runs it)" report
+p "for a CI trigger: the apps to rebuild, one per line" report --rebuild
+"$BIN/promote" report --output html > .promote/demo-report.html
+echo "  the same as one self-contained page: .promote/demo-report.html (promote report --output html)"
