@@ -40,7 +40,7 @@ func TestDemoRuns(t *testing.T) {
 		"FAIL approvals: prod: 0 of 1 required approvals", "approved web@", "prod approvals of sha256:", "1 of 1 (alice, signed by testdata/demo/alice.pub",
 		"FROZEN prod", "rolled back web in prod", "REVOKED web@", "FAIL freeze: prod is frozen since",
 		"FAIL revocation: web@", "web runs a revoked digest in test", "UNFROZE prod",
-		"PASS base: built on approved base", "STALE: built on a base with a newer image under the same tag, 20 days newer",
+		"PASS base: built on approved base", "STALE: built on a base with a newer image under its tag or version line, 20 days newer",
 		"$ promote report --rebuild\nweb\n(exit 0)",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",
 	} {

@@ -97,7 +97,7 @@ func TestReportScenario(t *testing.T) {
 	p.mustPromote(0, "revoke", "legacy@"+legacy, "--reason", "CVE-2026-4242")
 
 	r = p.mustPromote(0, "report")
-	for _, want := range []string{"web\n", "legacy\n", "STALE: built on a base with a newer image under the same tag, 7 days newer",
+	for _, want := range []string{"web\n", "legacy\n", "STALE: built on a base with a newer image under its tag or version line, 7 days newer",
 		"OLD: the image was built", "REVOKED: ", "rebuild: legacy web"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("the report lacks %q:\n%s", want, r.Stdout)

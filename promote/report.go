@@ -102,6 +102,7 @@ type BaseRun struct {
 	// one the image was built on; DaysBehind is its creation time minus
 	// the built-on base's.
 	Newer        string     `json:"newer,omitempty"`
+	NewerTag     string     `json:"newerTag,omitempty"` // the tag that names it: the same, or a newer one of its version line
 	NewerCreated *time.Time `json:"newerCreated,omitempty"`
 	DaysBehind   *float64   `json:"daysBehind,omitempty"`
 	Error        string     `json:"error,omitempty"`

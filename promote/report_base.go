@@ -19,7 +19,8 @@ import (
 // reportBases fills ri's bases: each platform's base as the base gate
 // proved it at promotion (its evidence in the promotion record), else as
 // the image's OCI base annotations name it, checked against the layers;
-// then, for a base named by tag, what that tag names now. A newer base is
+// then, for a base named by tag, what that tag names now, or the newest
+// tag of its version line (3.19.4 for 3.19.1). A newer base is
 // a stale finding (amber), with how many days it is behind; a base past
 // env's maxBaseAge an old one.
 func (e *Engine) reportBases(ctx context.Context, env *config.Environment, app string, ri *RunningImage, subj *gates.Subject, now time.Time) error {
@@ -42,26 +43,31 @@ func (e *Engine) reportBases(ctx context.Context, env *config.Environment, app s
 			if strings.Contains(b.Base, "@") {
 				b.Base = tag // named as the image names it; Digest keeps what was proven
 			}
+			if line, err := newerInLine(ctx, src, tag); err != nil {
+				b.Error = fmt.Sprintf("listing the tags of %s: %v", tag, err)
+			} else if line != "" {
+				tag = line // a newer version of the same line supersedes the tag
+			}
 			d, created, err := gates.BaseAt(ctx, src, tag, platformOf(b.Platform))
 			switch {
 			case err != nil:
 				b.Error = fmt.Sprintf("reading %s now: %v", tag, err)
 			case d.String() != b.Digest:
 				c := created.UTC()
-				b.Newer, b.NewerCreated = d.String(), &c
+				b.Newer, b.NewerTag, b.NewerCreated = d.String(), tag, &c
 				if b.Created != nil {
 					n := days(created.Sub(*b.Created))
 					b.DaysBehind = &n
 					behind = max(behind, n)
 				}
-				stale = append(stale, fmt.Sprintf("%s now names %s (%s)", tag, d, b.Platform))
+				stale = append(stale, fmt.Sprintf("%s names %s (%s)", tag, d, b.Platform))
 			}
 		}
 		ri.Bases = append(ri.Bases, b)
 	}
 	if len(stale) > 0 {
 		ri.Findings = append(ri.Findings, Finding{Kind: FindingStale,
-			Reason:   fmt.Sprintf("built on a base with a newer image under the same tag, %.0f days newer: %s; rebuild on it", behind, strings.Join(stale, "; ")),
+			Reason:   fmt.Sprintf("built on a base with a newer image under its tag or version line, %.0f days newer: %s; rebuild on it", behind, strings.Join(stale, "; ")),
 			Evidence: map[string]any{"daysBehind": behind, "base": stale}})
 	}
 	if len(old) > 0 {

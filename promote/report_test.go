@@ -159,3 +159,31 @@ func TestReportNewlyVulnerableFromECRFindings(t *testing.T) {
 	assert.Contains(t, ri.Findings[0].Reason, "CVE-2026-7777 (CRITICAL)")
 	assert.Equal(t, []string{"web"}, rep.Rebuild)
 }
+
+// A base named by a version tag is stale once its version line has a
+// newer tag (3.19.4 after 3.19.1), even while its own tag stays put.
+func TestReportStaleByVersionLine(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	e := w.engine()
+	now := time.Now().UTC()
+	baseRef := w.hosts.dev + "/base/os:3.19.1"
+	base := baseImage(t, now.Add(-20*24*time.Hour))
+	regtest.Push(t, baseRef, base)
+	regtest.Push(t, w.hosts.dev+"/base/os:3.20.9", baseImage(t, now)) // another line: not newer for 3.19
+	regtest.Push(t, w.dev("web")+":1.0", appOn(t, base, baseRef, "1.0", now.Add(-time.Hour)))
+	_, err := w.promote(e, "test", "web:1.0")
+	require.NoError(t, err)
+	rep, err := e.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, StatusGreen, rep.Apps[0].Environments[0].Status, "3.20.9 is another line")
+
+	regtest.Push(t, w.hosts.dev+"/base/os:3.19.4", baseImage(t, now.Add(-5*24*time.Hour)))
+	rep, err = e.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	ri := rep.Apps[0].Environments[0]
+	assert.Equal(t, StatusAmber, ri.Status)
+	require.Len(t, ri.Bases, 1)
+	assert.Equal(t, w.hosts.dev+"/base/os:3.19.4", ri.Bases[0].NewerTag)
+	assert.InDelta(t, 15, *ri.Bases[0].DaysBehind, 0.01)
+}
