@@ -63,3 +63,26 @@ func AnnotatedBase(ctx context.Context, src Source, img Image, index []byte) (Ba
 	p.Digest, p.Created = b.Digest, b.Created
 	return p, "", nil
 }
+
+// BaseApproves reports whether g is a base gate whose approved patterns
+// take repo: a report follows an image's base annotations only into
+// repositories some base gate approves, never into one an image names.
+func BaseApproves(g Gate, repo string) bool {
+	bg, ok := g.(baseGate)
+	if !ok {
+		if p, isPtr := g.(*baseGate); isPtr && p != nil {
+			bg, ok = *p, true
+		}
+	}
+	return ok && bg.approvedRepo(repo)
+}
+
+// AnnotatedBaseName is the base img's annotations name (or, without them,
+// those of index), and whether they name one.
+func AnnotatedBaseName(img Image, index []byte) (string, bool) {
+	ann := annotations(img.Manifest)
+	if ann[AnnotationBaseName] == "" && ann[AnnotationBaseDigest] == "" && index != nil {
+		ann = annotations(index)
+	}
+	return ann[AnnotationBaseName], ann[AnnotationBaseName] != ""
+}

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,9 @@ func openReportPage(t *testing.T, path, screenshot string) pageSeen {
 	mu.Lock()
 	defer mu.Unlock()
 	seen.Cells = cells
+	if !slices.Contains(seen.Requests, url) {
+		t.Errorf("the browser reported no request for the page itself (%v): the request capture is broken", seen.Requests)
+	}
 	for _, u := range seen.Requests {
 		if u != url {
 			t.Errorf("the page asked for %s: a report must load nothing", u)

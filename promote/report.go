@@ -20,6 +20,9 @@ const (
 	FindingOld        = "old"        // the image, or its base, past the environment's max age
 	FindingVulnerable = "vulnerable" // findings above the threshold that appeared after promotion
 	FindingRevoked    = "revoked"    // a revoked digest (or content within it) runs
+	// CountUnjudged counts the entries with something that could not be
+	// read or judged (Error or Unknown): --fail-on fails closed on them.
+	CountUnjudged = "unjudged"
 )
 
 // ReportRequest asks for a report of Apps (every app the ledger knows when
@@ -88,6 +91,9 @@ type RunningImage struct {
 	// Timeline is the environment's promotions and rollbacks of the app
 	// since the report's Since, newest first (at most maxTimeline).
 	Timeline []TimelineEvent `json:"timeline"`
+	// Unknown says what could not be judged: a base that could not be
+	// read or proven, a scan missing or too old (the entry is amber).
+	Unknown []string `json:"unknown,omitempty"`
 }
 
 // BaseRun is the base one platform was proven built on at promotion (the
@@ -110,7 +116,10 @@ type BaseRun struct {
 
 // Finding is one thing found about a running image, with its evidence.
 type Finding struct {
-	Kind     string         `json:"kind"`
+	Kind string `json:"kind"`
+	// Of is "base" for a finding about the base (an old base), else ""
+	// (the image).
+	Of       string         `json:"of,omitempty"`
 	Reason   string         `json:"reason"`
 	Evidence map[string]any `json:"evidence,omitempty"`
 }
@@ -162,9 +171,16 @@ func (e *Engine) Report(ctx context.Context, req ReportRequest) (*Report, error)
 				return nil, err
 			}
 			ri.Timeline = timeline(mine, app, env.Name, rep.Since)
+			counted := map[string]bool{} // each kind once an entry: an image old and on an old base is one old entry
 			for _, f := range ri.Findings {
-				rep.Counts[f.Kind]++
+				if !counted[f.Kind] {
+					counted[f.Kind] = true
+					rep.Counts[f.Kind]++
+				}
 				rebuild = true
+			}
+			if ri.Error != "" || len(ri.Unknown) > 0 {
+				rep.Counts[CountUnjudged]++
 			}
 			ar.Environments = append(ar.Environments, ri)
 		}

@@ -16,17 +16,20 @@ import (
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
-// reportBases fills ri's bases: each platform's base as the base gate
-// proved it at promotion (its evidence in the promotion record), else as
-// the image's OCI base annotations name it, checked against the layers;
+// reportBases fills ri's bases: each platform's base as a base gate
+// proved it at a promotion of this digest (its evidence, in any
+// environment), else as the image's OCI base annotations name it when a
+// base gate of the configuration approves that repository, proven against
+// the layers (an image cannot send the report to a registry it names);
 // then, for a base named by tag, what that tag names now, or the newest
-// tag of its version line (3.19.4 for 3.19.1). A newer base is
-// a stale finding (amber), with how many days it is behind; a base past
-// env's maxBaseAge an old one.
-func (e *Engine) reportBases(ctx context.Context, env *config.Environment, app string, ri *RunningImage, subj *gates.Subject, now time.Time) error {
-	proven, err := e.provenBases(ctx, env, app, ri.Digest, subj)
-	if err != nil {
-		return err
+// tag of its version line (3.19.4 for 3.19.1). A base built later than the
+// one the image runs on is a stale finding (amber), with how many days it
+// is behind; a base past env's maxBaseAge an old one. What cannot be read
+// or proven is said in ri.Unknown (amber).
+func (e *Engine) reportBases(ctx context.Context, env *config.Environment, ri *RunningImage, subj *gates.Subject, proms []ledger.Record, now time.Time) {
+	proven := provenByGate(proms)
+	if len(proven) == 0 {
+		proven = e.annotatedBases(ctx, ri, subj)
 	}
 	src := gateSource{names: e.reg, rd: e.rd}
 	var stale, old []string
@@ -43,54 +46,67 @@ func (e *Engine) reportBases(ctx context.Context, env *config.Environment, app s
 			if strings.Contains(b.Base, "@") {
 				b.Base = tag // named as the image names it; Digest keeps what was proven
 			}
-			if line, err := newerInLine(ctx, src, tag); err != nil {
-				b.Error = fmt.Sprintf("listing the tags of %s: %v", tag, err)
-			} else if line != "" {
-				tag = line // a newer version of the same line supersedes the tag
+			e.newerBase(ctx, src, tag, &b)
+			if b.Error != "" {
+				ri.Unknown = append(ri.Unknown, fmt.Sprintf("base %s (%s): %s", b.Base, b.Platform, b.Error))
 			}
-			d, created, err := gates.BaseAt(ctx, src, tag, platformOf(b.Platform))
-			switch {
-			case err != nil:
-				b.Error = fmt.Sprintf("reading %s now: %v", tag, err)
-			case d.String() != b.Digest:
-				c := created.UTC()
-				b.Newer, b.NewerTag, b.NewerCreated = d.String(), tag, &c
-				if b.Created != nil {
-					n := days(created.Sub(*b.Created))
-					b.DaysBehind = &n
-					behind = max(behind, n)
-				}
-				stale = append(stale, fmt.Sprintf("%s names %s (%s)", tag, d, b.Platform))
+			if b.DaysBehind != nil {
+				behind = max(behind, *b.DaysBehind)
+				stale = append(stale, fmt.Sprintf("%s names %s (%s)", b.NewerTag, b.Newer, b.Platform))
 			}
 		}
 		ri.Bases = append(ri.Bases, b)
 	}
 	if len(stale) > 0 {
-		ri.Findings = append(ri.Findings, Finding{Kind: FindingStale,
+		ri.Findings = append(ri.Findings, Finding{Kind: FindingStale, Of: "base",
 			Reason:   fmt.Sprintf("built on a base with a newer image under its tag or version line, %.0f days newer: %s; rebuild on it", behind, strings.Join(stale, "; ")),
 			Evidence: map[string]any{"daysBehind": behind, "base": stale}})
 	}
 	if len(old) > 0 {
-		ri.Findings = append(ri.Findings, Finding{Kind: FindingOld,
+		ri.Findings = append(ri.Findings, Finding{Kind: FindingOld, Of: "base",
 			Reason:   fmt.Sprintf("built on a base older than %s's maxBaseAge of %.0f days: %s; rebuild on a patched base", env.Name, days(env.MaxBaseAge), strings.Join(old, "; ")),
 			Evidence: map[string]any{"base": old, "maxBaseAgeDays": days(env.MaxBaseAge)}})
+	}
+}
+
+// newerBase reads what tag (or the newest tag of its version line) names
+// now for b's platform, and notes it on b when it is another image built
+// later than b's: a tag moved to an older build is no newer base.
+func (e *Engine) newerBase(ctx context.Context, src gates.Source, tag string, b *BaseRun) {
+	if line, err := newerInLine(ctx, src, tag); err != nil {
+		b.Error = fmt.Sprintf("listing the tags of %s: %v", tag, err)
+	} else if line != "" {
+		tag = line // a newer version of the same line supersedes the tag
+	}
+	d, created, err := gates.BaseAt(ctx, src, tag, platformOf(b.Platform))
+	switch {
+	case err != nil:
+		b.Error = fmt.Sprintf("reading %s now: %v", tag, err)
+	case d.String() == b.Digest:
+	case b.Created == nil || created.IsZero():
+		b.Error = fmt.Sprintf("%s now names %s, but a creation time is missing, so which is newer is unknown", tag, d)
+	case created.After(*b.Created):
+		c, n := created.UTC(), days(created.Sub(*b.Created))
+		b.Newer, b.NewerTag, b.NewerCreated, b.DaysBehind = d.String(), tag, &c, &n
+	}
+}
+
+// provenByGate is each platform's base from the base gate's evidence of
+// the first promotion of the digest (proms, newest first; any environment)
+// whose base gate passed.
+func provenByGate(proms []ledger.Record) []BaseRun {
+	for _, r := range proms {
+		if out := gateBases(r.Gates); len(out) > 0 {
+			return out
+		}
 	}
 	return nil
 }
 
-// provenBases is each platform's base: from the base gate's evidence in
-// the promotion of digest into env, else proven now from the image's base
-// annotations. None when neither proves one.
-func (e *Engine) provenBases(ctx context.Context, env *config.Environment, app, digest string, subj *gates.Subject) ([]BaseRun, error) {
-	recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion}, Digest: digest, Limit: 1})
-	if err != nil {
-		return nil, fmt.Errorf("reading ledger: %w", err)
-	}
-	if len(recs) == 1 {
-		if out := gateBases(recs[0].Gates); len(out) > 0 {
-			return out, nil
-		}
-	}
+// annotatedBases proves each platform's base from its OCI base
+// annotations, where a base gate of the configuration approves the
+// repository they name; others are noted in ri.Unknown, unread.
+func (e *Engine) annotatedBases(ctx context.Context, ri *RunningImage, subj *gates.Subject) []BaseRun {
 	src := gateSource{names: e.reg, rd: e.rd}
 	var out []BaseRun
 	for _, img := range subj.Images {
@@ -98,17 +114,43 @@ func (e *Engine) provenBases(ctx context.Context, env *config.Environment, app, 
 		if subj.Manifest != nil && img.Digest != subj.Digest {
 			index = subj.Manifest
 		}
-		p, problem, err := gates.AnnotatedBase(ctx, src, img, index)
-		if err != nil {
-			return append(out, BaseRun{Platform: gates.PlatformName(img), Error: err.Error()}), nil
-		}
-		if problem != "" {
+		named, ok := gates.AnnotatedBaseName(img, index)
+		if !ok {
 			continue
 		}
-		c := p.Created.UTC()
-		out = append(out, BaseRun{Platform: subj.ImageName(img), Base: orTag(p), Digest: p.Digest.String(), Created: &c})
+		if !e.approvedBase(named) {
+			ri.Unknown = append(ri.Unknown, fmt.Sprintf("%s names base %s, in no repository a base gate approves: not read", gates.PlatformName(img), named))
+			continue
+		}
+		p, problem, err := gates.AnnotatedBase(ctx, src, img, index)
+		switch {
+		case err != nil:
+			ri.Unknown = append(ri.Unknown, fmt.Sprintf("%s: reading base %s: %v", gates.PlatformName(img), named, err))
+		case problem != "":
+			ri.Unknown = append(ri.Unknown, fmt.Sprintf("%s: base %s not proven: %s", gates.PlatformName(img), named, problem))
+		default:
+			c := p.Created.UTC()
+			out = append(out, BaseRun{Platform: subj.ImageName(img), Base: orTag(p), Digest: p.Digest.String(), Created: &c})
+		}
 	}
-	return out, nil
+	return out
+}
+
+// approvedBase reports whether some base gate of the configuration
+// approves the repository of ref.
+func (e *Engine) approvedBase(ref string) bool {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return false
+	}
+	for _, env := range e.cfg.Environments {
+		for _, g := range env.Gates {
+			if g.Kind == "base" && gates.BaseApproves(g.Gate, r.Context().Name()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // gateBases reads the base gate's evidence of a passed verdict.

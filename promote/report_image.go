@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,10 +18,16 @@ const (
 	StatusNone  = "none" // the environment holds nothing of the app
 )
 
+// reportEntryTimeout bounds the registry reads of one report entry: a
+// registry that never answers makes that entry unreadable, not the report
+// hang.
+const reportEntryTimeout = 2 * time.Minute
+
 // runningImage reports what env runs of app: from the ledger, what and
-// since when; from the registry, its age, its bases now, and revoked
-// content within it. A ledger error is returned (the report cannot stand
-// on records it cannot read); a registry error is the entry's Error.
+// since when, and the promotion records that judged it; from the registry,
+// its age, its bases now, its scans now and revoked content within it. A
+// ledger error is returned (the report cannot stand on records it cannot
+// read); a registry error or timeout is the entry's Error.
 func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app string, revoked map[string]ledger.Record, now time.Time) (ri RunningImage, err error) {
 	ri = RunningImage{Env: env.Name, Findings: []Finding{}, Status: StatusNone}
 	cur, err := e.reader().currentUntil(ctx, app, env.Name, time.Time{})
@@ -34,25 +41,35 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 		return ri, err
 	}
 	ri.Reference = repo.Name() + "@" + cur.Digest
+	proms, err := e.led.Records(ctx, ledger.Query{App: app, Kinds: []ledger.Kind{ledger.KindPromotion}, Digest: cur.Digest})
+	if err != nil {
+		return ri, fmt.Errorf("reading ledger: %w", err)
+	}
 	defer func() { ri.Status = statusOf(ri) }()
-	if rec, err := e.coveredBy(ctx, env.Name, app, cur.Digest, revoked); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, reportEntryTimeout)
+	defer cancel()
+	unreadable := func(err error) (RunningImage, error) {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("the registry did not answer within %s: %w", reportEntryTimeout, err)
+		}
 		ri.Error = err.Error()
-		return ri, nil
+		return ri, ctx.Err()
+	}
+	if rec, err := e.coveredBy(rctx, env.Name, app, cur.Digest, revoked); err != nil {
+		return unreadable(err)
 	} else if rec != nil {
 		ri.Revocation = rec.ID
 		ri.Findings = append(ri.Findings, Finding{Kind: FindingRevoked,
 			Reason:   fmt.Sprintf("%s runs %s, covered by the revocation of %s@%s %s: roll back", env.Name, cur.Digest, app, rec.Digest, describeControl(*rec)),
 			Evidence: map[string]any{"revocation": rec.ID, "digest": rec.Digest}})
 	}
-	m, err := e.rd.Get(ctx, repo.Digest(cur.Digest))
+	m, err := e.rd.Get(rctx, repo.Digest(cur.Digest))
 	if err != nil {
-		ri.Error = fmt.Sprintf("reading %s: %v", ri.Reference, err)
-		return ri, nil
+		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
 	}
-	_, subj, err := e.inspect(ctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest})
+	_, subj, err := e.inspect(rctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest})
 	if err != nil {
-		ri.Error = fmt.Sprintf("reading %s: %v", ri.Reference, err)
-		return ri, nil
+		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
 	}
 	var oldest time.Time
 	for _, img := range subj.Images {
@@ -69,26 +86,39 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 				Evidence: map[string]any{"created": created, "ageDays": age, "maxImageAgeDays": days(env.MaxImageAge)}})
 		}
 	}
-	if err := e.reportBases(ctx, env, app, &ri, subj, now); err != nil {
-		return ri, err
-	}
-	if err := e.reportVulnerability(ctx, env, app, &ri, subj); err != nil {
-		return ri, err
+	e.reportBases(rctx, env, &ri, subj, proms, now)
+	e.reportVulnerability(rctx, env, &ri, subj, promotionIn(proms, env.Name))
+	if ctx.Err() == nil && rctx.Err() != nil {
+		return unreadable(fmt.Errorf("the registry did not answer within %s", reportEntryTimeout))
 	}
 	return ri, nil
 }
 
+// promotionIn is the latest of proms (newest first) into env, or nil.
+func promotionIn(proms []ledger.Record, env string) *ledger.Record {
+	for i := range proms {
+		if proms[i].Env == env {
+			return &proms[i]
+		}
+	}
+	return nil
+}
+
 // statusOf is an entry's colour: red for what must be acted on now (a
 // revoked, old or vulnerable image, or one that could not be read), amber
-// for what needs a rebuild soon (a stale or old base), else green.
+// for what needs a look or a rebuild soon (a stale or old base, a base or
+// scan that could not be judged), else green.
 func statusOf(ri RunningImage) string {
 	if ri.Error != "" {
 		return StatusRed
 	}
 	st := StatusGreen
+	if len(ri.Unknown) > 0 {
+		st = StatusAmber
+	}
 	for _, f := range ri.Findings {
 		switch {
-		case f.Kind == FindingRevoked, f.Kind == FindingVulnerable, f.Kind == FindingOld && f.Evidence["base"] == nil:
+		case f.Kind == FindingRevoked, f.Kind == FindingVulnerable, f.Kind == FindingOld && f.Of != "base":
 			return StatusRed
 		default:
 			st = StatusAmber

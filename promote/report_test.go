@@ -13,8 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/internal/ecremu"
 	"github.com/promote-dev/promote/internal/regtest"
+	"github.com/promote-dev/promote/promote/config"
 )
 
 // baseImage is a base image of two layers built at created.
@@ -53,6 +55,17 @@ func appOn(t *testing.T, base v1.Image, baseRef string, version string, created 
 		"org.opencontainers.image.base.name": baseRef, "org.opencontainers.image.base.digest": bd.String()}).(v1.Image)
 }
 
+// approveBases gives test a base gate approving the world's base
+// repositories, as the report's trust in a base needs.
+func approveBases(t *testing.T, w *world, e *Engine) {
+	t.Helper()
+	g, err := gates.NewBase(gates.BaseConfig{Approved: []string{w.hosts.dev + "/base/*"}})
+	require.NoError(t, err)
+	env, err := e.Config().Env("test")
+	require.NoError(t, err)
+	env.Gates = append(env.Gates, config.Gate{Kind: "base", Gate: g})
+}
+
 // The report of an app built on a base: green while the base is current;
 // stale (amber) with the days it is behind once the base's tag names a
 // newer image, and named for a rebuild; old (red) past maxImageAge; and
@@ -61,6 +74,7 @@ func TestReportAgesBasesStalenessAndRevocations(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	e := w.engine()
+	approveBases(t, w, e)
 	now := time.Now().UTC()
 	baseRef := w.hosts.dev + "/base/os:1"
 	base := baseImage(t, now.Add(-10*24*time.Hour))
@@ -166,6 +180,7 @@ func TestReportStaleByVersionLine(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	e := w.engine()
+	approveBases(t, w, e)
 	now := time.Now().UTC()
 	baseRef := w.hosts.dev + "/base/os:3.19.1"
 	base := baseImage(t, now.Add(-20*24*time.Hour))
@@ -186,4 +201,37 @@ func TestReportStaleByVersionLine(t *testing.T) {
 	require.Len(t, ri.Bases, 1)
 	assert.Equal(t, w.hosts.dev+"/base/os:3.19.4", ri.Bases[0].NewerTag)
 	assert.InDelta(t, 15, *ri.Bases[0].DaysBehind, 0.01)
+}
+
+// A base an image names in a repository no base gate approves is not read
+// (the image would send the report anywhere), and is said so (amber); a
+// base tag moved to an older build is no newer base.
+func TestReportTrustsOnlyApprovedBasesAndNewerBuilds(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	e := w.engine()
+	now := time.Now().UTC()
+	baseRef := w.hosts.dev + "/base/os:1"
+	base := baseImage(t, now.Add(-10*24*time.Hour))
+	regtest.Push(t, baseRef, base)
+	regtest.Push(t, w.dev("web")+":1.0", appOn(t, base, baseRef, "1.0", now.Add(-time.Hour)))
+	_, err := w.promote(e, "test", "web:1.0")
+	require.NoError(t, err)
+	rep, err := e.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	ri := rep.Apps[0].Environments[0]
+	assert.Equal(t, StatusAmber, ri.Status)
+	assert.Empty(t, ri.Bases)
+	require.Len(t, ri.Unknown, 1)
+	assert.Contains(t, ri.Unknown[0], "in no repository a base gate approves: not read")
+	assert.Equal(t, 1, rep.Counts[CountUnjudged])
+
+	approveBases(t, w, e)
+	regtest.Push(t, baseRef, baseImage(t, now.Add(-20*24*time.Hour))) // the tag moves to an older build
+	rep, err = e.Report(ctx, ReportRequest{})
+	require.NoError(t, err)
+	ri = rep.Apps[0].Environments[0]
+	assert.Equal(t, StatusGreen, ri.Status, "%+v", ri)
+	require.Len(t, ri.Bases, 1)
+	assert.Nil(t, ri.Bases[0].DaysBehind, "an older build is no newer base")
 }

@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/promote-dev/promote/gates"
 	"github.com/promote-dev/promote/gates/verdict"
@@ -14,49 +15,69 @@ import (
 // an ECR target's current scan findings (enhanced scanning re-scans
 // continuously; inspect reads them for an ECR environment), else the
 // freshest vulnerability attestation attached to the digest. Findings
-// above the environment's threshold now, where the promotion passed the
-// gate, are a vulnerable finding ("newly vulnerable") with the gate's
-// evidence. A scan gate that cannot judge without a report given at
-// promotion (sources: [report]) leaves the state unknown, said so; one
-// with other sources too is judged from those.
-func (e *Engine) reportVulnerability(ctx context.Context, env *config.Environment, app string, ri *RunningImage, subj *gates.Subject) error {
-	var passed *ledger.Record
+// above the threshold now, where the promotion passed the gate, are a
+// vulnerable finding ("newly vulnerable") with the gate's evidence. A scan
+// that is missing, too old or unbound now is no vulnerability: the state
+// is unknown, said so (amber). A scan gate that reads only the reports
+// given at promotion (sources: [report]) is not judged again; one with
+// other sources too is judged from those. Several scan gates: the worst.
+func (e *Engine) reportVulnerability(ctx context.Context, env *config.Environment, ri *RunningImage, subj *gates.Subject, promoted *ledger.Record) {
+	var clean, unknown []string
 	for _, g := range env.Gates {
 		if g.Kind != "scan" {
 			continue
 		}
-		if passed == nil {
-			recs, err := e.led.Records(ctx, ledger.Query{App: app, Env: env.Name, Kinds: []ledger.Kind{ledger.KindPromotion}, Digest: ri.Digest, Limit: 1})
-			if err != nil {
-				return fmt.Errorf("reading ledger: %w", err)
-			}
-			if len(recs) == 1 {
-				passed = &recs[0]
-			}
-		}
 		later, ok := gates.ScanWithoutReports(g.Gate)
 		if !ok {
-			ri.Vulnerability = "not judged again: the scan gate reads only the reports given at promotion (sources: [report]); " +
-				"add the attestation or ecr source to judge what runs now"
+			unknown = append(unknown, "the scan gate reads only the reports given at promotion (sources: [report]); "+
+				"add the attestation or ecr source to judge what runs now")
 			continue
 		}
 		o := evaluate(ctx, config.Gate{Kind: g.Kind, Gate: later, Line: g.Line}, subj)
-		switch o.Verdict {
-		case verdict.Pass:
-			ri.Vulnerability = "clean now: " + o.Reason
-		case verdict.Error:
-			ri.Vulnerability = "not judged again: " + o.Reason
-		default:
+		switch {
+		case o.Verdict == verdict.Pass:
+			clean = append(clean, o.Reason)
+		case o.Verdict == verdict.Fail && blocking(o.Evidence) > 0:
 			reason := "vulnerable now: " + o.Reason
-			if passed != nil && passedGate(passed.Gates, "scan") {
+			if promoted != nil && passedGate(promoted.Gates, "scan") {
 				reason = fmt.Sprintf("newly vulnerable: it passed %s's scan gate when promoted (%s, record %s), and now %s",
-					env.Name, passed.Time.UTC().Format("2006-01-02"), passed.ID, o.Reason)
+					env.Name, promoted.Time.UTC().Format("2006-01-02"), promoted.ID, o.Reason)
 			}
-			ri.Vulnerability = "vulnerable"
 			ri.Findings = append(ri.Findings, Finding{Kind: FindingVulnerable, Reason: reason, Evidence: o.Evidence})
+		default: // could not judge, or a scan missing, stale or unbound
+			unknown = append(unknown, o.Reason)
 		}
 	}
-	return nil
+	switch {
+	case hasFinding(ri.Findings, FindingVulnerable):
+		ri.Vulnerability = "vulnerable"
+	case len(unknown) > 0:
+		ri.Vulnerability = "not judged again: " + strings.Join(unknown, "; ")
+		ri.Unknown = append(ri.Unknown, "vulnerability: "+strings.Join(unknown, "; "))
+	case len(clean) > 0:
+		ri.Vulnerability = "clean now: " + strings.Join(clean, "; ")
+	}
+}
+
+// blocking is the scan gate's count of findings above its threshold.
+func blocking(ev map[string]any) int {
+	switch n := ev["blocking"].(type) {
+	case int:
+		return n
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+// hasFinding reports whether fs holds a finding of kind.
+func hasFinding(fs []Finding, kind string) bool {
+	for _, f := range fs {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // passedGate reports whether the verdicts hold a pass of the gate kind.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"html/template"
@@ -40,4 +41,13 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"findingKinds": func() []string { return reportFindings },
 }).Parse(reportHTML))
 
-func (r reportResult) writeHTML(w io.Writer) error { return reportPage.Execute(w, r.Report) }
+// writeHTML renders the page whole before writing it: a template error
+// leaves no half page.
+func (r reportResult) writeHTML(w io.Writer) error {
+	var b bytes.Buffer
+	if err := reportPage.Execute(&b, r.Report); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

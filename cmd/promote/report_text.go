@@ -35,6 +35,8 @@ func printReport(w io.Writer, r *promote.Report) {
 			}
 			if e.Error != "" {
 				kinds = append(kinds, "unreadable")
+			} else if len(e.Unknown) > 0 {
+				kinds = append(kinds, "not-judged")
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Env, paintStatus(w, e.Status), digest, strings.Join(e.Tags, ","),
 				promoted, built, baseText(e.Bases), orNone(strings.Join(kinds, ",")))
@@ -46,6 +48,9 @@ func printReport(w io.Writer, r *promote.Report) {
 			}
 			if e.Error != "" {
 				fmt.Fprintf(w, "  %s: UNREADABLE: %s\n", e.Env, e.Error)
+			}
+			for _, u := range e.Unknown {
+				fmt.Fprintf(w, "  %s: NOT JUDGED: %s\n", e.Env, u)
 			}
 		}
 	}

@@ -68,6 +68,10 @@ vulnerable, or unreadable). It reads the ledger and the registries and writes no
 		if len(found) > 0 {
 			return res, text, &errs.PolicyRefusal{Policy: "report", Reason: "found " + strings.Join(found, ", ") + " (--fail-on)"}
 		}
+		if n := rep.Counts[promote.CountUnjudged]; n > 0 && len(failOn) > 0 {
+			// fail closed: what could not be judged may hide what --fail-on asks for
+			return res, text, fmt.Errorf("%d report entries could not be read or judged (see unknown and error), so --fail-on cannot tell", n)
+		}
 		return res, text, nil
 	})
 	return cmd
@@ -105,20 +109,20 @@ func (r reportResult) writeCSV(w io.Writer) error {
 		return cw.Error()
 	}
 	if err := cw.Write([]string{"app", "env", "status", "digest", "tags", "since", "by", "created", "age_days",
-		"bases", "newer_base", "days_behind", "revocation", "findings", "error"}); err != nil {
+		"bases", "newer_base", "days_behind", "revocation", "findings", "error", "unknown"}); err != nil {
 		return err
 	}
 	for _, a := range r.Apps {
 		for _, e := range a.Environments {
 			var bases, newer []string
-			behind := ""
+			var behind *float64
 			for _, b := range e.Bases {
 				bases = append(bases, b.Base)
 				if b.Newer != "" {
 					newer = append(newer, b.Newer)
 				}
-				if b.DaysBehind != nil {
-					behind = fmt.Sprintf("%.1f", *b.DaysBehind)
+				if b.DaysBehind != nil && (behind == nil || *b.DaysBehind > *behind) {
+					behind = b.DaysBehind
 				}
 			}
 			var kinds []string
@@ -126,8 +130,8 @@ func (r reportResult) writeCSV(w io.Writer) error {
 				kinds = append(kinds, f.Kind)
 			}
 			row := []string{a.App, e.Env, e.Status, e.Digest, strings.Join(e.Tags, " "), timeText(e.Since), e.By,
-				timeText(e.Created), floatText(e.AgeDays), strings.Join(bases, " "), strings.Join(newer, " "), behind,
-				e.Revocation, strings.Join(kinds, " "), e.Error}
+				timeText(e.Created), floatText(e.AgeDays), strings.Join(bases, " "), strings.Join(newer, " "), floatText(behind),
+				e.Revocation, strings.Join(kinds, " "), e.Error, strings.Join(e.Unknown, "; ")}
 			if err := cw.Write(row); err != nil {
 				return err
 			}
