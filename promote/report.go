@@ -154,6 +154,10 @@ func (e *Engine) Report(ctx context.Context, req ReportRequest) (*Report, error)
 		}
 	}
 	rep.Pipeline = pipelineFigures(e.cfg, mine, rep.Since, now)
+	if req.Env != "" { // --env: that environment's figures alone
+		rep.Pipeline.Environments = slices.DeleteFunc(rep.Pipeline.Environments, func(f PipelineEnvFigures) bool { return f.Env != req.Env })
+		rep.Pipeline.LeadTimes = slices.DeleteFunc(rep.Pipeline.LeadTimes, func(f PipelineLeadTime) bool { return f.Env != req.Env })
+	}
 	for _, app := range apps {
 		ar := AppReport{App: app}
 		revs, err := e.reader().revocations(ctx, app)

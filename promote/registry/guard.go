@@ -41,6 +41,7 @@ func origin(req *http.Request) *http.Request {
 var (
 	manifestPath  = regexp.MustCompile(`^/v2/(.+)/manifests/([^/]+)$`)
 	referrersPath = regexp.MustCompile(`^/v2/(.+)/referrers/([^/]+)$`)
+	tagsPath      = regexp.MustCompile(`^/v2/(.+)/tags/list$`)
 	blobPath      = regexp.MustCompile(`^/v2/(.+)/blobs/([a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)$`)
 )
 
@@ -82,6 +83,9 @@ func describe(req *http.Request) string {
 	}
 	if m := blobPath.FindStringSubmatch(req.URL.Path); m != nil {
 		return "blob " + host + "/" + m[1] + "@" + m[2]
+	}
+	if m := tagsPath.FindStringSubmatch(req.URL.Path); m != nil {
+		return "tag list of " + host + "/" + m[1]
 	}
 	return host + req.URL.Path
 }

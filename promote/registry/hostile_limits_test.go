@@ -219,3 +219,41 @@ func TestReferrersPagesAreFollowedWithinLimits(t *testing.T) {
 
 // A blob whose bytes or size differ from its descriptor is refused, and
 // nothing is committed to the target for it.
+
+// A tag list is bounded like a manifest: a page over 4 MiB is refused, and
+// a list that never ends is refused after maxTagPages pages, not followed.
+func TestTagListsAreBounded(t *testing.T) {
+	reg := newHostileSrv(t)
+	c := guardedClient(t, baseTransport(), nil)
+	ctx := context.Background()
+	var pages atomic.Int64
+	reg.Set(func(w http.ResponseWriter, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/v2/a/endless/tags/list":
+			n := pages.Add(1)
+			w.Header().Set("Link", fmt.Sprintf(`</v2/a/endless/tags/list?last=t%d&n=1>; rel="next"`, n))
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"name":"a/endless","tags":["t%d"]}`, n)
+			return true
+		case "/v2/a/huge/tags/list":
+			body := `{"name":"a/huge","tags":["` + strings.Repeat("x", maxManifestBytes) + `"]}`
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write([]byte(body))
+			return true
+		}
+		return false
+	})
+	endless, err := c.Repository(reg.Host + "/a/endless")
+	require.NoError(t, err)
+	_, err = c.Tags(ctx, endless)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf("runs past %d pages", maxTagPages))
+	assert.LessOrEqual(t, pages.Load(), int64(maxTagPages), "not followed on")
+
+	huge, err := c.Repository(reg.Host + "/a/huge")
+	require.NoError(t, err)
+	_, err = c.Tags(ctx, huge)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "tag list of "+reg.Host+"/a/huge")
+}

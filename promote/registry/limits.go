@@ -23,11 +23,14 @@ const (
 	maxReferrerPages = 10
 	// maxReferrers bounds the descriptors of one referrers list.
 	maxReferrers = 4096
+	// maxTagPages bounds the pages of one tag list followed (each page,
+	// like a manifest, at most maxManifestBytes).
+	maxTagPages = 100
 )
 
 // limitManifests checks the answers to GET requests as they are read:
 //
-//   - a manifest or referrers index (by the path of the request that
+//   - a manifest, referrers index or tag list page (by the path of the request that
 //     started the redirect chain) larger than maxManifestBytes is refused,
 //     unread when its Content-Length says so, after maxManifestBytes when
 //     it does not;
@@ -46,7 +49,7 @@ func (l manifestLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	first := origin(req)
 	manifest := manifestPath.MatchString(first.URL.Path)
-	if !manifest && !referrersPath.MatchString(first.URL.Path) {
+	if !manifest && !referrersPath.MatchString(first.URL.Path) && !tagsPath.MatchString(first.URL.Path) {
 		if resp.ContentLength > 0 {
 			resp.Body = &checkedBody{rc: resp.Body, what: describe(first), from: req.URL.Host, declared: resp.ContentLength, max: -1}
 		}

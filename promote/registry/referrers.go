@@ -58,15 +58,30 @@ func IsAttachmentTag(tag string) bool {
 	return len(rest) == 64
 }
 
-// Tags lists the tags of repo (every page).
+// Tags lists the tags of repo: every page, up to maxTagPages of them (each
+// at most maxManifestBytes); a longer list is refused, not read on.
 func (c *Client) Tags(ctx context.Context, repo name.Repository) (_ []string, err error) {
 	defer done(&err, repo)
-	tags, err := c.puller.List(ctx, repo)
+	l, err := c.puller.Lister(ctx, repo)
 	if err != nil {
 		if IsNotFound(err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
+	}
+	var tags []string
+	for page := 0; l.HasNext(); page++ {
+		if page == maxTagPages {
+			return nil, refuse("the tag list of %s runs past %d pages (%d tags read): refused, not read on", repo, maxTagPages, len(tags))
+		}
+		t, err := l.Next(ctx)
+		if err != nil {
+			if IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("listing tags of %s: %w", repo, err)
+		}
+		tags = append(tags, t.Tags...)
 	}
 	return tags, nil
 }
