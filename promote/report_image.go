@@ -45,6 +45,11 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 	if err != nil {
 		return ri, fmt.Errorf("reading ledger: %w", err)
 	}
+	for _, p := range proms { // their gate evidence is judged on: each checked against the log, as current's is
+		if err := e.reader().authentic(ctx, p); err != nil {
+			return ri, err
+		}
+	}
 	defer func() { ri.Status = statusOf(ri) }()
 	rctx, cancel := context.WithTimeout(ctx, reportEntryTimeout)
 	defer cancel()
