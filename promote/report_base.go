@@ -35,6 +35,10 @@ func (e *Engine) reportBases(ctx context.Context, env *config.Environment, ri *R
 	var stale, old []string
 	var behind float64
 	for _, b := range proven {
+		tag := baseTag(b, subj)
+		if tag != "" && strings.Contains(b.Base, "@") {
+			b.Base = tag // named as the image names it; Digest keeps what was proven
+		}
 		if b.Created != nil {
 			age := days(now.Sub(*b.Created))
 			b.AgeDays = &age
@@ -42,10 +46,7 @@ func (e *Engine) reportBases(ctx context.Context, env *config.Environment, ri *R
 				old = append(old, fmt.Sprintf("%s (%s, %.0f days)", b.Base, b.Platform, age))
 			}
 		}
-		if tag := baseTag(b, subj); tag != "" {
-			if strings.Contains(b.Base, "@") {
-				b.Base = tag // named as the image names it; Digest keeps what was proven
-			}
+		if tag != "" {
 			e.newerBase(ctx, src, tag, &b)
 			if b.Error != "" {
 				ri.Unknown = append(ri.Unknown, fmt.Sprintf("base %s (%s): %s", b.Base, b.Platform, b.Error))

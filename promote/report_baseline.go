@@ -18,7 +18,8 @@ var versionTag = regexp.MustCompile(`^(v?)(\d+(?:\.\d+)*)(-[A-Za-z0-9._-]+)?$`)
 // newerInLine is the newest tag of tag's version line in its repository:
 // the same leading numbers, prefix and suffix, a higher last number
 // (3.19.4 after 3.19.1; 1.4 after 1.2; 3.19.4-alpine after
-// 3.19.1-alpine). "" when tag names no version or none is newer.
+// 3.19.1-alpine). "" when tag names no version, one number alone (2
+// after 1 is a new major version), or none is newer.
 func newerInLine(ctx context.Context, src gates.Source, tag string) (string, error) {
 	ref, err := name.NewTag(tag)
 	if err != nil {
@@ -29,6 +30,9 @@ func newerInLine(ctx context.Context, src gates.Source, tag string) (string, err
 		return "", nil
 	}
 	nums := strings.Split(m[2], ".")
+	if len(nums) < 2 {
+		return "", nil // 1 to 2 is a new major version, not the same line
+	}
 	last, _ := strconv.Atoi(nums[len(nums)-1])
 	head := strings.Join(nums[:len(nums)-1], ".")
 	tags, err := src.Tags(ctx, ref.Context().Name())

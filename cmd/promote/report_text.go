@@ -31,7 +31,11 @@ func printReport(w io.Writer, r *promote.Report) {
 			}
 			var kinds []string
 			for _, f := range e.Findings {
-				kinds = append(kinds, f.Kind)
+				k := f.Kind
+				if f.Of == "base" && f.Kind == promote.FindingOld {
+					k = "old-base"
+				}
+				kinds = append(kinds, k)
 			}
 			if e.Error != "" {
 				kinds = append(kinds, "unreadable")
