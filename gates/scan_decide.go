@@ -97,9 +97,9 @@ func (g *scanGate) decide(s *Subject, gathered []sourceFindings) Verdict {
 	}
 	v := Verdict{Name: "scan", Verdict: verdict.Fail, Evidence: ev.render(g, total, problems, now)}
 	v.Evidence["images"] = s.Judged()
-	// blocking counts the findings above the threshold (a failure without
+	// blockingCount counts the findings above the threshold (a failure without
 	// them is a scan missing, stale or unbound, not a vulnerability).
-	v.Evidence["blocking"] = len(total.blocking) + len(total.unknown)
+	v.Evidence["blockingCount"] = len(total.blocking) + len(total.unknown)
 	var fails []string
 	fails = append(fails, problems...)
 	if total.blocks() {

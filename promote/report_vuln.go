@@ -61,7 +61,7 @@ func (e *Engine) reportVulnerability(ctx context.Context, env *config.Environmen
 
 // blocking is the scan gate's count of findings above its threshold.
 func blocking(ev map[string]any) int {
-	switch n := ev["blocking"].(type) {
+	switch n := ev["blockingCount"].(type) {
 	case int:
 		return n
 	case float64:

@@ -111,7 +111,7 @@ func TestExamplePipelinesAndTheDemoKey(t *testing.T) {
 	}
 	t.Setenv("DEMO_REGISTRY_B", "registry.example.com")
 	_, err := Load("../../environments.yaml")
-	requireConfigError(t, err, "../../environments.yaml", 38, "environments[2].gates[2].signed.keys[0]", "testdata/demo/demo.pub")
+	requireConfigError(t, err, "../../environments.yaml", 39, "environments[2].gates[2].signed.keys[0]", "testdata/demo/demo.pub")
 	t.Setenv("ECR_B", "222222222222.dkr.ecr.eu-central-1.amazonaws.com")
 	_, err = Load("../../environments.ecr.yaml")
 	requireConfigError(t, err, "../../environments.ecr.yaml", 33, "environments[2].gates[0].signed.keys[0]", "testdata/demo/demo.pub")
