@@ -227,7 +227,7 @@ func reportApps(recs []ledger.Record, asked []string) ([]string, error) {
 	}
 	slices.Sort(apps)
 	if len(apps) == 0 {
-		return nil, fmt.Errorf("%w: the ledger has no records yet, so no app to report on; promote one first, or name apps", errs.ErrNotFound)
+		return nil, fmt.Errorf("%w: the ledger records no app yet (no promotion, rollback or refusal), so there is nothing to report on; promote one first, or name apps", errs.ErrNotFound)
 	}
 	return apps, nil
 }
