@@ -55,9 +55,10 @@ integration: tools build
 ## tools: the real clients the integration tests drive (pinned), and
 ## versitygw, a real S3 server for the S3 ledger tests, pinned (v1.8.0) in
 ## tools/go.mod, a module of its own so its dependencies stay out of go.mod;
-## actionlint checks docs/ci's GitHub Actions workflow, jq runs its stage script.
+## actionlint checks docs/ci's GitHub Actions workflow, jq runs its stage script,
+## chromium (driven by chromedp) opens the report page.
 tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw $(TOOLS)/actionlint
-	@need=""; for p in docker-registry sqlite3 jq; do command -v $$p >/dev/null || need="$$need $$p"; done; \
+	@need=""; for p in docker-registry sqlite3 jq chromium; do command -v $$p >/dev/null || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
 	  else echo "Debian packages required:$$need (sudo apt-get install$$need)"; exit 1; fi; fi
