@@ -79,10 +79,7 @@ func (j *baseJudge) platform(ctx context.Context, img Image) (baseEvidence, erro
 	}
 	app := img.Config.RootFS.DiffIDs
 	ev.Of = len(app)
-	ann := annotations(img.Manifest)
-	if ann[AnnotationBaseName] == "" && ann[AnnotationBaseDigest] == "" {
-		ann = annotations(j.s.Manifest)
-	}
+	ann := baseAnnotations(img, j.s.Manifest)
 	var b baseImage
 	if ann[AnnotationBaseName] != "" || ann[AnnotationBaseDigest] != "" {
 		ev.Via = "annotation"
@@ -121,25 +118,57 @@ func (j *baseJudge) platform(ctx context.Context, img Image) (baseEvidence, erro
 	return ev, nil
 }
 
-// annotated checks the base the image names; the annotation is never trusted alone.
+// annotated checks the base the image names, in an approved repository;
+// the annotation is never trusted alone (proveAnnotated).
 func (j *baseJudge) annotated(ctx context.Context, img Image, ann map[string]string, app []v1.Hash) (baseImage, string, error) {
-	bname, bdig := ann[AnnotationBaseName], ann[AnnotationBaseDigest]
-	if bname == "" {
-		return baseImage{}, "names a base digest but no base name (" + AnnotationBaseName + "), so its repository is unknown", nil
+	bname, ref, repo, problem := annotatedRef(ann)
+	if problem != "" {
+		return baseImage{}, problem, nil
 	}
-	r, err := name.ParseReference(bname)
-	if err != nil {
-		return baseImage{}, fmt.Sprintf("names base %q, which is not a valid reference", bname), nil
-	}
-	repo := r.Context().Name()
 	if !j.g.approvedRepo(repo) {
 		return baseImage{}, fmt.Sprintf("base %s is not approved (approved: %s)", bname, strings.Join(j.g.approved, ", ")), nil
 	}
-	ref := bname
+	return proveAnnotated(ctx, j.cache.get, ref, img.Platform, app)
+}
+
+// baseAnnotations is the OCI base annotations of img, or, when it has
+// none, those of index (the manifest it belongs to; nil: none).
+func baseAnnotations(img Image, index []byte) map[string]string {
+	ann := annotations(img.Manifest)
+	if ann[AnnotationBaseName] == "" && ann[AnnotationBaseDigest] == "" && index != nil {
+		ann = annotations(index)
+	}
+	return ann
+}
+
+// annotatedRef reads the base annotations name: the name as written, the
+// reference to read (repo@digest when they give a digest), its
+// repository; problem says why they name none that can be read.
+func annotatedRef(ann map[string]string) (bname, ref, repo, problem string) {
+	bname, bdig := ann[AnnotationBaseName], ann[AnnotationBaseDigest]
+	switch {
+	case bname == "" && bdig != "":
+		return "", "", "", "names a base digest but no base name (" + AnnotationBaseName + "), so its repository is unknown"
+	case bname == "":
+		return "", "", "", "names no base (" + AnnotationBaseName + ")"
+	}
+	r, err := name.ParseReference(bname)
+	if err != nil {
+		return "", "", "", fmt.Sprintf("names base %q, which is not a valid reference", bname)
+	}
+	repo, ref = r.Context().Name(), bname
 	if bdig != "" {
 		ref = repo + "@" + bdig
 	}
-	b, err := j.cache.get(ctx, ref, img.Platform)
+	return bname, ref, repo, ""
+}
+
+// proveAnnotated reads platform p of the base at ref (through get) and
+// proves app's layers start with its layers: the proof of a base the
+// annotations name.
+func proveAnnotated(ctx context.Context, get func(context.Context, string, *v1.Platform) (baseImage, error),
+	ref string, p *v1.Platform, app []v1.Hash) (baseImage, string, error) {
+	b, err := get(ctx, ref, p)
 	if errors.Is(err, errs.ErrNotFound) {
 		return baseImage{}, fmt.Sprintf("the base it names, %s, is not in the registry", ref), nil
 	}

@@ -75,10 +75,7 @@ func (r *Reader) revocations(ctx context.Context, app string) (map[string]ledger
 // describeControl says who recorded a freeze or revocation, when and why,
 // for a refusal or a status line.
 func describeControl(rec ledger.Record) string {
-	by := rec.Actor.Identity
-	if by == "" {
-		by = rec.Actor.User
-	}
+	by := actorName(rec.Actor)
 	s := fmt.Sprintf("since %s", rec.Time.UTC().Format("2006-01-02T15:04:05Z"))
 	if by != "" {
 		s += " by " + by

@@ -84,12 +84,10 @@ func (e *Engine) revocation(ctx context.Context, kind ledger.Kind, req ControlRe
 // in force covers (itself, or content within it); one whose content cannot
 // be read is named too, with why: better a rollback looked at than missed.
 func (e *Engine) running(ctx context.Context, app string) ([]string, error) {
-	st, err := e.reader().Status(ctx, app)
+	st, revs, err := e.reader().status(ctx, app)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.revokedRunning(ctx, st); err != nil {
-		return nil, err
-	}
+	e.revokedRunning(ctx, st, revs)
 	return append(st.RunningRevoked, st.Unchecked...), nil
 }

@@ -134,13 +134,12 @@ func (e *Engine) coveredBy(ctx context.Context, env, app, digest string, set map
 }
 
 // revokedRunning completes a status with what its ledger-only reading
-// cannot see: an environment running content a revocation covers inside
-// the digest it runs. An environment whose content cannot be read is named
-// in st.Unchecked, with why.
-func (e *Engine) revokedRunning(ctx context.Context, st *Status) error {
-	revs, err := e.reader().revocations(ctx, st.App)
-	if err != nil || len(revs) == 0 {
-		return err
+// cannot see: an environment running content a revocation (revs, as the
+// status read them) covers inside the digest it runs. An environment whose
+// content cannot be read is named in st.Unchecked, with why.
+func (e *Engine) revokedRunning(ctx context.Context, st *Status, revs map[string]ledger.Record) {
+	if len(revs) == 0 {
+		return
 	}
 	set := revokedSet(revs)
 	for i := range st.Environments {
@@ -158,5 +157,4 @@ func (e *Engine) revokedRunning(ctx context.Context, st *Status) error {
 			st.RunningRevoked = append(st.RunningRevoked, es.Env)
 		}
 	}
-	return nil
 }

@@ -70,19 +70,25 @@ type NextHop struct {
 // Status says what each environment runs for app, who put it there and
 // when, and what the next hop would need.
 func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
+	st, _, err := r.status(ctx, app)
+	return st, err
+}
+
+// status is Status, with the revocations in force for app it read.
+func (r *Reader) status(ctx context.Context, app string) (*Status, map[string]ledger.Record, error) {
 	if err := checkApp(app); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := &Status{App: app, RunningRevoked: []string{}}
 	byEnv := map[string]*EnvStatus{}
 	revs, err := r.revocations(ctx, app)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, env := range r.cfg.Environments {
 		repo, err := env.RepositoryFor(app)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		es := EnvStatus{Env: env.Name, From: env.From, Repository: repo, FedByPushes: env.From == "", Gates: []string{}}
 		for _, g := range env.Gates {
@@ -91,7 +97,7 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 		if env.From != "" {
 			cur, err := r.currentUntil(ctx, app, env.Name, time.Time{})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if cur != nil {
 				t := cur.Time
@@ -102,7 +108,7 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 				}
 			}
 			if es.Frozen, es.Policies, err = r.policyStatus(ctx, env); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		st.Environments = append(st.Environments, es)
@@ -126,7 +132,7 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 		default:
 			held, err := r.heldDigests(ctx, app, next.Env)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if slices.Contains(held, from.Digest) {
 				hop.RolledBack = true
@@ -137,7 +143,7 @@ func (r *Reader) Status(ctx context.Context, app string) (*Status, error) {
 		}
 		from.Next = append(from.Next, hop)
 	}
-	return st, nil
+	return st, revs, nil
 }
 
 // checkApp refuses what is not an app name (the repository pattern checks

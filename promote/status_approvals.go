@@ -23,13 +23,11 @@ type PendingApprovals struct {
 // read from the registry. A registry that cannot be read is said in that
 // environment's row, not as an error of the whole status.
 func (e *Engine) Status(ctx context.Context, app string) (*Status, error) {
-	st, err := e.reader().Status(ctx, app)
+	st, revs, err := e.reader().status(ctx, app)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.revokedRunning(ctx, st); err != nil {
-		return nil, err
-	}
+	e.revokedRunning(ctx, st, revs)
 	byEnv := map[string]*EnvStatus{}
 	for i := range st.Environments {
 		byEnv[st.Environments[i].Env] = &st.Environments[i]
