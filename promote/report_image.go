@@ -60,21 +60,25 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 		ri.Error = err.Error()
 		return ri, ctx.Err()
 	}
-	if rec, err := e.coveredBy(rctx, env.Name, app, cur.Digest, revoked); err != nil {
-		return unreadable(err)
-	} else if rec != nil {
+	revokedFinding := func(rec ledger.Record) {
 		ri.Revocation = rec.ID
 		ri.Findings = append(ri.Findings, Finding{Kind: FindingRevoked,
-			Reason:   fmt.Sprintf("%s runs %s, covered by the revocation of %s@%s %s: roll back", env.Name, cur.Digest, app, rec.Digest, describeControl(*rec)),
+			Reason:   fmt.Sprintf("%s runs %s, covered by the revocation of %s@%s %s: roll back", env.Name, cur.Digest, app, rec.Digest, describeControl(rec)),
 			Evidence: map[string]any{"revocation": rec.ID, "digest": rec.Digest}})
+	}
+	if rec, ok := revoked[cur.Digest]; ok { // from the ledger alone: said even when the registry is down
+		revokedFinding(rec)
 	}
 	m, err := e.rd.Get(rctx, repo.Digest(cur.Digest))
 	if err != nil {
 		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
 	}
-	_, subj, err := e.inspect(rctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest})
+	root, subj, err := e.inspect(rctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest})
 	if err != nil {
 		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
+	}
+	if rec, _ := coveredIn(root, revoked); rec != nil && ri.Revocation == "" { // content within it, from the tree read once
+		revokedFinding(*rec)
 	}
 	var oldest time.Time
 	for _, img := range subj.Images {

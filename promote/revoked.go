@@ -24,10 +24,20 @@ func (r *run) revoked(ctx context.Context) error {
 	if err != nil || len(revs) == 0 {
 		return err
 	}
-	set := revokedSet(revs)
-	for _, n := range r.root.order() {
+	if rec, d := coveredIn(r.root, revokedSet(revs)); rec != nil {
+		return r.policyRefuse(PolicyRevocation, revokedReason(r.res.App, r.res.Digest, d, *rec),
+			map[string]any{"revocation": rec.ID, "digest": rec.Digest, "covered": d})
+	}
+	return nil
+}
+
+// coveredIn finds, in the content of the manifest tree under root (not its
+// attachments: signatures and attestations are not what runs), a manifest
+// or image config a revocation of set covers; nil when none.
+func coveredIn(root *node, set map[string]ledger.Record) (*ledger.Record, string) {
+	for _, n := range root.order() {
 		if n.attached {
-			continue // signatures and attestations are not what runs
+			continue
 		}
 		digests := []string{n.m.Digest.String()}
 		if p, err := parseManifest(n.m); err == nil && p.Config != nil && len(p.Manifests) == 0 {
@@ -35,12 +45,11 @@ func (r *run) revoked(ctx context.Context) error {
 		}
 		for _, d := range digests {
 			if rec, ok := set[d]; ok {
-				return r.policyRefuse(PolicyRevocation, revokedReason(r.res.App, r.res.Digest, d, rec),
-					map[string]any{"revocation": rec.ID, "digest": rec.Digest, "covered": d})
+				return &rec, d
 			}
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // revokedReason says that digest (or content within it) is revoked, by
