@@ -131,28 +131,6 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 	return g.Wait()
 }
 
-// writeManifests writes the plan's missing manifests by digest, in plan
-// order, and a legacy attachment's tag after its manifest.
-func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Plan, st *CopyStats) error {
-	for _, m := range p.Manifests {
-		if m.Action == ActPresent {
-			st.ManifestsPresent++
-			continue
-		}
-		if err := e.wr.Put(ctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
-			return err
-		}
-		if m.Tag != "" {
-			if err := e.wr.Put(ctx, dst.Tag(m.Tag), m.node.m); err != nil {
-				return err
-			}
-		}
-		st.ManifestsWritten++
-		e.log.Debug("manifest written", "digest", m.Digest, "role", m.Role)
-	}
-	return nil
-}
-
 // rememberBlobs notes, for later promotions of other apps, that src and
 // dst both hold every blob of the tree. Best effort: a cache that cannot
 // be written is logged, never an error.

@@ -136,6 +136,8 @@ func (f *fakeRegistry) Referrers(_ context.Context, repo name.Repository, d v1.H
 	return out, nil
 }
 
+func (f *fakeRegistry) Warm(context.Context, name.Repository) {}
+
 func (f *fakeRegistry) Tags(_ context.Context, repo name.Repository) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -78,7 +78,7 @@ var scenarios = []scenario{
 			faults.Fault{Kind: faults.ResetMidResponse, After: 1 + rng.Int64N(32<<10)}))
 	}},
 	{"reset mid-blob upload", func(w *faultWorld, rng *rand.Rand) {
-		w.dst.inj.Set(firstK(1+rng.IntN(4), func(r *http.Request) bool { return r.Method == http.MethodPatch },
+		w.dst.inj.Set(firstK(1+rng.IntN(4), faults.IsBlobBody,
 			faults.Fault{Kind: faults.ResetMidUpload, After: 1 + rng.Int64N(32<<10)}))
 	}},
 	{"tcp cut after n bytes", func(w *faultWorld, rng *rand.Rand) {

@@ -21,6 +21,9 @@ type reader interface {
 	FetchBlob(ctx context.Context, repo name.Repository, desc v1.Descriptor, max int64) ([]byte, error)
 	Referrers(ctx context.Context, repo name.Repository, d v1.Hash) ([]v1.Descriptor, error)
 	Tags(ctx context.Context, repo name.Repository) ([]string, error)
+	// Warm starts, in the background, what a first request of repo's
+	// registry would wait for (its ping), and returns at once.
+	Warm(ctx context.Context, repo name.Repository)
 }
 
 // writer is every registry write a promotion makes: blobs, then manifests

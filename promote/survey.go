@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -19,15 +20,18 @@ type targetState struct {
 	tags      map[string]v1.Hash // environment tag -> digest it names (absent = missing)
 }
 
-// survey asks the target what it holds. A manifest the target has implies
-// its blobs (registries refuse a manifest whose blobs are missing), so blobs
-// are checked only for missing manifests.
+// survey asks the target what it holds: every manifest by digest, every
+// attachment tag, every environment tag and every blob, all at once (one
+// round trip over a network, within the client's lookups). Blobs are
+// asked even where a manifest the target has would imply them (registries
+// refuse a manifest whose blobs are missing): waiting for the manifests'
+// answers before asking would cost a round trip on every promotion with
+// something to copy, and asking costs only small requests on one without.
 func (e *Engine) survey(ctx context.Context, src, dst name.Repository, root *node, tags []string) (*targetState, error) {
 	st := &targetState{manifests: map[v1.Hash]bool{}, attach: map[string]v1.Hash{}, blobs: map[v1.Hash]bool{}, tags: map[string]v1.Hash{}}
 	var mu sync.Mutex
-	var err error
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Jobs())
+	g.SetLimit(e.reg.Lookups())
 	head := func(ref name.Reference, set func(v1.Hash)) {
 		g.Go(func() error {
 			d, err := e.rd.Head(gctx, ref)
@@ -40,25 +44,19 @@ func (e *Engine) survey(ctx context.Context, src, dst name.Repository, root *nod
 			return nil
 		})
 	}
+	for _, t := range tags {
+		tag, err := e.reg.Tag(dst, t)
+		if err != nil {
+			return nil, errors.Join(err, g.Wait())
+		}
+		head(tag, func(d v1.Hash) { st.tags[t] = d })
+	}
 	nodes := root.order()
+	asked := map[v1.Hash]bool{}
 	for _, n := range nodes {
 		head(dst.Digest(n.m.Digest.String()), func(v1.Hash) { st.manifests[n.m.Digest] = true })
 		if n.tag != "" {
 			head(dst.Tag(n.tag), func(d v1.Hash) { st.attach[n.tag] = d })
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("surveying %s: %w", dst, err)
-	}
-	if st.tags, err = e.surveyTags(ctx, dst, tags); err != nil {
-		return nil, err
-	}
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Jobs())
-	asked := map[v1.Hash]bool{}
-	for _, n := range nodes {
-		if st.manifests[n.m.Digest] {
-			continue
 		}
 		for _, b := range n.blobs {
 			if asked[b.Digest] {
@@ -82,8 +80,11 @@ func (e *Engine) survey(ctx context.Context, src, dst name.Repository, root *nod
 	st.mountFrom = map[v1.Hash]string{}
 	unknown := map[v1.Hash]int64{} // missing, and no remembered location
 	for _, n := range nodes {
+		if st.manifests[n.m.Digest] {
+			continue // its blobs are there: nothing to mount
+		}
 		for _, b := range n.blobs {
-			if !asked[b.Digest] || st.blobs[b.Digest] {
+			if st.blobs[b.Digest] {
 				continue
 			}
 			if from := e.blobs.Where(dst.RegistryStr(), b.Digest); from != "" && from != dst.RepositoryStr() {

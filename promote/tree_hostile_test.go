@@ -209,8 +209,8 @@ func TestRepeatedEntriesInAttachmentsArePlannedOnce(t *testing.T) {
 }
 
 // Referrers are listed within the same bound on concurrent requests as the
-// manifests are fetched.
-func TestReferrersListedWithinTheJobBound(t *testing.T) {
+// manifests are fetched: the client's lookups (four per job).
+func TestReferrersListedWithinTheLookupBound(t *testing.T) {
 	w := newHostileWorld(t)
 	var adds []mutate.IndexAddendum
 	for i := range 24 {
@@ -236,7 +236,8 @@ func TestReferrersListedWithinTheJobBound(t *testing.T) {
 	})
 	_, err := w.promoteWeb()
 	require.NoError(t, err)
-	jobs := w.engine().reg.Jobs()
-	assert.LessOrEqual(t, int(peak.Load()), jobs, "at most %d requests at once", jobs)
+	lookups := w.engine().reg.Lookups()
+	assert.Equal(t, 16, lookups, "four per job, four jobs by default")
+	assert.LessOrEqual(t, int(peak.Load()), lookups, "at most %d requests at once", lookups)
 	assert.Positive(t, peak.Load())
 }

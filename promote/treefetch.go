@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -31,6 +32,12 @@ type fetcher struct {
 	blobs map[v1.Hash]bool  // every blob listed so far
 	bytes int64
 	edges []referrerEdge // referrers as the API listed them, checked once all are built
+	// attached fetches what is attached to the tree (referrers and cosign
+	// tags, and what those list) beside the content; its context ends when
+	// either fails.
+	attached *errgroup.Group
+	ctx      context.Context
+	stop     context.CancelFunc
 }
 
 // referrerEdge is one referrer the referrers API listed under subject.
@@ -39,18 +46,46 @@ type referrerEdge struct {
 	n       *node
 }
 
-// fetchTree fetches the tree of root and returns it with the total size of
-// its manifests (which the configs read for the gates then share).
-func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*node, int64, error) {
+// startTree fetches the content of root's tree (root and the manifests its
+// indexes list, nested) and returns once it is there, with what is attached
+// to it (referrers and cosign tags, looked up beside each manifest) still
+// on its way: finish waits for that. The gates' configs can be read in the
+// meantime. On error nothing is left running.
+func (e *Engine) startTree(ctx context.Context, repo name.Repository, root *registry.Manifest) (*fetcher, *node, error) {
 	f := &fetcher{reg: e.rd, repo: repo, root: root.Digest, lim: e.cfg.Limits.WithDefaults(),
-		sem: make(chan struct{}, e.reg.Jobs()), nodes: map[v1.Hash]*node{}, blobs: map[v1.Hash]bool{}}
+		sem: make(chan struct{}, e.reg.Lookups()), nodes: map[v1.Hash]*node{}, blobs: map[v1.Hash]bool{}}
+	ctx, f.stop = context.WithCancel(ctx)
+	f.attached, f.ctx = errgroup.WithContext(ctx)
 	n := &node{}
 	f.nodes[root.Digest] = n
-	if err := f.count(root); err != nil {
-		return nil, 0, err
+	err := f.count(root)
+	if err == nil {
+		err = f.build(f.ctx, n, root, nil, place{1, 0, contentTypes}, true)
 	}
-	if err := f.build(ctx, n, root, nil, place{1, 0, contentTypes}); err != nil {
-		return nil, 0, err
+	if err != nil {
+		f.stop()
+		if aerr := f.attached.Wait(); aerr != nil && !errors.Is(aerr, context.Canceled) {
+			err = aerr // the content stopped because an attachment failed first
+		}
+		return nil, nil, err
+	}
+	return f, n, nil
+}
+
+// size is the size of the manifests fetched so far.
+func (f *fetcher) size() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bytes
+}
+
+// finish waits for the attachments of the tree rooted at n, then checks
+// the whole tree: every referrer names its subject, and no index nests
+// past the limit. It returns the total size of the tree's manifests.
+func (f *fetcher) finish(n *node) (int64, error) {
+	defer f.stop()
+	if err := f.attached.Wait(); err != nil {
+		return 0, err
 	}
 	for _, e := range f.edges {
 		if e.n.subject == nil || *e.n.subject != e.subject {
@@ -58,16 +93,16 @@ func (e *Engine) fetchTree(ctx context.Context, repo name.Repository, root *regi
 			if e.n.subject != nil {
 				got = "subject " + e.n.subject.String()
 			}
-			return nil, 0, f.refuse("the registry lists %s as a referrer of %s, but the manifest has %s", e.n.m.Digest, e.subject, got)
+			return 0, f.refuse("the registry lists %s as a referrer of %s, but the manifest has %s", e.n.m.Digest, e.subject, got)
 		}
 	}
 	memo := map[*node]int{}
 	for _, x := range n.order() { // attachments' indexes too
 		if d := indexDepth(x, memo); d > f.lim.MaxIndexDepth {
-			return nil, 0, f.refuse("indexes nest %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", d, f.lim.MaxIndexDepth)
+			return 0, f.refuse("indexes nest %d deep, more than limits.maxIndexDepth %d; flatten the index or raise the limit in environments.yaml", d, f.lim.MaxIndexDepth)
 		}
 	}
-	return n, f.bytes, nil
+	return f.size(), nil
 }
 
 // place is where a manifest sits in the tree: level is its index nesting
@@ -80,8 +115,10 @@ type place struct {
 
 // build fills n from m, found at place at (desc is the index entry that
 // listed it, if any): its blobs, then, concurrently, its index children
-// and its referrers.
-func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc *v1.Descriptor, at place) error {
+// with their referrers, its image config when it is content, and, with
+// withRefs, its own referrers (a parent looks up its children's referrers
+// beside their manifests, so withRefs is false for them).
+func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc *v1.Descriptor, at place, withRefs bool) error {
 	level, depth, allowed := at.level, at.depth, at.allowed
 	p, err := f.check(m, desc, allowed)
 	if err != nil {
@@ -122,22 +159,29 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 			if err != nil {
 				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
 			}
-			return f.build(gctx, c, cm, &d, place{level + 1, depth, allowed})
+			return f.build(gctx, c, cm, &d, place{level + 1, depth, allowed}, false)
 		})
+		f.attach(c, d.Digest, depth) // beside the child's manifest, not after it
 	}
-	var refs []*node
-	if depth <= maxReferrerDepth {
-		g.Go(func() error {
-			var err error
-			refs, err = f.referrers(gctx, m.Digest, depth)
-			return err
-		})
+	if withRefs {
+		f.attach(n, m.Digest, depth)
 	}
-	if err := g.Wait(); err != nil {
+	return g.Wait()
+}
+
+// attach looks up, in the background (f.attached), what is attached to
+// the manifest d of node n, within the depth referrers may nest.
+func (f *fetcher) attach(n *node, d v1.Hash, depth int) {
+	if depth > maxReferrerDepth {
+		return
+	}
+	f.attached.Go(func() error {
+		refs, err := f.referrers(f.ctx, d, depth)
+		f.mu.Lock()
+		n.referrers = refs
+		f.mu.Unlock()
 		return err
-	}
-	n.referrers = refs
-	return nil
+	})
 }
 
 // claim returns the node of each descriptor, in order, and, at the same

@@ -2,12 +2,14 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/promote/registry"
 )
@@ -17,10 +19,35 @@ import (
 // already in the tree is linked, not fetched again; every one the API lists
 // must name d as its subject, which fetchTree checks once all are built.
 func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node, error) {
-	descs, err := f.listReferrers(ctx, d)
-	if err != nil {
+	// The listing and the three tags are independent: one round trip.
+	var descs []v1.Descriptor
+	tagged := make([]*registry.Manifest, len(registry.CosignSuffixes))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		descs, err = f.listReferrers(gctx, d)
+		return err
+	})
+	for i, suffix := range registry.CosignSuffixes {
+		tag := registry.AttachmentTag(d, suffix)
+		g.Go(func() error {
+			rm, err := f.get(gctx, f.repo.Tag(tag))
+			switch {
+			case isNotFound(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("cosign attachment %s: %w", tag, err)
+			}
+			tagged[i] = rm
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	// Claims go in a fixed order (the listing, then the tags in turn), so
+	// the tree is the same however the answers raced; what is fresh is
+	// fetched and built concurrently.
 	all, fresh, err := f.claim(descs, true)
 	if err != nil {
 		return nil, err
@@ -31,73 +58,71 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		f.edges = append(f.edges, referrerEdge{subject: d, n: rn})
 	}
 	f.mu.Unlock()
+	g, gctx = errgroup.WithContext(ctx)
 	for i, rn := range fresh {
 		if rn == nil {
 			continue
 		}
 		rd := descs[i]
-		rm, err := f.get(ctx, f.repo.Digest(rd.Digest.String()))
-		if err != nil {
-			return nil, fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
+		g.Go(func() error {
+			rm, err := f.get(gctx, f.repo.Digest(rd.Digest.String()))
+			if err != nil {
+				return fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
+			}
+			return f.build(gctx, rn, rm, nil, place{1, depth + 1, referrerTypes}, true)
+		})
+	}
+	for i, suffix := range registry.CosignSuffixes {
+		if tagged[i] == nil {
+			continue
 		}
-		if err := f.build(ctx, rn, rm, nil, place{1, depth + 1, referrerTypes}); err != nil {
-			return nil, err
+		rn, build, err := f.claimTag(registry.AttachmentTag(d, suffix), tagged[i])
+		if err != nil {
+			return nil, errors.Join(err, g.Wait())
+		}
+		out = append(out, rn)
+		if build {
+			g.Go(func() error { return f.build(gctx, rn, tagged[i], nil, place{1, depth + 1, referrerTypes}, true) })
 		}
 	}
-	for _, suffix := range registry.CosignSuffixes {
-		tag := registry.AttachmentTag(d, suffix)
-		rn, err := f.cosignTag(ctx, tag, depth)
-		if err != nil {
-			return nil, err
-		}
-		if rn != nil {
-			out = append(out, rn)
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// cosignTag fetches what tag names, or nil when it does not exist. The same
-// attachment may live under two tags (cosign attach sbom with one file on
-// an index and on a platform): the second is a leaf that writes the tag
-// again. A tag naming content of the tree is refused.
-func (f *fetcher) cosignTag(ctx context.Context, tag string, depth int) (*node, error) {
-	rm, err := f.get(ctx, f.repo.Tag(tag))
-	if err != nil {
-		if isNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("cosign attachment %s: %w", tag, err)
-	}
+// claimTag makes the node of rm, fetched by a cosign tag, and says whether
+// the caller must build it. The same attachment may live under two tags
+// (cosign attach sbom with one file on an index and on a platform): the
+// second is a leaf that writes the tag again. A tag naming content of the
+// tree is refused.
+func (f *fetcher) claimTag(tag string, rm *registry.Manifest) (*node, bool, error) {
 	all, fresh, err := f.claim([]v1.Descriptor{rm.Descriptor()}, true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rn := all[0]
-	if fresh[0] == nil {
-		f.mu.Lock()
-		attached := rn.attached
-		f.mu.Unlock()
-		if !attached {
-			return nil, f.refuse("cosign tag %s names %s, a manifest of the promoted content; an attachment tag must name a signature, attestation or SBOM", tag, rm.Digest)
-		}
-		p, err := f.check(rm, nil, attachmentLeafTypes)
-		if err != nil {
-			return nil, err
-		}
-		alias := &node{m: rm, tag: tag, attached: true, layers: p.Layers}
-		if p.Config != nil {
-			alias.blobs = append(alias.blobs, *p.Config)
-		}
-		alias.blobs = append(alias.blobs, p.Layers...)
-		alias.blobs = append(alias.blobs, p.Blobs...)
-		return alias, nil
+	if fresh[0] != nil {
+		rn.tag = tag
+		return rn, true, nil
 	}
-	if err := f.build(ctx, rn, rm, nil, place{1, depth + 1, referrerTypes}); err != nil {
-		return nil, err
+	f.mu.Lock()
+	attached := rn.attached
+	f.mu.Unlock()
+	if !attached {
+		return nil, false, f.refuse("cosign tag %s names %s, a manifest of the promoted content; an attachment tag must name a signature, attestation or SBOM", tag, rm.Digest)
 	}
-	rn.tag = tag
-	return rn, nil
+	p, err := f.check(rm, nil, attachmentLeafTypes)
+	if err != nil {
+		return nil, false, err
+	}
+	alias := &node{m: rm, tag: tag, attached: true, layers: p.Layers}
+	if p.Config != nil {
+		alias.blobs = append(alias.blobs, *p.Config)
+	}
+	alias.blobs = append(alias.blobs, p.Layers...)
+	alias.blobs = append(alias.blobs, p.Blobs...)
+	return alias, false, nil
 }
 
 // uniqueNodes drops repeats, keeping the first of each.

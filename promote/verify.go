@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,7 +22,8 @@ func (r *run) verify(ctx context.Context) error {
 }
 
 // verify checks that the target serves the subject under its digest and
-// under every tag, as the registry itself computes it.
+// under every tag, as the registry itself computes it; the questions go
+// out together.
 func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tags []string) error {
 	refs := []name.Reference{dst.Digest(d.String())}
 	for _, t := range tags {
@@ -31,16 +33,25 @@ func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tag
 		}
 		refs = append(refs, tag)
 	}
-	for _, r := range refs {
-		got, err := e.rd.Head(ctx, r)
+	errs := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i, r := range refs {
+		wg.Go(func() {
+			got, err := e.rd.Head(ctx, r)
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("verifying %s: %w", r, err)
+			case got == nil:
+				errs[i] = fmt.Errorf("verifying %s: the target does not serve it after the copy", r)
+			case got.Digest != d:
+				errs[i] = fmt.Errorf("verifying %s: the target serves %s, not %s", r, got.Digest, d)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs { // the first in order, as when asked in turn
 		if err != nil {
-			return fmt.Errorf("verifying %s: %w", r, err)
-		}
-		if got == nil {
-			return fmt.Errorf("verifying %s: the target does not serve it after the copy", r)
-		}
-		if got.Digest != d {
-			return fmt.Errorf("verifying %s: the target serves %s, not %s", r, got.Digest, d)
+			return err
 		}
 	}
 	return nil

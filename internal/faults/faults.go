@@ -207,6 +207,12 @@ func IsManifestGet(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.URL.Path, "/manifests/")
 }
 
+// IsBlobBody reports the request of an upload session that carries the
+// blob: a PATCH (chunked), or a PUT with a body (monolithic).
+func IsBlobBody(r *http.Request) bool {
+	return IsUpload(r) && (r.Method == http.MethodPatch || r.Method == http.MethodPut && r.ContentLength != 0)
+}
+
 // IsUpload reports a request of a blob upload session (POST, PATCH, PUT).
 func IsUpload(r *http.Request) bool { return strings.Contains(r.URL.Path, "/blobs/uploads/") }
 

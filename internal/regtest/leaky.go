@@ -67,6 +67,7 @@ type Leaky struct {
 	inj     *faults.Injector
 	mu      sync.Mutex
 	tokens  int
+	chunked bool // refuse a blob sent in one PUT (405), so clients PATCH it
 }
 
 // NewLeaky starts a Leaky registry and its storage, closed when the test ends.
@@ -81,8 +82,13 @@ func NewLeaky(t testing.TB) *Leaky {
 }
 
 // Fail makes every request of kind leak that carries the planted secrets
-// fail as f says; Fail("", faults.Fault{}) heals the registry.
+// fail as f says; Fail("", faults.Fault{}) heals the registry. To fail the
+// upload PATCH, the registry also refuses a blob sent in one PUT, as some
+// registries do, so that the client falls back to the chunked upload.
 func (l *Leaky) Fail(leak Leak, f faults.Fault) {
+	l.mu.Lock()
+	l.chunked = leak == LeakUploadPatch
+	l.mu.Unlock()
 	l.inj.Set(func(r *http.Request) faults.Fault {
 		if leak != "" && isPlanted(r) && l.kind(r) == leak {
 			return f

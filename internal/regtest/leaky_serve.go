@@ -14,7 +14,12 @@ func (l *Leaky) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
+	l.mu.Lock()
+	chunked := l.chunked
+	l.mu.Unlock()
 	switch {
+	case chunked && r.Method == http.MethodPut && strings.Contains(p, "/blobs/uploads/") && r.ContentLength != 0:
+		http.Error(w, "monolithic uploads are not supported here", http.StatusMethodNotAllowed)
 	case p == "/v2/" && r.Header.Get("Authorization") == "":
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token?%s",service="leaky"`, l.Host, planted("token")))
 		w.WriteHeader(http.StatusUnauthorized)

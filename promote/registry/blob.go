@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -76,9 +77,11 @@ func (c *Client) FetchBlob(ctx context.Context, repo name.Repository, desc v1.De
 	return b, nil
 }
 
-// PutBlob uploads a small in-memory blob (an attestation bundle, the OCI
-// empty config) to repo and returns its descriptor; a blob repo already
-// holds is not uploaded again.
+// PutBlob uploads a small in-memory blob (an image config, an attestation
+// bundle, the OCI empty config) to repo and returns its descriptor: in one
+// PUT where the registry takes it (no existence check first: a blob the
+// registry holds is stored once however often it is sent), else in
+// go-containerregistry's upload, which asks first.
 func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.MediaType, data []byte) (_ v1.Descriptor, err error) {
 	defer done(&err, repo)
 	l := static.NewLayer(data, mt)
@@ -86,8 +89,20 @@ func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.Med
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	if err := c.restart(ctx, func() error { return c.pusher.Upload(ctx, repo, l) }); err != nil {
+	desc := v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}
+	open := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	err = c.restart(ctx, func() error {
+		if !c.chunkedOnly(repo.RegistryStr()) {
+			err := c.pushBlob(ctx, nil, repo, desc, open)
+			if !errors.Is(err, errMonolithicRefused) {
+				return err
+			}
+			c.setChunked(repo.RegistryStr())
+		}
+		return c.pusher.Upload(ctx, repo, l)
+	})
+	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("uploading blob %s to %s: %w", d, repo, explain(repo.RegistryStr(), err))
 	}
-	return v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}, nil
+	return desc, nil
 }

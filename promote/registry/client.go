@@ -53,6 +53,7 @@ type Client struct {
 	keychain    authn.Keychain
 	transport   http.RoundTripper // the chain every request takes
 	pulls       pullers
+	pushes      pushers
 	opts        []remote.Option
 	puller      *remote.Puller
 	pusher      *remote.Pusher
@@ -106,8 +107,14 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// Jobs is the parallelism the client was built with.
+// Jobs is the parallelism the client was built with: blob transfers at once.
 func (c *Client) Jobs() int { return c.jobs }
+
+// Lookups is how many small requests without a body (manifests, referrer
+// lists, configs, existence checks) a caller may have in flight at once:
+// four per job, at most 64. Over a network each costs a round trip, not
+// bandwidth, so they go out together rather than jobs at a time.
+func (c *Client) Lookups() int { return min(4*c.jobs, 64) }
 
 func (c *Client) nameOpts(host string) []name.Option {
 	o := []name.Option{name.StrictValidation}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -28,12 +29,26 @@ func (c *Client) MountBlob(ctx context.Context, src, from, dst name.Repository, 
 
 // upload puts the blob desc names into dst: a mount from from where from
 // is on dst's registry and the registry agrees, otherwise a stream read
-// from src (digest withheld, so that no existence check or mount is tried:
-// the caller's survey has just asked). A failed upload starts a new session.
+// from src, in one PUT where the registry takes it (upload.go), else in
+// go-containerregistry's chunked upload (digest withheld, so that no
+// existence check or mount is tried: the caller's survey has just asked).
+// A failed upload starts a new session.
 func (c *Client) upload(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) error {
 	mountable := from.RegistryStr() == dst.RegistryStr()
+	var mount *name.Repository
+	if mountable {
+		mount = &from
+	}
+	open := func(ctx context.Context) (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }
 	return c.restart(ctx, func() error {
-		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }, lazy: !mountable}
+		if !c.chunkedOnly(dst.RegistryStr()) {
+			err := c.pushBlob(ctx, mount, dst, desc, open)
+			if !errors.Is(err, errMonolithicRefused) {
+				return err
+			}
+			c.setChunked(dst.RegistryStr())
+		}
+		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return open(ctx) }, lazy: !mountable}
 		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
 	})
 }

@@ -1,11 +1,15 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // go-containerregistry pings a registry (GET /v2/, unauthenticated) each
@@ -16,11 +20,16 @@ import (
 // 200 or 401 without a redirect are kept, and a plain HTTP registry's
 // refusal of TLS (which go-containerregistry then retries over HTTP, where
 // allowed) is remembered as that error.
+//
+// Pings of one host at the same time share one request: the first goes
+// out, the others wait for its answer (Warm pings a target while the
+// source is read, and the promotion's own ping then finds it under way).
 type pingCache struct {
-	next http.RoundTripper
-	ttl  time.Duration
-	mu   sync.Mutex
-	m    map[string]pingAnswer // scheme://host
+	next     http.RoundTripper
+	ttl      time.Duration
+	mu       sync.Mutex
+	m        map[string]pingAnswer    // scheme://host
+	inFlight map[string]chan struct{} // closed when that ping is answered
 }
 
 type pingAnswer struct {
@@ -31,7 +40,7 @@ type pingAnswer struct {
 }
 
 func newPingCache(next http.RoundTripper) *pingCache {
-	return &pingCache{next: next, ttl: 5 * time.Minute, m: map[string]pingAnswer{}}
+	return &pingCache{next: next, ttl: 5 * time.Minute, m: map[string]pingAnswer{}, inFlight: map[string]chan struct{}{}}
 }
 
 func isPing(r *http.Request) bool {
@@ -44,15 +53,25 @@ func (p *pingCache) RoundTrip(r *http.Request) (*http.Response, error) {
 		return p.next.RoundTrip(r)
 	}
 	key := r.URL.Scheme + "://" + strings.ToLower(r.URL.Host)
-	p.mu.Lock()
-	a, ok := p.m[key]
-	p.mu.Unlock()
-	if ok && time.Since(a.at) < p.ttl {
-		if a.err != nil {
-			return nil, a.err
+	for {
+		p.mu.Lock()
+		a, ok := p.m[key]
+		if ok && time.Since(a.at) < p.ttl {
+			p.mu.Unlock()
+			return a.response(r)
 		}
-		return &http.Response{StatusCode: a.status, Status: http.StatusText(a.status), Header: a.header.Clone(),
-			Body: http.NoBody, Request: r, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
+		wait, busy := p.inFlight[key]
+		if !busy {
+			p.inFlight[key] = make(chan struct{})
+			p.mu.Unlock()
+			break
+		}
+		p.mu.Unlock()
+		select {
+		case <-wait: // answered: from memory now, or (not kept) asked again
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
 	}
 	resp, err := p.next.RoundTrip(r)
 	switch {
@@ -61,11 +80,33 @@ func (p *pingCache) RoundTrip(r *http.Request) (*http.Response, error) {
 	case err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized):
 		p.store(key, pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), at: time.Now()})
 	}
+	p.mu.Lock()
+	close(p.inFlight[key])
+	delete(p.inFlight, key)
+	p.mu.Unlock()
 	return resp, err
+}
+
+// response is a kept answer, as a fresh response to r.
+func (a pingAnswer) response(r *http.Request) (*http.Response, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	return &http.Response{StatusCode: a.status, Status: http.StatusText(a.status), Header: a.header.Clone(),
+		Body: http.NoBody, Request: r, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
 }
 
 func (p *pingCache) store(key string, a pingAnswer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.m[key] = a
+}
+
+// Warm pings the registry of repo in the background, so that the first
+// request a promotion makes of it later finds the answer (whether it
+// speaks TLS, which authentication it asks for) in memory instead of
+// waiting a round trip or two for it. Failures are left for that request
+// to meet and report.
+func (c *Client) Warm(ctx context.Context, repo name.Repository) {
+	go func() { _, _ = transport.Ping(ctx, repo.Registry, c.transport) }()
 }

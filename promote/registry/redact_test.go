@@ -169,6 +169,10 @@ func TestNoQueryStringInRegistryErrors(t *testing.T) {
 		{regtest.LeakUploadPatch, stall, uploads, deadline},
 		{regtest.LeakUploadPut, status(400), uploads, statusIs(400)},
 		{regtest.LeakUploadPut, resetBefore, uploads, nil},
+		{regtest.LeakUploadPut, faults.Fault{Kind: faults.ResetMidUpload, After: 10}, uploads, func(t *testing.T, w *leakWorld, err error) {
+			assert.Equal(t, restartAttempts, w.dst.Injected(), "a blob broken off in its one PUT restarts its session: %v", err)
+		}},
+		{regtest.LeakUploadPut, stall, uploads, deadline},
 		{regtest.LeakManifestGet, status(403), []leakOp{opGet}, statusIs(403)},
 		{regtest.LeakManifestGet, status(500), []leakOp{opGet}, statusIs(500)},
 		{regtest.LeakManifestGet, status(404), []leakOp{opGet}, func(t *testing.T, _ *leakWorld, err error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/internal/faults"
 	"github.com/promote-dev/promote/internal/regtest"
 )
 
@@ -149,7 +150,7 @@ func TestAFailedUploadRestartsItsSessionAndRereadsTheSource(t *testing.T) {
 	layer := layersOf(t, m)[0]
 	broken := false
 	dst.Set(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPatch && !broken {
+		if faults.IsBlobBody(r) && !broken {
 			broken = true
 			_, _ = io.CopyN(io.Discard, r.Body, 1000) // part of the blob arrives
 			reset(w)
