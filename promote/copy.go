@@ -1,8 +1,10 @@
 package promote
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -57,10 +59,14 @@ func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *P
 	return st, err
 }
 
-// copyBlobs streams or mounts the plan's missing blobs, jobs at a time,
-// into st: a blob counts once it is in the target, and Streamed counts
-// every byte read from the source, of blobs finished or under way (an
-// interrupted copy says what it really did). Progress, if any, hears it all.
+// copyBlobs streams or mounts the plan's missing blobs into st: a blob
+// counts once it is in the target, and Streamed counts every byte read
+// from the source, of blobs finished or under way (an interrupted copy says
+// what it really did). Progress, if any, hears it all. Blobs up to
+// smallBlob go out together, within the client's lookups (each is round
+// trips, not bandwidth); larger ones jobs at a time, largest first, so the
+// longest stream starts first. An image config the gates read is sent
+// from memory rather than read again.
 func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Plan, st *CopyStats) error {
 	var mu sync.Mutex
 	streamed := map[v1.Hash]int64{} // bytes of each blob's current attempt
@@ -77,15 +83,16 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 		defer pr.Finish()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Jobs())
-	gctx = registry.WithProgress(gctx, func(d v1.Hash, n int64) {
+	small, large := make(chan struct{}, e.reg.Lookups()), make(chan struct{}, e.reg.Jobs())
+	progress := func(d v1.Hash, n int64) {
 		mu.Lock()
 		streamed[d] = n
 		mu.Unlock()
 		if pr != nil {
 			pr.Bytes(d.String(), n)
 		}
-	})
+	}
+	gctx = registry.WithProgress(gctx, progress)
 	finished := func(b BlobStep, err error) {
 		if pr != nil {
 			pr.Done(b.Digest.String(), err)
@@ -102,7 +109,8 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 		st.BlobsCopied++
 		st.Bytes += b.Size
 	}
-	for _, b := range p.Blobs {
+	known := configsOf(p)
+	for _, b := range largestFirst(p.Blobs) {
 		if b.Action == ActPresent {
 			mu.Lock()
 			st.BlobsPresent++
@@ -117,11 +125,29 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 				return errors.Join(err, g.Wait()) // the blobs under way finish (and count) first
 			}
 		}
+		lane := large
+		if b.Size <= smallBlob {
+			lane = small
+		}
+		select {
+		case lane <- struct{}{}:
+		case <-gctx.Done():
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			return gctx.Err()
+		}
 		g.Go(func() error {
+			defer func() { <-lane }()
 			var err error
-			if b.From != "" {
+			switch data := known[b.Digest]; {
+			case b.From != "":
 				err = e.wr.MountBlob(gctx, src, from, dst, desc)
-			} else {
+			case data != nil && b.Action == ActCopy:
+				if _, err = e.wr.PutBlob(gctx, dst, b.MediaType, data); err == nil {
+					progress(b.Digest, b.Size) // read from the source once, for the gates
+				}
+			default:
 				err = e.wr.CopyBlob(gctx, src, dst, desc)
 			}
 			finished(b, err)
@@ -129,6 +155,29 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 		})
 	}
 	return g.Wait()
+}
+
+// smallBlob is the size up to which a blob copies in the lane of small
+// requests rather than among the jobs.
+const smallBlob = 1 << 20
+
+// largestFirst is the plan's blobs, largest first (the order of equal
+// sizes kept).
+func largestFirst(bs []BlobStep) []BlobStep {
+	out := slices.Clone(bs)
+	slices.SortStableFunc(out, func(a, b BlobStep) int { return cmp.Compare(b.Size, a.Size) })
+	return out
+}
+
+// configsOf is the image configs in memory for the plan's manifests, by digest.
+func configsOf(p *Plan) map[v1.Hash][]byte {
+	out := map[v1.Hash][]byte{}
+	for _, m := range p.Manifests {
+		if c := m.node.config; c != nil && c.raw != nil {
+			out[c.desc.Digest] = c.raw
+		}
+	}
+	return out
 }
 
 // rememberBlobs notes, for later promotions of other apps, that src and

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,6 +29,21 @@ type stallAfter struct {
 }
 
 func (s *stallAfter) CopyBlob(ctx context.Context, src, dst name.Repository, desc v1.Descriptor) error {
+	if err := s.hold(ctx); err != nil {
+		return err
+	}
+	return s.writer.CopyBlob(ctx, src, dst, desc)
+}
+
+// PutBlob is a config sent from memory: held like a copy.
+func (s *stallAfter) PutBlob(ctx context.Context, repo name.Repository, mt types.MediaType, data []byte) (v1.Descriptor, error) {
+	if err := s.hold(ctx); err != nil {
+		return v1.Descriptor{}, err
+	}
+	return s.writer.PutBlob(ctx, repo, mt, data)
+}
+
+func (s *stallAfter) hold(ctx context.Context) error {
 	s.mu.Lock()
 	hold := s.n <= 0
 	s.n--
@@ -37,7 +53,7 @@ func (s *stallAfter) CopyBlob(ctx context.Context, src, dst name.Repository, des
 		<-ctx.Done()
 		return ctx.Err() // as an HTTP client does: the cause is not in it
 	}
-	return s.writer.CopyBlob(ctx, src, dst, desc)
+	return nil
 }
 
 // A promotion a signal stops says how far it really got: the blobs that

@@ -118,6 +118,7 @@ func (e *Engine) subject(ctx context.Context, repo name.Repository, root *node, 
 	s.Images = make([]gates.Image, len(imgs))
 	for i, n := range imgs {
 		c := byDigest[descs[i].Digest]
+		n.config = c
 		img := gates.Image{Platform: n.platform, Digest: n.m.Digest, Manifest: n.m.Raw, ConfigRaw: c.raw, Config: c.file}
 		if img.Platform == nil && c.file.OS != "" {
 			img.Platform = &v1.Platform{OS: c.file.OS, Architecture: c.file.Architecture, Variant: c.file.Variant}

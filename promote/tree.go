@@ -25,9 +25,10 @@ type node struct {
 	children  []*node         // index entries, in index order; a repeated entry is the same node
 	entries   []v1.Descriptor // the index's descriptor of each child, at the same position
 	referrers []*node
-	tag       string   // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
-	subject   *v1.Hash // the manifest's own subject field
-	attached  bool     // claimed as an attachment (a referrer or under one), not as content
+	tag       string       // legacy cosign attachment tag (sha256-<hex>.sig) it lives under, if any
+	subject   *v1.Hash     // the manifest's own subject field
+	attached  bool         // claimed as an attachment (a referrer or under one), not as content
+	config    *imageConfig // an image's config as the gates read it (subject), copied from memory
 }
 
 // maxReferrerDepth bounds the search for referrers: those of the subject

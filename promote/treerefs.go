@@ -17,7 +17,7 @@ import (
 // referrers finds what is attached to d: the referrers API (or its tag
 // schema) and cosign's legacy sha256-<hex>.{sig,att,sbom} tags. A referrer
 // already in the tree is linked, not fetched again; every one the API lists
-// must name d as its subject, which fetchTree checks once all are built.
+// must name d as its subject, which finish checks once all are built.
 func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node, error) {
 	// The listing and the three tags are independent: one round trip.
 	var descs []v1.Descriptor
