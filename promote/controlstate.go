@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -16,12 +18,21 @@ import (
 // the one over every environment (freeze --all), each the head of its
 // chain when that head is a freeze.
 func (r *Reader) freezes(ctx context.Context, env string) ([]ledger.Record, error) {
+	chains := []string{env, ledger.AllEnvs}
+	heads := make([]*ledger.Record, len(chains))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, chain := range chains { // on S3, reads of their own: asked together
+		g.Go(func() error {
+			var err error
+			heads[i], err = r.controlHead(gctx, ledger.AllApps, chain)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var out []ledger.Record
-	for _, chain := range []string{env, ledger.AllEnvs} {
-		rec, err := r.controlHead(ctx, ledger.AllApps, chain)
-		if err != nil {
-			return nil, err
-		}
+	for _, rec := range heads {
 		if rec != nil && rec.Kind == ledger.KindFreeze {
 			out = append(out, *rec)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -73,11 +75,16 @@ func (r *run) heldBackRefusal() error {
 }
 
 // recheck reads the freezes and revocations again under the ledger lock,
-// before anything is copied: one recorded while the run was judged stops
-// it all the same. A freeze the run passed by break-glass stays passed.
+// together, before anything is copied: one recorded while the run was
+// judged stops it all the same. A freeze the run passed by break-glass
+// stays passed.
 func (r *run) recheck(ctx context.Context) error {
-	frozen, err := r.e.reader().freezes(ctx, r.env.Name)
-	if err != nil {
+	var frozen []ledger.Record
+	var revs map[string]ledger.Record
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { frozen, err = r.e.reader().freezes(gctx, r.env.Name); return err })
+	g.Go(func() (err error) { revs, err = r.e.reader().revocations(gctx, r.res.App); return err })
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	if len(frozen) > 0 && !r.passedByGlass(PolicyFreeze) {
@@ -85,7 +92,7 @@ func (r *run) recheck(ctx context.Context) error {
 		return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s (recorded while this promotion was under way; nothing was copied); %s lifts it",
 			reason, lift), ev)
 	}
-	return r.revoked(ctx)
+	return r.refuseRevoked(revs)
 }
 
 // passedByGlass reports whether break-glass passed policy in this run.

@@ -1,14 +1,18 @@
 package promote
 
 import (
+	"cmp"
 	"context"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/config"
+	"github.com/promote-dev/promote/promote/ledger"
 )
 
 // Step actions.
@@ -103,18 +107,21 @@ func (p *Plan) Complete() bool {
 // digest read here is a peek; replan reads it again under the lock.
 func (r *run) plan(ctx context.Context) error {
 	r.shown = true
-	if err := r.e.CheckTarget(ctx, r.env, r.res.App); err != nil {
-		return err
-	}
-	cur, err := r.e.current(ctx, r.res.App, r.env.Name)
-	if err != nil {
+	// The target repository's settings (ECR's API), the ledger and the
+	// target registry are asked together; an error is reported in that
+	// order (a missing ECR repository explains a failed survey).
+	var cur *ledger.Record
+	var checkErr, curErr, surveyErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { checkErr = r.e.CheckTarget(ctx, r.env, r.res.App) })
+	wg.Go(func() { cur, curErr = r.e.current(ctx, r.res.App, r.env.Name) })
+	wg.Go(func() { r.st, surveyErr = r.e.survey(ctx, r.src.repo, r.dst, r.root, r.tags) })
+	wg.Wait()
+	if err := cmp.Or(checkErr, curErr, surveyErr); err != nil {
 		return err
 	}
 	if cur != nil {
 		r.res.Previous = cur.Digest
-	}
-	if r.st, err = r.e.survey(ctx, r.src.repo, r.dst, r.root, r.tags); err != nil {
-		return err
 	}
 	r.res.Plan = decide(r.src.repo, r.dst, r.root, r.st, wantTags{r.tags, r.env.Immutable()})
 	if r.res.Plan.Complete() && cur != nil && cur.Digest == r.res.Digest {
@@ -127,17 +134,19 @@ func (r *run) plan(ctx context.Context) error {
 // by digest), so the survey made before still holds for it, but tags may
 // have been written and the environment moved since.
 func (r *run) replan(ctx context.Context) error {
-	cur, err := r.e.current(ctx, r.res.App, r.env.Name)
-	if err != nil {
+	var cur *ledger.Record
+	var tags map[string]v1.Hash
+	g, gctx := errgroup.WithContext(ctx) // the ledger and the registry, asked together
+	g.Go(func() (err error) { cur, err = r.e.current(gctx, r.res.App, r.env.Name); return err })
+	g.Go(func() (err error) { tags, err = r.e.surveyTags(gctx, r.dst, r.tags); return err })
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	r.res.Previous = ""
 	if cur != nil {
 		r.res.Previous = cur.Digest
 	}
-	if r.st.tags, err = r.e.surveyTags(ctx, r.dst, r.tags); err != nil {
-		return err
-	}
+	r.st.tags = tags
 	r.res.Plan = decide(r.src.repo, r.dst, r.root, r.st, wantTags{r.tags, r.env.Immutable()})
 	return r.admit(ctx)
 }

@@ -21,8 +21,16 @@ import (
 // before anything is judged or copied, recorded.
 func (r *run) revoked(ctx context.Context) error {
 	revs, err := r.e.reader().revocations(ctx, r.res.App)
-	if err != nil || len(revs) == 0 {
+	if err != nil {
 		return err
+	}
+	return r.refuseRevoked(revs)
+}
+
+// refuseRevoked refuses the run when revs covers its content.
+func (r *run) refuseRevoked(revs map[string]ledger.Record) error {
+	if len(revs) == 0 {
+		return nil
 	}
 	if rec, d := coveredIn(r.root, revokedSet(revs)); rec != nil {
 		return r.policyRefuse(PolicyRevocation, revokedReason(r.res.App, r.res.Digest, d, *rec),
