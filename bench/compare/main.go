@@ -61,10 +61,18 @@ type harness struct {
 }
 
 func main() {
+	if os.Getenv(spawnerEnv) == "1" {
+		spawnerMain()
+		return
+	}
 	opt, err := parseFlags()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "compare: %v\n", err)
 		os.Exit(2)
+	}
+	if spawn, err = startSpawner(); err != nil {
+		fmt.Fprintf(os.Stderr, "compare: %v\n", err)
+		os.Exit(1)
 	}
 	h := &harness{opt: opt, live: map[*registry]bool{}, reports: map[string]string{}, started: time.Now().UTC()}
 	sig := make(chan os.Signal, 1)
@@ -265,6 +273,7 @@ func (h *harness) cleanup() {
 	for r := range live {
 		r.stop()
 	}
+	spawn.stop()
 	if h.work != "" {
 		os.RemoveAll(h.work)
 	}

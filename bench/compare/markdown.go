@@ -37,10 +37,10 @@ func (h *harness) markdown(sums []summary) string {
 	}
 	fmt.Fprintf(&b, ".  \nEach timed run: a fresh target registry (docker-registry, own storage, deleted after), a private HOME/XDG_CACHE_HOME"+
 		" (uid %d), every tool through a counting TCP proxy in front of each registry. Wall time: median and min of %d runs; bytes and requests: the median run;"+
-		" peak RSS: the largest maxrss of any process of any run. CPU: user+system of the tool's processes; registries' CPU: both docker-registry processes;"+
+		" peak RSS: the largest maxrss of any process of any run (tools are started by a small spawner process, as Linux counts the starting process's peak in a child's maxrss: no figure is below its %s). CPU: user+system of the tool's processes; registries' CPU: both docker-registry processes;"+
 		" others' CPU: the machine's busy time that neither spent (other work on the machine, and the harness's proxies) — a shared machine makes wall times noisy;"+
 		" each run waited up to %s for %.0f%% of the CPU to be idle. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
-		h.opt.uid, h.opt.reps, h.opt.idleWait, 100*h.opt.idle)
+		h.opt.uid, h.opt.reps, human(spawn.floorKiB<<10), h.opt.idleWait, 100*h.opt.idle)
 	if len(h.reports) > 0 {
 		fmt.Fprintf(&b, "dev/big:v1 and v0 carry a cosign signature (legacy `.sig` tag, for the signed gate): promote copies it with the image, as a promotion does; the peers copy the image only.  \n")
 	}

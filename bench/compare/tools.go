@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -176,37 +173,11 @@ func run(cmds [][]string, env []string, dir string, uid, parallel int) (procs, e
 	return res, firstErr
 }
 
+// spawn starts the tools (see spawner); main starts it first.
+var spawn *spawner
+
 func runOne(argv, env []string, dir string, uid int) (int64, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, &stdout, &stderr
-	if uid >= 0 {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
-	}
-	err := cmd.Run()
-	var rss int64
-	var cpu time.Duration
-	if cmd.ProcessState != nil {
-		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss
-		}
-	}
-	if err != nil {
-		var ee *exec.ExitError
-		what := err.Error()
-		if errors.As(err, &ee) {
-			what = fmt.Sprintf("exit %d", ee.ExitCode())
-		}
-		out := strings.TrimSpace(stderr.String() + "\n" + stdout.String())
-		if len(out) > 2000 {
-			out = out[:1000] + "\n…\n" + out[len(out)-1000:]
-		}
-		return rss, cpu, fmt.Errorf("%s: %s:\n%s", shellJoin(argv), what, out)
-	}
-	return rss, cpu, nil
+	return spawn.run(argv, env, dir, uid)
 }
 
 // shellJoin renders a command for the report; long argument lists (the
