@@ -30,8 +30,9 @@ type runResult struct {
 	CPUSec     float64  `json:"cpu_seconds"`            // user+system of the tool's processes
 	RegCPUSec  float64  `json:"registries_cpu_seconds"` // both registries, during the run
 	SrcCPUSec  float64  `json:"source_registry_cpu_seconds"`
-	OtherCPU   float64  `json:"others_cpu_seconds"` // the machine's busy time neither the tools nor the registries spent
-	Idle       float64  `json:"idle_before"`        // idle fraction of the machine in the second before the run
+	HarnessCPU float64  `json:"harness_cpu_seconds"` // this process: the timing proxies
+	OtherCPU   float64  `json:"others_cpu_seconds"`  // the machine's busy time neither the tools, the registries nor the harness spent
+	Idle       float64  `json:"idle_before"`         // idle fraction of the machine in the second before the run
 	TgtDiskW   int64    `json:"target_disk_write_bytes"`
 	Load1      float64  `json:"load1"` // the machine's 1-minute load average as the run started
 	MaxRSSKiB  int64    `json:"max_rss_kib"`
@@ -40,6 +41,8 @@ type runResult struct {
 	Target     traffic  `json:"target_bytes"` // Up: written to the target registry
 	SourceReqs requests `json:"source_requests"`
 	TargetReqs requests `json:"target_requests"`
+	Timed      int      `json:"timed_requests"` // requests the timing proxies saw, both registries
+	RoundTrips int      `json:"round_trips"`    // critical path: the longest chain of requests each after the one before ended
 	Command    string   `json:"command"`
 	Err        string   `json:"error,omitempty"`
 }
@@ -92,8 +95,9 @@ func (h *harness) runCase(c string) error {
 					logf("%s rep %d %s %s: FAILED: %s", c, rep, ct.label, mode, r.Err)
 					continue
 				}
-				logf("%-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs reg %5.2fs others %6.2fs  src read %-10s tgt written %-10s rss %-9s tgt reqs %d (mounts %d)",
-					c, rep, ct.label, mode, r.WallSec, r.CPUSec, r.RegCPUSec, r.OtherCPU, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10), r.TargetReqs.Total, r.TargetReqs.Mounts)
+				logf("%-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs reg %5.2fs harness %5.2fs others %5.2fs  src read %-10s tgt written %-10s rss %-9s reqs %d+%d (mounts %d) round trips %d",
+					c, rep, ct.label, mode, r.WallSec, r.CPUSec, r.RegCPUSec, r.HarnessCPU, r.OtherCPU, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10),
+					r.SourceReqs.Total, r.TargetReqs.Total, r.TargetReqs.Mounts, r.RoundTrips)
 			}
 		}
 	}
@@ -144,18 +148,26 @@ func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResul
 		res.Err = err.Error()
 		return res
 	}
+	h.src.proxy.takeRequests() // the seed copy's
+	rc.tgt.proxy.takeRequests()
 	s0, t0 := h.src.proxy.snapshot(), rc.tgt.proxy.snapshot()
 	sl, tl := h.src.logSize(), rc.tgt.logSize()
 	res.Idle, res.Load1 = h.settle(), load1()
 	sys0 := h.sysSnapshot(rc)
+	start := time.Now()
 	p, runErr := run(cmds, rc.env, rc.dir, h.opt.uid, parallel)
 	drainErr := h.drain(rc)
 	sys1 := h.sysSnapshot(rc)
 	reg := (sys1.srcCPU - sys0.srcCPU) + (sys1.tgtCPU - sys0.tgtCPU)
 	res.RegCPUSec, res.TgtDiskW = reg.Seconds(), sys1.tgtWrites-sys0.tgtWrites
 	res.SrcCPUSec = (sys1.srcCPU - sys0.srcCPU).Seconds()
-	h.saveLogs(rc, &res, sl, tl)
-	res.OtherCPU = max(0, (sys1.busy - sys0.busy - reg - p.cpu).Seconds())
+	res.HarnessCPU = (sys1.self - sys0.self).Seconds()
+	reqs := append(h.src.proxy.takeRequests(), rc.tgt.proxy.takeRequests()...)
+	var chain []int
+	res.Timed = len(reqs)
+	res.RoundTrips, chain = criticalPath(reqs)
+	h.saveLogs(rc, &res, sl, tl, start, reqs, chain)
+	res.OtherCPU = max(0, (sys1.busy - sys0.busy - reg - p.cpu - (sys1.self - sys0.self)).Seconds())
 	time.Sleep(20 * time.Millisecond) // the registry logs a request just after answering it
 	res.WallSec, res.CPUSec, res.MaxRSSKiB, res.Procs = p.wall.Seconds(), p.cpu.Seconds(), p.maxRSS, p.n
 	res.Source, res.Target = h.src.proxy.snapshot().sub(s0), rc.tgt.proxy.snapshot().sub(t0)

@@ -1,7 +1,7 @@
 // Command compare measures `promote to` beside crane, skopeo and regctl on
 // the same images and the same real registries, in one run (issue 6,
 // "Benchmarks"). It starts CNCF distribution registries (Debian's
-// docker-registry) behind counting proxies, pushes a ~1 GiB two-platform
+// docker-registry) behind counting and timing proxies, pushes a ~1 GiB two-platform
 // image and a fleet of 200 small ones, and times each tool in each case:
 //
 //	cold           the big image into an empty target registry
@@ -9,6 +9,12 @@
 //	warm-registry  the big image into a registry that holds the layers in
 //	               another repository, put there by the same tool
 //	fleet          200 small images, as a fleet promotes
+//
+// The timing proxy splits each connection into HTTP requests and times
+// them; a run's round trips are its critical path: the longest chain of
+// requests, over both registries, each starting after the one before it
+// ended. With -logs DIR each timed run's requests are written there as a
+// timeline, with one longest chain marked.
 //
 // Every timed run gets a fresh target registry and a private HOME and
 // XDG_CACHE_HOME (a warm-registry seed and its timed copy share them).
@@ -29,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -55,6 +62,7 @@ type harness struct {
 	reports map[string]string // big tag -> scan report bound to its digest
 	runs    []runResult
 	started time.Time
+	connIDs atomic.Int64 // connection ids across every proxy, for timelines
 
 	mu   sync.Mutex
 	live map[*registry]bool // stopped on exit, even on SIGINT
@@ -104,7 +112,7 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
 	flag.Float64Var(&o.idle, "idle", 0.5, "before each timed run wait until this fraction of the machine's CPU is idle (0: do not wait)")
 	flag.DurationVar(&o.idleWait, "idle-wait", time.Minute, "wait at most this long for -idle, then run anyway (the report shows others' CPU per run)")
-	flag.StringVar(&o.logs, "logs", "", "keep each timed run's registry access logs (source and target) in this directory")
+	flag.StringVar(&o.logs, "logs", "", "keep in this directory each timed run's registry access logs (source and target) and its timeline: every request as the timing proxies saw it, one longest chain (the round trips) marked")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
 	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
 	flag.Parse()
@@ -248,7 +256,7 @@ func (h *harness) needBig() bool {
 }
 
 func (h *harness) startRegistry(name string) (*registry, error) {
-	r, err := startRegistry(h.tools.registry, h.work, name)
+	r, err := startRegistry(h.tools.registry, h.work, name, &h.connIDs)
 	if err != nil {
 		return nil, err
 	}

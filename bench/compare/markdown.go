@@ -36,11 +36,16 @@ func (h *harness) markdown(sums []summary) string {
 		fmt.Fprintf(&b, "; fleet = %d single-platform images of %s each", len(h.imgs.fleet), human(h.imgs.fleetBytes/int64(len(h.imgs.fleet))))
 	}
 	fmt.Fprintf(&b, ".  \nEach timed run: a fresh target registry (docker-registry, own storage, deleted after), a private HOME/XDG_CACHE_HOME"+
-		" (uid %d), every tool through a counting TCP proxy in front of each registry. Wall time: median and min of %d runs; bytes and requests: the median run;"+
+		" (uid %d), every tool through a counting and timing TCP proxy in front of each registry (userspace copy with 256 KiB buffers). Wall time: median and min of %d runs; bytes, requests and round trips: the median run;"+
 		" peak RSS: the largest maxrss of any process of any run (tools are started by a small spawner process, as Linux counts the starting process's peak in a child's maxrss: no figure is below its %s). CPU: user+system of the tool's processes; registries' CPU: both docker-registry processes;"+
-		" others' CPU: the machine's busy time that neither spent (other work on the machine, and the harness's proxies) — a shared machine makes wall times noisy;"+
+		" harness CPU: the harness process (the timing proxies);"+
+		" others' CPU: the machine's busy time that none of these spent (other work on the machine) — a shared machine makes wall times noisy;"+
 		" each run waited up to %s for %.0f%% of the CPU to be idle. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
 		h.opt.uid, h.opt.reps, human(spawn.floorKiB<<10), h.opt.idleWait, 100*h.opt.idle)
+	fmt.Fprintf(&b, "\nRequests: the timing proxy splits each connection into HTTP/1.1 requests by turn-taking (a request starts with the client's first bytes"+
+		" after the registry answered, and ends with the registry's last bytes before the next request or the close)."+
+		" Round trips: the critical path, the longest chain of requests over both registries in which each starts after the one before it ended;"+
+		" at latency L it alone costs at least round trips × 2L. requests: source + target, from the registries' access logs.\n")
 	if len(h.reports) > 0 {
 		fmt.Fprintf(&b, "dev/big:v1 and v0 carry a cosign signature (legacy `.sig` tag, for the signed gate): promote copies it with the image, as a promotion does; the peers copy the image only.  \n")
 	}
@@ -73,14 +78,14 @@ func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
 		title = fmt.Sprintf(title, len(h.imgs.fleet))
 	}
 	fmt.Fprintf(b, "\n## %s\n\n", title)
-	fmt.Fprintf(b, "| tool | mode | wall median | min | CPU | registries' CPU | others' CPU | read from source | written to target | target disk writes | peak RSS | target requests | promote/this | promote+gates/this |\n")
-	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
+	fmt.Fprintf(b, "| tool | mode | wall median | min | round trips | requests | CPU | registries' CPU | harness CPU | others' CPU | read from source | written to target | target disk writes | peak RSS | target requests | promote/this | promote+gates/this |\n")
+	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
 	rows := caseRows(sums, c)
 	ref, gated := bestOf(rows, "promote"), bestOf(rows, "promote+gates")
 	var bestPeer *summary
 	for i, s := range rows {
 		if !s.ok() {
-			fmt.Fprintf(b, "| %s | %s | failed (%d/%d) | | | | | | | | %s | | | |\n", s.Contender, s.Mode, s.Failed, s.Runs, human(s.MaxRSSKiB<<10))
+			fmt.Fprintf(b, "| %s | %s | failed (%d/%d) | | | | | | | | | | | %s | | | |\n", s.Contender, s.Mode, s.Failed, s.Runs, human(s.MaxRSSKiB<<10))
 			continue
 		}
 		if !strings.HasPrefix(s.Contender, "promote") && (bestPeer == nil || s.MedianSec < bestPeer.MedianSec) {
@@ -90,8 +95,13 @@ func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
 		if mode == "" {
 			mode = "one copy"
 		}
-		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n",
-			s.Contender, mode, s.MedianSec, s.MinSec, s.CPUSec, s.RegCPUSec, s.OtherCPU,
+		reqs := fmt.Sprintf("%d + %d", s.SourceReqs.Total, s.TargetReqs.Total)
+		if c == "fleet" && len(h.imgs.fleet) > 0 {
+			n := float64(len(h.imgs.fleet))
+			reqs += fmt.Sprintf(" (%.1f + %.1f per image)", float64(s.SourceReqs.Total)/n, float64(s.TargetReqs.Total)/n)
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f s | %.2f s | %d | %s | %.2f s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n",
+			s.Contender, mode, s.MedianSec, s.MinSec, s.RoundTrips, reqs, s.CPUSec, s.RegCPUSec, s.HarnessCPU, s.OtherCPU,
 			human(s.Source.Down), human(s.Target.Up), human(s.TgtDiskW), human(s.MaxRSSKiB<<10), reqSummary(s.TargetReqs), ratio(ref, s), ratio(gated, s))
 	}
 	lo, hi, seen := 0.0, 0.0, false

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -19,7 +20,8 @@ import (
 // registry is one running CNCF distribution registry (Debian's
 // docker-registry, distribution 2.8) on 127.0.0.1 with its own storage
 // directory, started as integration/harness_test.go starts it, behind a
-// counting proxy. Its access log (stdout) is kept to count requests.
+// counting and timing proxy. Its access log (stdout) is kept to count
+// requests.
 type registry struct {
 	name   string
 	dir    string // storage root and config; removed by stop
@@ -31,10 +33,10 @@ type registry struct {
 	log    string // access log path
 }
 
-func startRegistry(bin, parent, name string) (*registry, error) {
+func startRegistry(bin, parent, name string, ids *atomic.Int64) (*registry, error) {
 	var last error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := tryStartRegistry(bin, parent, name)
+		r, err := tryStartRegistry(bin, parent, name, ids)
 		if err == nil {
 			return r, nil
 		}
@@ -43,7 +45,7 @@ func startRegistry(bin, parent, name string) (*registry, error) {
 	return nil, fmt.Errorf("registry %s did not start after 5 attempts: %w", name, last)
 }
 
-func tryStartRegistry(bin, parent, name string) (*registry, error) {
+func tryStartRegistry(bin, parent, name string, ids *atomic.Int64) (*registry, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ http:
 		}
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
-			if r.proxy, err = newProxy(host); err != nil {
+			if r.proxy, err = newProxy(host, name, 0, ids); err != nil {
 				r.stop()
 				return nil, err
 			}
@@ -188,12 +190,22 @@ func (r *registry) requestsSince(offset int64) (requests, error) {
 }
 
 // saveLogs keeps, with -logs DIR, the access-log lines of a timed run of
-// both registries, to see where a tool's requests went.
-func (h *harness) saveLogs(rc *runCtx, res *runResult, srcOffset, tgtOffset int64) {
+// both registries, to see where a tool's requests went, and the timeline
+// of its requests as the timing proxies saw them (see writeTimeline).
+func (h *harness) saveLogs(rc *runCtx, res *runResult, srcOffset, tgtOffset int64, start time.Time, reqs []request, chain []int) {
 	if h.opt.logs == "" {
 		return
 	}
-	base := fmt.Sprintf("%s-%s-%s-rep%d", res.Case, res.Contender, strings.ReplaceAll(res.Mode, " ", ""), res.Rep)
+	mode := strings.ReplaceAll(strings.ReplaceAll(res.Mode, "--", ""), " ", "")
+	base := fmt.Sprintf("%s-%s", res.Case, res.Contender)
+	if mode != "" {
+		base += "-" + mode
+	}
+	base += fmt.Sprintf("-rep%d", res.Rep)
+	title := fmt.Sprintf("%s: %s %s rep %d: %s", res.Case, res.Contender, res.Mode, res.Rep, res.Command)
+	if err := writeTimeline(filepath.Join(h.opt.logs, base+".timeline.txt"), title, start, reqs, chain); err != nil {
+		logf("timeline: %v", err)
+	}
 	for _, l := range []struct {
 		r    *registry
 		from int64

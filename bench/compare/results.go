@@ -34,6 +34,8 @@ type summary struct {
 	Procs      int      `json:"processes"`
 	TargetReqs requests `json:"target_requests"` // of the median run
 	SourceReqs requests `json:"source_requests"`
+	RoundTrips int      `json:"round_trips"` // of the median run
+	HarnessCPU float64  `json:"median_harness_cpu_seconds"`
 	Command    string   `json:"command"`
 	Errors     []string `json:"errors,omitempty"`
 }
@@ -74,6 +76,7 @@ func summarise(runs []runResult) []summary {
 			s.MinSec = good[0].WallSec
 			s.Source, s.Target, s.Procs = mid.Source, mid.Target, mid.Procs
 			s.TargetReqs, s.SourceReqs, s.Command = mid.TargetReqs, mid.SourceReqs, mid.Command
+			s.RoundTrips = mid.RoundTrips
 			s.TgtDiskW = mid.TgtDiskW
 			s.LoadMin = good[0].Load1
 			for _, r := range good {
@@ -82,6 +85,7 @@ func summarise(runs []runResult) []summary {
 			s.CPUSec = medianOf(good, func(r runResult) float64 { return r.CPUSec })
 			s.RegCPUSec = medianOf(good, func(r runResult) float64 { return r.RegCPUSec })
 			s.OtherCPU = medianOf(good, func(r runResult) float64 { return r.OtherCPU })
+			s.HarnessCPU = medianOf(good, func(r runResult) float64 { return r.HarnessCPU })
 		}
 		out = append(out, s)
 	}

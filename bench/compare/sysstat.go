@@ -86,6 +86,7 @@ func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / cloc
 // sysSnap is what the harness reads before and after a timed run.
 type sysSnap struct {
 	busy, srcCPU, tgtCPU time.Duration
+	self                 time.Duration // the harness: its proxies
 	tgtWrites            int64
 }
 
@@ -94,6 +95,7 @@ func (h *harness) sysSnapshot(rc *runCtx) sysSnap {
 		busy:      machineBusy(),
 		srcCPU:    procCPU(h.src.cmd.Process.Pid),
 		tgtCPU:    procCPU(rc.tgt.cmd.Process.Pid),
+		self:      procCPU(os.Getpid()),
 		tgtWrites: procWriteBytes(rc.tgt.cmd.Process.Pid),
 	}
 }
