@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,17 +68,38 @@ func (h *harness) contenders(c string) []contender {
 }
 
 // modes are the ways a contender runs a case: one copy for the big image;
-// for the fleet a batch (promote with batch mode) or one command per image,
-// sequentially and with a worker pool.
+// for the fleet a batch with --jobs N for each -parallel N (promote with
+// batch mode), or one command per image, sequentially and with a worker
+// pool of each -parallel N.
 func (h *harness) modes(c string, ct contender) []string {
 	switch {
 	case c != "fleet":
 		return []string{""}
 	case ct.tool == "promote" && h.tools.batch:
-		return []string{fmt.Sprintf("batch --jobs %d", h.opt.jobs)}
+		var out []string
+		for _, n := range h.opt.parallel {
+			out = append(out, fmt.Sprintf("batch --jobs %d", n))
+		}
+		return out
 	default:
-		return []string{"sequential", fmt.Sprintf("parallel %d", h.opt.parallel)}
+		out := []string{"sequential"}
+		for _, n := range h.opt.parallel {
+			out = append(out, fmt.Sprintf("parallel %d", n))
+		}
+		return out
 	}
+}
+
+// concurrency is how many images a fleet mode moves at once: N of
+// "parallel N" and "batch --jobs N", 1 otherwise.
+func concurrency(mode string) int {
+	f := strings.Fields(mode)
+	if len(f) > 0 {
+		if n, err := strconv.Atoi(f[len(f)-1]); err == nil {
+			return n
+		}
+	}
+	return 1
 }
 
 func (h *harness) runCase(c string) error {
@@ -130,16 +152,19 @@ func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResul
 		}
 	}
 	if len(seed) > 0 {
-		if _, err := run(h.argv(ct, rc, seed, false), rc.env, rc.dir, h.opt.uid, 1); err != nil {
+		if _, err := run(h.argv(ct, rc, seed, 0), rc.env, rc.dir, h.opt.uid, 1); err != nil {
 			res.Err = "seed copy: " + err.Error()
 			return res
 		}
 	}
-	parallel, batch := 1, strings.HasPrefix(mode, "batch")
-	if strings.HasPrefix(mode, "parallel") {
-		parallel = h.opt.parallel
+	parallel, jobs := 1, 0
+	switch {
+	case strings.HasPrefix(mode, "parallel"):
+		parallel = concurrency(mode)
+	case strings.HasPrefix(mode, "batch"):
+		jobs = concurrency(mode)
 	}
-	cmds := h.argv(ct, rc, timed, batch)
+	cmds := h.argv(ct, rc, timed, jobs)
 	res.Command = shellJoin(cmds[0])
 	if len(cmds) > 1 {
 		res.Command += fmt.Sprintf("   (and %d more like it)", len(cmds)-1)
@@ -194,19 +219,19 @@ func (h *harness) drain(rc *runCtx) error {
 }
 
 // argv is the exact command line(s) of a contender for copies: one per
-// image, or one promote batch.
-func (h *harness) argv(ct contender, rc *runCtx, copies []copySpec, batch bool) [][]string {
+// image, or with jobs > 0 one promote batch with --jobs jobs.
+func (h *harness) argv(ct contender, rc *runCtx, copies []copySpec, jobs int) [][]string {
 	src := func(c copySpec) string { return fmt.Sprintf("%s/dev/%s:%s", h.src.Host, c.app, c.tag) }
 	dst := func(c copySpec) string { return fmt.Sprintf("%s/%s/%s:%s", rc.tgt.Host, c.env, c.app, c.tag) }
 	var out [][]string
 	if ct.tool == "promote" {
 		base := []string{h.tools.promote, "--config", rc.cfg, "--insecure-registry", h.src.Host, "--insecure-registry", rc.tgt.Host, "to"}
-		if batch {
+		if jobs > 0 {
 			argv := append(slices.Clone(base), copies[0].env)
 			for _, c := range copies {
 				argv = append(argv, c.app+":"+c.tag)
 			}
-			return [][]string{append(argv, "--jobs", fmt.Sprint(h.opt.jobs))}
+			return [][]string{append(argv, "--jobs", fmt.Sprint(jobs))}
 		}
 		for _, c := range copies {
 			argv := append(slices.Clone(base), c.env, c.app+":"+c.tag)

@@ -8,7 +8,9 @@
 //	warm-target    the big image into a repository that holds every layer
 //	warm-registry  the big image into a registry that holds the layers in
 //	               another repository, put there by the same tool
-//	fleet          200 small images, as a fleet promotes
+//	fleet          200 small images, as a fleet promotes: the peers one
+//	               command per image, sequentially and -parallel at once;
+//	               promote one batch command with --jobs each -parallel
 //
 // The timing proxy splits each connection into HTTP requests and times
 // them; a run's round trips are its critical path: the longest chain of
@@ -20,7 +22,7 @@
 // XDG_CACHE_HOME (a warm-registry seed and its timed copy share them).
 // It writes results.json and results.md to -out.
 //
-//	go run ./bench/compare -out bench/out [-reps 3] [-size 1GiB] [-cases cold,fleet] [-tools promote,crane]
+//	go run ./bench/compare -out bench/out [-reps 3] [-size 1GiB] [-cases cold,fleet] [-tools promote,crane] [-parallel 4,16] [-logs DIR]
 package main
 
 import (
@@ -44,12 +46,13 @@ var allCases = []string{"cold", "warm-target", "warm-registry", "fleet"}
 var allTools = []string{"promote", "crane", "skopeo", "regctl"}
 
 type options struct {
-	reps, fleet, parallel, jobs, uid int
-	size                             int64
-	idle                             float64
-	idleWait                         time.Duration
-	cases, tools                     []string
-	out, work, logs                  string
+	reps, fleet, uid int
+	parallel         []int // fleet concurrencies: peers' worker pools, promote's --jobs
+	size             int64
+	idle             float64
+	idleWait         time.Duration
+	cases, tools     []string
+	out, work, logs  string
 }
 
 type harness struct {
@@ -101,14 +104,13 @@ func main() {
 
 func parseFlags() (options, error) {
 	var o options
-	var size, cases, tools string
+	var size, cases, tools, parallel string
 	flag.IntVar(&o.reps, "reps", 3, "timed repetitions per tool and case (median and min reported)")
 	flag.StringVar(&size, "size", "1GiB", "total layer bytes of the big image (e.g. 64MiB for a quick check)")
 	flag.StringVar(&cases, "cases", strings.Join(allCases, ","), "cases to run: "+strings.Join(allCases, ","))
 	flag.StringVar(&tools, "tools", strings.Join(allTools, ","), "tools to measure: "+strings.Join(allTools, ","))
 	flag.IntVar(&o.fleet, "fleet", 200, "images in the fleet case")
-	flag.IntVar(&o.parallel, "parallel", 4, "worker pool size for one-command-per-image fleet runs")
-	flag.IntVar(&o.jobs, "jobs", 4, "promote --jobs N for the fleet batch (when promote has batch mode)")
+	flag.StringVar(&parallel, "parallel", "4,16", "fleet concurrencies, comma-separated: the peers run one command per image sequentially and with a worker pool of each size; promote runs one batch with --jobs each size")
 	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
 	flag.Float64Var(&o.idle, "idle", 0.5, "before each timed run wait until this fraction of the machine's CPU is idle (0: do not wait)")
 	flag.DurationVar(&o.idleWait, "idle-wait", time.Minute, "wait at most this long for -idle, then run anyway (the report shows others' CPU per run)")
@@ -129,8 +131,20 @@ func parseFlags() (options, error) {
 	if o.tools, err = parseList(tools, allTools, "tool"); err != nil {
 		return o, err
 	}
-	if o.reps < 1 || o.fleet < 1 || o.parallel < 1 {
-		return o, errors.New("-reps, -fleet and -parallel must be at least 1")
+	for _, f := range strings.Split(parallel, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-parallel: %q is not a worker count of at least 1", f)
+		}
+		if !slices.Contains(o.parallel, n) {
+			o.parallel = append(o.parallel, n)
+		}
+	}
+	if o.reps < 1 || o.fleet < 1 || len(o.parallel) == 0 {
+		return o, errors.New("-reps and -fleet must be at least 1, -parallel must list a size")
 	}
 	if o.uid == -2 {
 		o.uid = -1

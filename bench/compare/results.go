@@ -177,7 +177,7 @@ func (h *harness) writeResults() error {
 		"tools":   h.tools.versions,
 		"options": map[string]any{
 			"reps": h.opt.reps, "size_bytes": h.opt.size, "cases": h.opt.cases, "tools": h.opt.tools,
-			"fleet": h.opt.fleet, "parallel": h.opt.parallel, "jobs": h.opt.jobs, "uid": h.opt.uid,
+			"fleet": h.opt.fleet, "parallel": h.opt.parallel, "uid": h.opt.uid,
 			"promote_batch": h.tools.batch, "idle": h.opt.idle, "idle_wait": h.opt.idleWait.String(),
 		},
 		"images": map[string]any{
