@@ -23,6 +23,8 @@ type copySpec struct{ env, app, tag string }
 
 // runResult is one timed run.
 type runResult struct {
+	Network    string   `json:"network"` // loopback, or the one-way latency (10ms)
+	LatencyMs  int64    `json:"latency_ms"`
 	Case       string   `json:"case"`
 	Contender  string   `json:"contender"`
 	Mode       string   `json:"mode,omitempty"` // fleet: sequential, parallel N, batch --jobs N
@@ -31,7 +33,7 @@ type runResult struct {
 	CPUSec     float64  `json:"cpu_seconds"`            // user+system of the tool's processes
 	RegCPUSec  float64  `json:"registries_cpu_seconds"` // both registries, during the run
 	SrcCPUSec  float64  `json:"source_registry_cpu_seconds"`
-	HarnessCPU float64  `json:"harness_cpu_seconds"` // this process: the timing proxies
+	HarnessCPU float64  `json:"harness_cpu_seconds"` // this process: the timing proxies and toxiproxy
 	OtherCPU   float64  `json:"others_cpu_seconds"`  // the machine's busy time neither the tools, the registries nor the harness spent
 	Idle       float64  `json:"idle_before"`         // idle fraction of the machine in the second before the run
 	TgtDiskW   int64    `json:"target_disk_write_bytes"`
@@ -117,8 +119,8 @@ func (h *harness) runCase(c string) error {
 					logf("%s rep %d %s %s: FAILED: %s", c, rep, ct.label, mode, r.Err)
 					continue
 				}
-				logf("%-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs reg %5.2fs harness %5.2fs others %5.2fs  src read %-10s tgt written %-10s rss %-9s reqs %d+%d (mounts %d) round trips %d",
-					c, rep, ct.label, mode, r.WallSec, r.CPUSec, r.RegCPUSec, r.HarnessCPU, r.OtherCPU, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10),
+				logf("%-8s %-13s rep %d %-13s %-16s %7.2fs cpu %6.2fs reg %5.2fs harness %5.2fs others %5.2fs  src read %-10s tgt written %-10s rss %-9s reqs %d+%d (mounts %d) round trips %d",
+					h.net.Name(), c, rep, ct.label, mode, r.WallSec, r.CPUSec, r.RegCPUSec, r.HarnessCPU, r.OtherCPU, human(r.Source.Down), human(r.Target.Up), human(r.MaxRSSKiB<<10),
 					r.SourceReqs.Total, r.TargetReqs.Total, r.TargetReqs.Mounts, r.RoundTrips)
 			}
 		}
@@ -129,7 +131,7 @@ func (h *harness) runCase(c string) error {
 // runOnce sets up a fresh target, does the untimed seed copy the case
 // needs, then the timed copy, verifies the target and tears it all down.
 func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResult {
-	res := runResult{Case: c, Contender: ct.label, Mode: mode, Rep: rep}
+	res := runResult{Network: h.net.Name(), LatencyMs: h.net.latency.Milliseconds(), Case: c, Contender: ct.label, Mode: mode, Rep: rep}
 	rc, err := h.newRun(ct)
 	if rc != nil {
 		defer h.endRun(rc)
@@ -139,13 +141,14 @@ func (h *harness) runOnce(c string, ct contender, mode string, rep int) runResul
 		return res
 	}
 	var seed, timed []copySpec
+	big, _ := h.bigApp(h.net)
 	switch c {
 	case "cold":
-		timed = []copySpec{{"test", "big", "v1"}}
+		timed = []copySpec{{"test", big, "v1"}}
 	case "warm-target": // v0 shares every layer with v1; only configs and manifests differ
-		seed, timed = []copySpec{{"test", "big", "v0"}}, []copySpec{{"test", "big", "v1"}}
+		seed, timed = []copySpec{{"test", big, "v0"}}, []copySpec{{"test", big, "v1"}}
 	case "warm-registry":
-		seed, timed = []copySpec{{"seed", "big", "v1"}}, []copySpec{{"test", "big", "v1"}}
+		seed, timed = []copySpec{{"seed", big, "v1"}}, []copySpec{{"test", big, "v1"}}
 	case "fleet":
 		for _, app := range h.imgs.fleet {
 			timed = append(timed, copySpec{"test", app, "v1"})
@@ -235,7 +238,7 @@ func (h *harness) argv(ct contender, rc *runCtx, copies []copySpec, jobs int) []
 		}
 		for _, c := range copies {
 			argv := append(slices.Clone(base), c.env, c.app+":"+c.tag)
-			if report := h.reports[c.tag]; ct.gates && c.app == "big" && report != "" {
+			if report := h.reports[c.app+":"+c.tag]; ct.gates && report != "" {
 				argv = append(argv, "--scan-report", report)
 			}
 			out = append(out, argv)
@@ -262,6 +265,9 @@ func (h *harness) newRun(ct contender) (*runCtx, error) {
 	}
 	rc := &runCtx{dir: dir, cfg: filepath.Join(dir, "environments.yaml")}
 	if rc.tgt, err = h.startRegistry("target"); err != nil {
+		return rc, err
+	}
+	if err := rc.tgt.setFront(h.net, &h.connIDs); err != nil {
 		return rc, err
 	}
 	if rc.env, err = toolEnv(filepath.Join(dir, "home")); err != nil {

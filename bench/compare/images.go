@@ -116,54 +116,60 @@ func appImage(app, revision, arch string, layers []*genLayer) (v1.Image, error) 
 
 // images are what the harness pushed to the source registry.
 type images struct {
-	big        map[string]v1.Hash // tag (v0, v1) -> index digest; v0 shares every layer of v1
-	bigBytes   int64              // compressed layer bytes of one big image
-	fleet      []string           // app001..
+	big        map[string]*bigImage // by app: big, and biglat when -latency-size differs from -size
+	fleet      []string             // app001..
 	fleetDig   map[string]v1.Hash
 	fleetBytes int64 // layer bytes of the whole fleet
 }
 
+// bigImage is one big image, dev/APP:v1 and v0.
+type bigImage struct {
+	App     string             `json:"app"`
+	Bytes   int64              `json:"layer_bytes"` // compressed layer bytes of one tag
+	Digests map[string]v1.Hash `json:"digests"`     // tag (v0, v1) -> index digest; v0 shares every layer of v1
+}
+
 var bigArchs = []string{"amd64", "arm64"}
 
-// pushBig pushes dev/big:v1 and dev/big:v0: two-platform OCI indexes with
+// pushBig pushes dev/APP:v1 and dev/APP:v0: two-platform OCI indexes with
 // layersPerArch layers per platform, size bytes of layers in all, differing
 // only in their configs (a rebuild that changed a label).
-func pushBig(host string, size int64, layersPerArch int, tr http.RoundTripper, imgs *images) error {
+func pushBig(host, app string, size int64, layersPerArch int, tr http.RoundTripper) (*bigImage, error) {
 	per := size / int64(len(bigArchs)*layersPerArch)
 	layers := map[string][]*genLayer{}
+	b := &bigImage{App: app, Digests: map[string]v1.Hash{}}
 	for i, arch := range bigArchs {
 		for j := 0; j < layersPerArch; j++ {
 			l, err := newGenLayer(uint64(1000+100*i+j), per)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			layers[arch] = append(layers[arch], l)
-			imgs.bigBytes += l.size
+			b.Bytes += l.size
 		}
 	}
-	imgs.big = map[string]v1.Hash{}
 	for _, tag := range []string{"v1", "v0"} {
 		idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 		for _, arch := range bigArchs {
-			img, err := appImage("big", strings.Repeat(tag[1:], 40), arch, layers[arch])
+			img, err := appImage(app, strings.Repeat(tag[1:], 40), arch, layers[arch])
 			if err != nil {
-				return err
+				return nil, err
 			}
 			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: noArtifactType{img},
 				Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
 		}
-		ref, err := name.ParseReference(host+"/dev/big:"+tag, name.Insecure)
+		ref, err := name.ParseReference(host+"/dev/"+app+":"+tag, name.Insecure)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := remote.WriteIndex(ref, idx, remote.WithTransport(tr), remote.WithJobs(4)); err != nil {
-			return fmt.Errorf("pushing %s: %w", ref, err)
+			return nil, fmt.Errorf("pushing %s: %w", ref, err)
 		}
-		if imgs.big[tag], err = idx.Digest(); err != nil {
-			return err
+		if b.Digests[tag], err = idx.Digest(); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 // noArtifactType keeps artifactType out of an image's descriptor in an

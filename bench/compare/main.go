@@ -1,8 +1,9 @@
 // Command compare measures `promote to` beside crane, skopeo and regctl on
-// the same images and the same real registries, in one run (issue 6,
-// "Benchmarks"). It starts CNCF distribution registries (Debian's
-// docker-registry) behind counting and timing proxies, pushes a ~1 GiB two-platform
-// image and a fleet of 200 small ones, and times each tool in each case:
+// the same images and the same real registries, in one run (issues 6 and
+// 17, "Benchmarks"). It starts CNCF distribution registries (Debian's
+// docker-registry) behind counting and timing proxies, pushes a ~1 GiB
+// two-platform image and a fleet of 200 small ones, and times each tool in
+// each case:
 //
 //	cold           the big image into an empty target registry
 //	warm-target    the big image into a repository that holds every layer
@@ -11,6 +12,11 @@
 //	fleet          200 small images, as a fleet promotes: the peers one
 //	               command per image, sequentially and -parallel at once;
 //	               promote one batch command with --jobs each -parallel
+//
+// over each network of -latency: loopback (0), and for a latency L an
+// in-process toxiproxy before every registry delaying both directions by L
+// (a request and its response cost 2L, a new connection 2L more for the
+// handshake, which the timing proxy adds; see proxy).
 //
 // The timing proxy splits each connection into HTTP requests and times
 // them; a run's round trips are its critical path: the longest chain of
@@ -22,7 +28,7 @@
 // XDG_CACHE_HOME (a warm-registry seed and its timed copy share them).
 // It writes results.json and results.md to -out.
 //
-//	go run ./bench/compare -out bench/out [-reps 3] [-size 1GiB] [-cases cold,fleet] [-tools promote,crane] [-parallel 4,16] [-logs DIR]
+//	go run ./bench/compare -out bench/out [-reps 3] [-size 1GiB] [-latency 0,10ms] [-cases cold,fleet] [-tools promote,crane] [-parallel 4,16] [-logs DIR]
 package main
 
 import (
@@ -48,7 +54,8 @@ var allTools = []string{"promote", "crane", "skopeo", "regctl"}
 type options struct {
 	reps, fleet, uid int
 	parallel         []int // fleet concurrencies: peers' worker pools, promote's --jobs
-	size             int64
+	size, latSize    int64 // the big image's layer bytes on loopback, and with latency
+	nets             []netCase
 	idle             float64
 	idleWait         time.Duration
 	cases, tools     []string
@@ -62,9 +69,10 @@ type harness struct {
 	work    string
 	src     *registry
 	imgs    images
-	reports map[string]string // big tag -> scan report bound to its digest
+	reports map[string]string // APP:TAG of a big image -> scan report bound to its digest
 	runs    []runResult
 	started time.Time
+	net     netCase      // the network case running
 	connIDs atomic.Int64 // connection ids across every proxy, for timelines
 
 	mu   sync.Mutex
@@ -104,9 +112,11 @@ func main() {
 
 func parseFlags() (options, error) {
 	var o options
-	var size, cases, tools, parallel string
-	flag.IntVar(&o.reps, "reps", 3, "timed repetitions per tool and case (median and min reported)")
-	flag.StringVar(&size, "size", "1GiB", "total layer bytes of the big image (e.g. 64MiB for a quick check)")
+	var size, latSize, cases, tools, latency, parallel string
+	flag.IntVar(&o.reps, "reps", 3, "timed repetitions per tool, case and network (median and min reported)")
+	flag.StringVar(&size, "size", "1GiB", "total layer bytes of the big image on loopback (e.g. 64MiB for a quick check)")
+	flag.StringVar(&latSize, "latency-size", "256MiB", "total layer bytes of the big image in the networks with latency (same for every tool; toxiproxy spends ~1.4 CPU-seconds per GiB per hop: a 1 GiB copy would measure CPU, not round trips); 0: as -size")
+	flag.StringVar(&latency, "latency", "0,10ms", "networks to run every case over: one-way latencies, comma-separated; 0 is loopback, L>0 puts toxiproxy with L in each direction (whole ms) before every registry")
 	flag.StringVar(&cases, "cases", strings.Join(allCases, ","), "cases to run: "+strings.Join(allCases, ","))
 	flag.StringVar(&tools, "tools", strings.Join(allTools, ","), "tools to measure: "+strings.Join(allTools, ","))
 	flag.IntVar(&o.fleet, "fleet", 200, "images in the fleet case")
@@ -117,6 +127,21 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.logs, "logs", "", "keep in this directory each timed run's registry access logs (source and target) and its timeline: every request as the timing proxies saw it, one longest chain (the round trips) marked")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
 	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), `Usage: go run ./bench/compare [flags]
+
+Times promote to, crane copy, skopeo copy and regctl image copy on the same
+images and real registries (docker-registry on 127.0.0.1), in one run: each
+case (cold, warm-target, warm-registry, fleet) for every tool over each network
+of -latency: loopback, and for L>0 toxiproxy adding L each way (and 2L per new
+connection, the handshake) between every tool and every registry. Reports wall
+time, requests, round trips (the critical path: the longest chain of requests
+each starting after the one before it ended), bytes, CPU and peak RSS in
+-out/results.{md,json}; with -logs a timeline of every run's requests.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -125,10 +150,19 @@ func parseFlags() (options, error) {
 	if o.size, err = parseSize(size); err != nil {
 		return o, err
 	}
+	o.latSize = o.size
+	if latSize != "0" {
+		if o.latSize, err = parseSize(latSize); err != nil {
+			return o, fmt.Errorf("-latency-size: %w", err)
+		}
+	}
 	if o.cases, err = parseList(cases, allCases, "case"); err != nil {
 		return o, err
 	}
 	if o.tools, err = parseList(tools, allTools, "tool"); err != nil {
+		return o, err
+	}
+	if o.nets, err = parseLatencies(latency); err != nil {
 		return o, err
 	}
 	for _, f := range strings.Split(parallel, ",") {
@@ -220,29 +254,44 @@ func (h *harness) main() error {
 	if err := h.setup(); err != nil {
 		return err
 	}
-	for _, c := range h.opt.cases {
-		if err := h.runCase(c); err != nil {
+	for _, n := range h.opt.nets {
+		h.net = n
+		if err := h.src.setFront(n, &h.connIDs); err != nil {
 			return err
+		}
+		logf("network: %s", n.Title())
+		for _, c := range h.opt.cases {
+			if err := h.runCase(c); err != nil {
+				return err
+			}
 		}
 	}
 	return h.writeResults()
 }
 
 // setup pushes the images and, for promote's gated runs, signs them and
-// binds a scan report to each.
+// binds a scan report to each, on the source registry directly (not
+// through a front: no latency, nothing counted).
 func (h *harness) setup() error {
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	defer tr.CloseIdleConnections() // no idle connection may hold a proxy open
-	start := time.Now()
-	if h.needBig() {
-		if err := pushBig(h.src.Host, h.opt.size, 10, tr, &h.imgs); err != nil {
+	h.imgs.big = map[string]*bigImage{}
+	for _, n := range h.opt.nets {
+		app, size := h.bigApp(n)
+		if !h.needBig() || h.imgs.big[app] != nil {
+			continue
+		}
+		start := time.Now()
+		b, err := pushBig(h.src.direct, app, size, 10, tr)
+		if err != nil {
 			return err
 		}
-		logf("pushed dev/big:v1 and v0 (2 platforms, 20 layers, %s) in %s", human(h.imgs.bigBytes), since(start))
+		h.imgs.big[app] = b
+		logf("pushed dev/%s:v1 and v0 (2 platforms, 20 layers, %s) in %s", app, human(b.Bytes), since(start))
 		if want := h.opt.tools; slices.Contains(want, "promote") && (slices.Contains(h.opt.cases, "cold") || slices.Contains(h.opt.cases, "warm-target")) {
 			for _, tag := range []string{"v0", "v1"} {
-				ref := fmt.Sprintf("%s/dev/big@%s", h.src.Host, h.imgs.big[tag])
-				report := filepath.Join(h.work, "scan-big-"+tag+".json")
+				ref := fmt.Sprintf("%s/dev/%s@%s", h.src.direct, app, b.Digests[tag])
+				report := filepath.Join(h.work, "scan-"+app+"-"+tag+".json")
 				for _, argv := range [][]string{
 					{h.tools.promoteDemo, "sign", ref, "--key", filepath.Join(h.root, "testdata/demo/demo.key")},
 					{h.tools.promoteDemo, "report", ref, "--from", filepath.Join(h.root, "testdata/scan/trivy-sl-micro-rancher5.4.json"), "--out", report},
@@ -251,13 +300,13 @@ func (h *harness) setup() error {
 						return err
 					}
 				}
-				h.reports[tag] = report
+				h.reports[app+":"+tag] = report
 			}
 		}
 	}
 	if slices.Contains(h.opt.cases, "fleet") {
-		start = time.Now()
-		if err := pushFleet(h.src.Host, h.opt.fleet, tr, &h.imgs); err != nil {
+		start := time.Now()
+		if err := pushFleet(h.src.direct, h.opt.fleet, tr, &h.imgs); err != nil {
 			return err
 		}
 		logf("pushed %d fleet images (%s of layers) in %s", h.opt.fleet, human(h.imgs.fleetBytes), since(start))
@@ -265,12 +314,21 @@ func (h *harness) setup() error {
 	return nil
 }
 
+// bigApp is the big image of network case n: big (-size), or biglat
+// (-latency-size) with latency when the sizes differ.
+func (h *harness) bigApp(n netCase) (string, int64) {
+	if n.latency > 0 && h.opt.latSize != h.opt.size {
+		return "biglat", h.opt.latSize
+	}
+	return "big", h.opt.size
+}
+
 func (h *harness) needBig() bool {
 	return slices.ContainsFunc(h.opt.cases, func(c string) bool { return c != "fleet" })
 }
 
 func (h *harness) startRegistry(name string) (*registry, error) {
-	r, err := startRegistry(h.tools.registry, h.work, name, &h.connIDs)
+	r, err := startRegistry(h.tools.registry, h.work, name)
 	if err != nil {
 		return nil, err
 	}

@@ -30,24 +30,39 @@ func (h *harness) markdown(sums []summary) string {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "- %s: %s\n", k, h.tools.versions[k])
 	}
-	fmt.Fprintf(&b, "\nImages: big = OCI index, linux/amd64 + linux/arm64, 10 layers each of incompressible data, %s of layers",
-		human(h.imgs.bigBytes))
+	var bigs []string
+	for _, n := range h.opt.nets {
+		app, _ := h.bigApp(n)
+		if b := h.imgs.big[app]; b != nil {
+			bigs = append(bigs, fmt.Sprintf("%s (%s) %s of layers", n.Title(), app, human(b.Bytes)))
+		}
+	}
+	fmt.Fprintf(&b, "\nImages: big = OCI index, linux/amd64 + linux/arm64, 10 layers each of incompressible data: %s", strings.Join(bigs, "; "))
+	if h.opt.latSize != h.opt.size && len(h.imgs.big) > 1 {
+		fmt.Fprintf(&b, " (with latency a smaller image, -latency-size, the same for every tool: toxiproxy spends about 1.4 CPU-seconds per GiB per hop, which on a small machine would make a 1 GiB copy measure CPU, not round trips)")
+	}
 	if len(h.imgs.fleet) > 0 {
 		fmt.Fprintf(&b, "; fleet = %d single-platform images of %s each", len(h.imgs.fleet), human(h.imgs.fleetBytes/int64(len(h.imgs.fleet))))
 	}
 	fmt.Fprintf(&b, ".  \nEach timed run: a fresh target registry (docker-registry, own storage, deleted after), a private HOME/XDG_CACHE_HOME"+
 		" (uid %d), every tool through a counting and timing TCP proxy in front of each registry (userspace copy with 256 KiB buffers). Wall time: median and min of %d runs; bytes, requests and round trips: the median run;"+
 		" peak RSS: the largest maxrss of any process of any run (tools are started by a small spawner process, as Linux counts the starting process's peak in a child's maxrss: no figure is below its %s). CPU: user+system of the tool's processes; registries' CPU: both docker-registry processes;"+
-		" harness CPU: the harness process (the timing proxies);"+
+		" harness CPU: the harness process (the timing proxies, and toxiproxy when there is latency);"+
 		" others' CPU: the machine's busy time that none of these spent (other work on the machine) — a shared machine makes wall times noisy;"+
 		" each run waited up to %s for %.0f%% of the CPU to be idle. promote+gates: platforms, nonroot, labels, signed (cosign key), scan (--scan-report).\n",
 		h.opt.uid, h.opt.reps, human(spawn.floorKiB<<10), h.opt.idleWait, 100*h.opt.idle)
+	fmt.Fprintf(&b, "\nNetworks: %s. With a one-way latency L, an in-process toxiproxy (v2.5.0) sits between the timing proxy and each registry"+
+		" with a latency toxic of L on both streams, so every request and its response cost at least 2L;"+
+		" toxiproxy does not delay the TCP handshake, which on a real network costs a round trip before a new connection's first byte leaves,"+
+		" so the timing proxy forwards the first bytes of each new connection no earlier than 2L after it accepted it"+
+		" (reused connections are not delayed). The registries' setup (images, signatures) went to the source directly, untimed.\n",
+		netTitles(h.opt.nets))
 	fmt.Fprintf(&b, "\nRequests: the timing proxy splits each connection into HTTP/1.1 requests by turn-taking (a request starts with the client's first bytes"+
 		" after the registry answered, and ends with the registry's last bytes before the next request or the close)."+
 		" Round trips: the critical path, the longest chain of requests over both registries in which each starts after the one before it ended;"+
 		" at latency L it alone costs at least round trips × 2L. requests: source + target, from the registries' access logs.\n")
 	if len(h.reports) > 0 {
-		fmt.Fprintf(&b, "dev/big:v1 and v0 carry a cosign signature (legacy `.sig` tag, for the signed gate): promote copies it with the image, as a promotion does; the peers copy the image only.  \n")
+		fmt.Fprintf(&b, "The big images' v1 and v0 carry a cosign signature (legacy `.sig` tag, for the signed gate): promote copies it with the image, as a promotion does; the peers copy the image only.  \n")
 	}
 	if slices.Contains(h.opt.cases, "fleet") {
 		ns := make([]string, len(h.opt.parallel))
@@ -60,10 +75,16 @@ func (h *harness) markdown(sums []summary) string {
 		}
 		fmt.Fprintf(&b, "\nFleet: peers run one command per image, sequentially and %s at once (a worker pool); promote runs %s.\n", strings.Join(ns, " and "), mode)
 	}
-	for _, c := range h.opt.cases {
-		h.caseTable(&b, c, sums)
+	for _, n := range h.opt.nets {
+		fmt.Fprintf(&b, "\n## %s\n", n.Title())
+		ns := netRows(sums, n)
+		for _, c := range h.opt.cases {
+			h.caseTable(&b, c, ns)
+		}
+		if n.latency == 0 {
+			h.targets(&b, ns)
+		}
 	}
-	h.targets(&b, sums)
 	var fails []string
 	for _, r := range h.runs {
 		if r.Err != "" {
@@ -81,7 +102,7 @@ func (h *harness) caseTable(b *strings.Builder, c string, sums []summary) {
 	if c == "fleet" {
 		title = fmt.Sprintf(title, len(h.imgs.fleet))
 	}
-	fmt.Fprintf(b, "\n## %s\n\n", title)
+	fmt.Fprintf(b, "\n### %s\n\n", title)
 	fmt.Fprintf(b, "| tool | mode | wall median | min | round trips | requests | CPU | registries' CPU | harness CPU | others' CPU | read from source | written to target | target disk writes | peak RSS | target requests | promote/this | promote+gates/this |\n")
 	fmt.Fprintf(b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n")
 	rows := caseRows(sums, c)
@@ -135,6 +156,25 @@ func orOne(mode string) string {
 		return "one copy"
 	}
 	return mode
+}
+
+func netTitles(nets []netCase) string {
+	t := make([]string, len(nets))
+	for i, n := range nets {
+		t[i] = n.Title()
+	}
+	return strings.Join(t, "; ")
+}
+
+// netRows are the summaries of one network case.
+func netRows(sums []summary, n netCase) []summary {
+	var rows []summary
+	for _, s := range sums {
+		if s.Network == n.Name() {
+			rows = append(rows, s)
+		}
+	}
+	return rows
 }
 
 // promoteFor is the contender's row to set beside row: in the fleet its
@@ -216,8 +256,8 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 	}
 	vsCrane("cold", 0.8)
 	vsCrane("warm-registry", 0.2)
-	if g := get("warm-target", "promote+gates"); g != nil {
-		perLayer := h.imgs.bigBytes / 20
+	if g, big := get("warm-target", "promote+gates"), h.imgs.big["big"]; g != nil && big != nil {
+		perLayer := big.Bytes / 20
 		ok := g.MedianSec < 1 && g.Target.Up < perLayer/2
 		checks = append(checks, check{"warm target: no layer bytes, under 1 s with all gates",
 			fmt.Sprintf("%.2f s, %s written — %s", g.MedianSec, human(g.Target.Up), verdict(ok))})
@@ -253,7 +293,7 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 	if len(checks) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n## Issue 6 targets\n\nMet only if met on both the medians and the minima (the minima are the runs least disturbed by other work).\n\n| target | this run |\n|---|---|\n")
+	fmt.Fprintf(b, "\n### Issue 6 targets (loopback)\n\nMet only if met on both the medians and the minima (the minima are the runs least disturbed by other work).\n\n| target | this run |\n|---|---|\n")
 	for _, c := range checks {
 		fmt.Fprintf(b, "| %s | %s |\n", c.what, c.got)
 	}

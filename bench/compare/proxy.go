@@ -12,9 +12,9 @@ import (
 )
 
 // proxy is the counting and timing TCP proxy on 127.0.0.1 in front of one
-// registry. Every tool talks
-// to the registry through it, so the bytes and the requests of each run are
-// counted and timed the same way for every tool.
+// registry, or of the toxiproxy in front of it (see front). Every tool
+// talks to the registry through it, so the bytes and the requests of each
+// run are counted and timed the same way for every tool.
 //
 // It copies in userspace with large buffers (no splice) because it must see
 // the bytes: it splits each connection into HTTP/1.1 requests by turn-taking

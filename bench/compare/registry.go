@@ -20,23 +20,24 @@ import (
 // registry is one running CNCF distribution registry (Debian's
 // docker-registry, distribution 2.8) on 127.0.0.1 with its own storage
 // directory, started as integration/harness_test.go starts it, behind a
-// counting and timing proxy. Its access log (stdout) is kept to count
-// requests.
+// front: the counting and timing proxy, and toxiproxy when the network case
+// has latency. Its access log (stdout) is kept to count requests.
 type registry struct {
 	name   string
 	dir    string // storage root and config; removed by stop
 	direct string // the registry's own host:port (setup and checks only)
-	Host   string // the proxy's host:port: what every tool is given
-	proxy  *proxy
+	Host   string // the front's host:port: what every tool is given
+	proxy  *proxy // the front's timing proxy
+	front  *front
 	cmd    *exec.Cmd
 	exited chan error
 	log    string // access log path
 }
 
-func startRegistry(bin, parent, name string, ids *atomic.Int64) (*registry, error) {
+func startRegistry(bin, parent, name string) (*registry, error) {
 	var last error
 	for attempt := 0; attempt < 5; attempt++ {
-		r, err := tryStartRegistry(bin, parent, name, ids)
+		r, err := tryStartRegistry(bin, parent, name)
 		if err == nil {
 			return r, nil
 		}
@@ -45,7 +46,22 @@ func startRegistry(bin, parent, name string, ids *atomic.Int64) (*registry, erro
 	return nil, fmt.Errorf("registry %s did not start after 5 attempts: %w", name, last)
 }
 
-func tryStartRegistry(bin, parent, name string, ids *atomic.Int64) (*registry, error) {
+// setFront puts a new front for network case n before the registry,
+// closing the one before (its connections must have ended: drain first).
+func (r *registry) setFront(n netCase, ids *atomic.Int64) error {
+	if r.front != nil {
+		r.front.close()
+		r.front, r.proxy, r.Host = nil, nil, ""
+	}
+	f, err := openFront(r.direct, r.name, n, ids)
+	if err != nil {
+		return err
+	}
+	r.front, r.proxy, r.Host = f, f.proxy, f.Host()
+	return nil
+}
+
+func tryStartRegistry(bin, parent, name string) (*registry, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -105,11 +121,6 @@ http:
 		}
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
-			if r.proxy, err = newProxy(host, name, 0, ids); err != nil {
-				r.stop()
-				return nil, err
-			}
-			r.Host = r.proxy.Addr()
 			return r, nil
 		}
 	}
@@ -117,15 +128,15 @@ http:
 	return nil, fmt.Errorf("registry %s on %s did not answer GET /v2/ within 10s", name, host)
 }
 
-// stop kills the registry, closes its proxy and deletes its storage.
+// stop kills the registry, closes its front and deletes its storage.
 func (r *registry) stop() {
 	if r.cmd != nil && r.cmd.Process != nil {
 		_ = r.cmd.Process.Kill()
 		err := <-r.exited
 		r.exited <- err
 	}
-	if r.proxy != nil {
-		r.proxy.close()
+	if r.front != nil {
+		r.front.close()
 	}
 	os.RemoveAll(r.dir)
 }
@@ -197,12 +208,12 @@ func (h *harness) saveLogs(rc *runCtx, res *runResult, srcOffset, tgtOffset int6
 		return
 	}
 	mode := strings.ReplaceAll(strings.ReplaceAll(res.Mode, "--", ""), " ", "")
-	base := fmt.Sprintf("%s-%s", res.Case, res.Contender)
+	base := fmt.Sprintf("%s-%s-%s", res.Network, res.Case, res.Contender)
 	if mode != "" {
 		base += "-" + mode
 	}
 	base += fmt.Sprintf("-rep%d", res.Rep)
-	title := fmt.Sprintf("%s: %s %s rep %d: %s", res.Case, res.Contender, res.Mode, res.Rep, res.Command)
+	title := fmt.Sprintf("%s, %s: %s %s rep %d: %s", h.net.Title(), res.Case, res.Contender, res.Mode, res.Rep, res.Command)
 	if err := writeTimeline(filepath.Join(h.opt.logs, base+".timeline.txt"), title, start, reqs, chain); err != nil {
 		logf("timeline: %v", err)
 	}
@@ -225,8 +236,8 @@ func (h *harness) verify(rc *runCtx, copies []copySpec) error {
 	defer tr.CloseIdleConnections()
 	for _, c := range copies {
 		want := h.imgs.fleetDig[c.app]
-		if c.app == "big" {
-			want = h.imgs.big[c.tag]
+		if b := h.imgs.big[c.app]; b != nil {
+			want = b.Digests[c.tag]
 		}
 		ref, err := name.ParseReference(fmt.Sprintf("%s/%s/%s:%s", rc.tgt.direct, c.env, c.app, c.tag), name.Insecure)
 		if err != nil {

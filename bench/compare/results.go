@@ -15,6 +15,8 @@ import (
 
 // summary is one table row: a contender in a case, over its repetitions.
 type summary struct {
+	Network    string   `json:"network"`
+	LatencyMs  int64    `json:"latency_ms"`
 	Case       string   `json:"case"`
 	Contender  string   `json:"contender"`
 	Mode       string   `json:"mode,omitempty"`
@@ -46,7 +48,7 @@ func summarise(runs []runResult) []summary {
 	var order []string
 	groups := map[string][]runResult{}
 	for _, r := range runs {
-		k := r.Case + "\x00" + r.Contender + "\x00" + r.Mode
+		k := r.Network + "\x00" + r.Case + "\x00" + r.Contender + "\x00" + r.Mode
 		if _, seen := groups[k]; !seen {
 			order = append(order, k)
 		}
@@ -55,7 +57,7 @@ func summarise(runs []runResult) []summary {
 	var out []summary
 	for _, k := range order {
 		g := groups[k]
-		s := summary{Case: g[0].Case, Contender: g[0].Contender, Mode: g[0].Mode, Runs: len(g)}
+		s := summary{Network: g[0].Network, LatencyMs: g[0].LatencyMs, Case: g[0].Case, Contender: g[0].Contender, Mode: g[0].Mode, Runs: len(g)}
 		var good []runResult
 		for _, r := range g {
 			s.MaxRSSKiB = max(s.MaxRSSKiB, r.MaxRSSKiB)
@@ -176,12 +178,12 @@ func (h *harness) writeResults() error {
 		"machine": describeMachine(h.started),
 		"tools":   h.tools.versions,
 		"options": map[string]any{
-			"reps": h.opt.reps, "size_bytes": h.opt.size, "cases": h.opt.cases, "tools": h.opt.tools,
-			"fleet": h.opt.fleet, "parallel": h.opt.parallel, "uid": h.opt.uid,
+			"reps": h.opt.reps, "size_bytes": h.opt.size, "latency_size_bytes": h.opt.latSize, "cases": h.opt.cases, "tools": h.opt.tools,
+			"fleet": h.opt.fleet, "parallel": h.opt.parallel, "uid": h.opt.uid, "latency_ms": latenciesMs(h.opt.nets),
 			"promote_batch": h.tools.batch, "idle": h.opt.idle, "idle_wait": h.opt.idleWait.String(),
 		},
 		"images": map[string]any{
-			"big_layer_bytes": h.imgs.bigBytes, "big_digests": h.imgs.big,
+			"big":          h.imgs.big,
 			"fleet_images": len(h.imgs.fleet), "fleet_layer_bytes": h.imgs.fleetBytes,
 		},
 		"summaries": sums,
@@ -222,4 +224,12 @@ func human(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func latenciesMs(nets []netCase) []int64 {
+	out := make([]int64, len(nets))
+	for i, n := range nets {
+		out[i] = n.latency.Milliseconds()
+	}
+	return out
 }

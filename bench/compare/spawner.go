@@ -22,7 +22,8 @@ import (
 // maxrss) keeps the parent's peak from before the exec: started by the
 // harness, every tool would report at least the harness's own peak (the
 // 19.2 MiB that crane and regctl alike showed in docs/BENCHMARKS.md were
-// the harness's). Started by the spawner, a tool reports at least the
+// the harness's; toxiproxy's buffers grow it past 150 MiB in a 1 GiB copy
+// with latency). Started by the spawner, a tool reports at least the
 // spawner's few MiB, measured once (spawner.floorKiB) and shown in the
 // report.
 

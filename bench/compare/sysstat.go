@@ -86,7 +86,7 @@ func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / cloc
 // sysSnap is what the harness reads before and after a timed run.
 type sysSnap struct {
 	busy, srcCPU, tgtCPU time.Duration
-	self                 time.Duration // the harness: its proxies
+	self                 time.Duration // the harness: its proxies and toxiproxy
 	tgtWrites            int64
 }
 
