@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 var caseTitles = map[string]string{
@@ -83,6 +84,8 @@ func (h *harness) markdown(sums []summary) string {
 		}
 		if n.latency == 0 {
 			h.targets(&b, ns)
+		} else {
+			h.latencyTargets(&b, n, ns, sums)
 		}
 	}
 	var fails []string
@@ -188,6 +191,16 @@ func promoteFor(rows []summary, contender string, row summary) *summary {
 		}
 	}
 	return bestOf(rows, contender)
+}
+
+// modeRow is the contender's row in a case with exactly this mode.
+func modeRow(rows []summary, contender, mode string) *summary {
+	for i, s := range rows {
+		if s.Contender == contender && s.Mode == mode && s.ok() {
+			return &rows[i]
+		}
+	}
+	return nil
 }
 
 func caseRows(sums []summary, c string) []summary {
@@ -299,5 +312,60 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 	}
 	if h.opt.size < 1<<30 {
 		fmt.Fprintf(b, "\n(The big image is %s here, not the 1 GiB of the targets.)\n", human(h.opt.size))
+	}
+}
+
+// latencyTargets checks the figures of a network case with latency
+// against issue 17's targets (set for 10 ms each way).
+func (h *harness) latencyTargets(b *strings.Builder, n netCase, sums, all []summary) {
+	type check struct{ what, got string }
+	var checks []check
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "missed"
+	}
+	vs := func(what string, p, cr *summary, limit float64, note string) {
+		if p == nil || cr == nil {
+			return
+		}
+		r, rmin := p.MedianSec/cr.MedianSec, p.MinSec/cr.MinSec
+		checks = append(checks, check{what, fmt.Sprintf("%.2fx on medians, %.2fx on minima (%.2f s / %.2f s; round trips %d / %d)%s — %s",
+			r, rmin, p.MedianSec, cr.MedianSec, p.RoundTrips, cr.RoundTrips, note, verdict(r <= limit && rmin <= limit))})
+	}
+	rows := func(c string) []summary { return caseRows(sums, c) }
+	vs("cold: at most 0.7x crane (promote)", modeRow(rows("cold"), "promote", ""), modeRow(rows("cold"), "crane", ""), 0.7, "")
+	vs("cold: at most 0.7x crane (promote+gates)", modeRow(rows("cold"), "promote+gates", ""), modeRow(rows("cold"), "crane", ""), 0.7, "")
+	for _, p := range h.opt.parallel {
+		vs(fmt.Sprintf("fleet at %d at once: at most 0.6x crane", p), modeRow(rows("fleet"), "promote", fmt.Sprintf("batch --jobs %d", p)),
+			modeRow(rows("fleet"), "crane", fmt.Sprintf("parallel %d", p)), 0.6, fmt.Sprintf(" (batch --jobs %d against parallel %d)", p, p))
+	}
+	vs("warm target: at most 1.2x crane (promote+gates: the target's row)", modeRow(rows("warm-target"), "promote+gates", ""), modeRow(rows("warm-target"), "crane", ""), 1.2, "")
+	vs("warm target: at most 1.2x crane (promote, no gates)", modeRow(rows("warm-target"), "promote", ""), modeRow(rows("warm-target"), "crane", ""), 1.2, "")
+	var rss int64
+	for _, s := range all {
+		if strings.HasPrefix(s.Contender, "promote") {
+			rss = max(rss, s.MaxRSSKiB)
+		}
+	}
+	if rss > 0 {
+		checks = append(checks, check{"peak memory under 100 MiB (every network)", fmt.Sprintf("%s — %s", human(rss<<10), verdict(rss < 100<<10))})
+	}
+	if len(checks) == 0 {
+		return
+	}
+	note := ""
+	if n.latency != 10*time.Millisecond {
+		note = "; the targets are set for 10 ms each way"
+	}
+	fmt.Fprintf(b, "\n### Issue 17 targets (%s%s)\n\n", n.Title(), note)
+	fmt.Fprintf(b, "Met only if met on both the medians and the minima. Ratios are promote's wall time over crane's, same registries, same run.\n\n| target | this run |\n|---|---|\n")
+	for _, c := range checks {
+		fmt.Fprintf(b, "| %s | %s |\n", c.what, c.got)
+	}
+	fmt.Fprintf(b, "\n(Issue 17's last target, no loopback case slower than before, compares the loopback section with an earlier run: docs/BENCHMARKS.md.)\n")
+	if _, size := h.bigApp(n); size < 1<<30 {
+		fmt.Fprintf(b, "\n(The big image is %s here, not the 1 GiB of the targets.)\n", human(size))
 	}
 }
