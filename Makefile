@@ -82,7 +82,9 @@ $(TOOLS)/versitygw: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
 
 ## bench: the Go benchmarks, then promote beside crane, skopeo and regctl on
-## real registries (scripts/bench.sh; figures in docs/BENCHMARKS.md).
+## real registries, over loopback and with 10 ms each way (scripts/bench.sh;
+## figures in docs/BENCHMARKS.md). BENCH_ARGS go to the harness, e.g.
+## BENCH_ARGS="-latency 0,10ms -logs bench/out/logs".
 bench: bench-go bench-peers
 
 bench-go:

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks (issue 6): promote beside crane, skopeo and regctl on the same
-# images and the same real registries, in one run. Installs what is missing,
-# then runs the harness; results land in bench/out/results.{md,json}.
+# Benchmarks (issues 6 and 17): promote beside crane, skopeo and regctl on the
+# same images and the same real registries, in one run, over loopback and with
+# 10 ms each way between every tool and every registry (toxiproxy). Installs
+# what is missing, then runs the harness; results land in
+# bench/out/results.{md,json}.
 #
-#   scripts/bench.sh                       # the full run: 1 GiB image, 3 repetitions
-#   scripts/bench.sh -size 64MiB -reps 1   # a quick check
+#   scripts/bench.sh                       # the full run: loopback (1 GiB image) and 10 ms
+#                                          # (256 MiB image), 3 repetitions, fleet at 4 and 16
+#   scripts/bench.sh -size 64MiB -latency-size 0 -reps 1 -fleet 40   # a quick check
 #   scripts/bench.sh -cases cold,fleet -tools promote,crane
+#   scripts/bench.sh -latency 0,10ms,30ms -logs bench/out/logs       # timelines of every request
 #
 # Arguments go to `go run ./bench/compare` (see -h there).
 set -euo pipefail
