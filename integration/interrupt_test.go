@@ -16,13 +16,18 @@ import (
 )
 
 // stallProxy passes requests to a registry until one blob upload has
-// finished, then holds every further upload request until its client goes
-// away: a copy that hangs half-way, for a Ctrl-C to stop.
+// started, then holds every further upload session's start (its POST)
+// until its client goes away: a copy that hangs half-way, with one blob of
+// several confirmed, for a Ctrl-C to stop. Blobs go up together, so the
+// hold is what makes "one" exact.
 type stallProxy struct {
 	Host     string
 	mu       sync.Mutex
-	finished int
-	stalled  chan struct{} // closed when the first upload is held
+	started  bool          // the first session went through
+	held     int           // sessions held
+	finished int           // blobs committed (PUT answered 201)
+	open     bool          // let every upload through
+	stalled  chan struct{} // closed once a session is held and a blob is in
 	once     sync.Once
 }
 
@@ -36,24 +41,39 @@ func startStallProxy(t *testing.T, upstream string) *stallProxy {
 				rp.ServeHTTP(w, r)
 				return
 			}
-			sp.mu.Lock()
-			hold := sp.finished >= 1
-			sp.mu.Unlock()
-			if hold {
-				sp.once.Do(func() { close(sp.stalled) })
-				<-r.Context().Done()
-				return
+			if r.Method == http.MethodPost {
+				sp.mu.Lock()
+				hold := sp.started && !sp.open
+				sp.started = true
+				if hold {
+					sp.held++
+				}
+				sp.signal()
+				sp.mu.Unlock()
+				if hold {
+					<-r.Context().Done()
+					return
+				}
 			}
 			rec := &statusRecorder{ResponseWriter: w}
 			rp.ServeHTTP(rec, r)
 			if r.Method == http.MethodPut && rec.status == http.StatusCreated {
 				sp.mu.Lock()
 				sp.finished++
+				sp.signal()
 				sp.mu.Unlock()
 			}
 		})
 	})
 	return sp
+}
+
+// signal closes stalled once a session is held and a blob committed; the
+// caller holds mu.
+func (sp *stallProxy) signal() {
+	if sp.held > 0 && sp.finished > 0 {
+		sp.once.Do(func() { close(sp.stalled) })
+	}
 }
 
 type statusRecorder struct {
@@ -124,7 +144,7 @@ func TestInterruptedCopySaysWhatItDid(t *testing.T) {
 	}
 
 	sp.mu.Lock()
-	sp.finished = -1000 // let every upload through
+	sp.open = true
 	sp.mu.Unlock()
 	p.mustPromote(0, "to", "prod", "web")
 	if n := len(p.history("web", "--env", "prod")); n != 1 {

@@ -46,7 +46,7 @@ func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports 
 	if pathErr != nil {
 		ev.Path = pathErr.Error()
 	}
-	_, subj, err := e.inspect(ctx, src)
+	_, subj, err := e.inspect(ctx, src, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func (r *run) plan(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { checkErr = r.e.CheckTarget(ctx, r.env, r.res.App) })
 	wg.Go(func() { cur, curErr = r.e.current(ctx, r.res.App, r.env.Name) })
-	wg.Go(func() { r.st, surveyErr = r.e.survey(ctx, r.src.repo, r.dst, r.root, r.tags) })
+	wg.Go(func() { r.st, surveyErr = r.early.finish(ctx, r.src.repo, r.root) })
 	wg.Wait()
 	if err := cmp.Or(checkErr, curErr, surveyErr); err != nil {
 		return err

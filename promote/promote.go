@@ -69,6 +69,11 @@ func (e *Engine) Promote(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer func() { r.res.Seconds = e.now().Sub(start).Seconds() }()
 	e.rd.Warm(ctx, r.dst) // the target is asked once the source is read; its ping need not wait till then
+	defer func() {
+		if r.early != nil {
+			r.early.stop() // a run refused before its plan leaves no survey behind
+		}
+	}()
 	err = r.through(ctx, r.resolve, r.freeze, r.window, r.soak, r.inspect, r.revoked, r.approvals, r.plan, r.judge, r.admit)
 	if err == nil && !r.done {
 		err = r.write(ctx)

@@ -73,7 +73,7 @@ func (e *Engine) runningImage(ctx context.Context, env *config.Environment, app 
 	if err != nil {
 		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
 	}
-	root, subj, err := e.inspect(rctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest})
+	root, subj, err := e.inspect(rctx, &source{env: env, repo: repo, manifest: m, given: app + "@" + cur.Digest}, nil)
 	if err != nil {
 		return unreadable(fmt.Errorf("reading %s: %w", ri.Reference, err))
 	}

@@ -38,6 +38,9 @@ type run struct {
 	subj *gates.Subject // inspect: what the gates judge
 	tags []string       // inspect: the environment tags to write
 	st   *targetState   // plan: what the target holds
+	// early is the survey of the target, started by inspect once the
+	// content is known and finished by the plan.
+	early *surveying
 	// current is the environment's record when there is nothing to do.
 	current *ledger.Record
 	rec     *recorder // the one writer of the run's records

@@ -65,7 +65,7 @@ func (e *Engine) pendingApprovals(ctx context.Context, envName, app, digest stri
 	if err != nil {
 		return fail(fmt.Errorf("reading %s@%s: %w", repo.Name(), digest, err))
 	}
-	_, subj, err := e.inspect(ctx, &source{env: from, repo: repo, manifest: m, given: app + "@" + digest})
+	_, subj, err := e.inspect(ctx, &source{env: from, repo: repo, manifest: m, given: app + "@" + digest}, nil)
 	if err != nil {
 		return fail(err)
 	}

@@ -18,11 +18,15 @@ const maxConfigBytes = 8 << 20
 // inspect fetches everything a promotion of src moves (the manifest tree
 // with its referrers) and what its gates judge, each manifest once. The
 // image configs are read as soon as the content's manifests are in, while
-// what is attached to them is still being looked up.
-func (e *Engine) inspect(ctx context.Context, src *source) (*node, *gates.Subject, error) {
+// what is attached to them is still being looked up; onContent, if set,
+// hears of the content then too (root.content() is safe to read).
+func (e *Engine) inspect(ctx context.Context, src *source, onContent func(root *node)) (*node, *gates.Subject, error) {
 	f, root, err := e.startTree(ctx, src.repo, src.manifest)
 	if err != nil {
 		return nil, nil, err
+	}
+	if onContent != nil {
+		onContent(root)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -2,7 +2,6 @@ package promote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -20,66 +19,129 @@ type targetState struct {
 	tags      map[string]v1.Hash // environment tag -> digest it names (absent = missing)
 }
 
-// survey asks the target what it holds: every manifest by digest, every
-// attachment tag, every environment tag and every blob, all at once (one
-// round trip over a network, within the client's lookups). Blobs are
-// asked even where a manifest the target has would imply them (registries
-// refuse a manifest whose blobs are missing): waiting for the manifests'
-// answers before asking would cost a round trip on every promotion with
-// something to copy, and asking costs only small requests on one without.
-func (e *Engine) survey(ctx context.Context, src, dst name.Repository, root *node, tags []string) (*targetState, error) {
-	st := &targetState{manifests: map[v1.Hash]bool{}, attach: map[string]v1.Hash{}, blobs: map[v1.Hash]bool{}, tags: map[string]v1.Hash{}}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Lookups())
-	head := func(ref name.Reference, set func(v1.Hash)) {
-		g.Go(func() error {
-			d, err := e.rd.Head(gctx, ref)
-			if err != nil || d == nil {
-				return err
-			}
-			mu.Lock()
-			set(d.Digest)
-			mu.Unlock()
-			return nil
-		})
-	}
-	for _, t := range tags {
-		tag, err := e.reg.Tag(dst, t)
-		if err != nil {
-			return nil, errors.Join(err, g.Wait())
+// surveying is the survey of a target: it asks what the target holds,
+// every manifest by digest, every attachment tag, every environment tag
+// and every blob, each once, from the moment it is known (a promotion
+// starts it when the source's content is in, before the attachments and
+// tags are). What is asked goes out at once, within the client's lookups,
+// and asking never waits; finish waits for the answers. Blobs are asked
+// even where a manifest the target has would imply them (registries refuse
+// a manifest whose blobs are missing): waiting for the manifests' answers
+// first would cost a round trip on every promotion with something to copy,
+// and asking costs only small requests on one without.
+type surveying struct {
+	e      *Engine
+	dst    name.Repository
+	g      *errgroup.Group
+	sem    chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	st     *targetState
+	asked  map[string]bool // "m:" manifest digests, "a:" attachment tags, "t:" tags, "b:" blobs
+}
+
+func (e *Engine) startSurvey(ctx context.Context, dst name.Repository) *surveying {
+	s := &surveying{e: e, dst: dst, asked: map[string]bool{},
+		st: &targetState{manifests: map[v1.Hash]bool{}, attach: map[string]v1.Hash{}, blobs: map[v1.Hash]bool{}, tags: map[string]v1.Hash{}}}
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.g, s.ctx = errgroup.WithContext(ctx)
+	s.sem = make(chan struct{}, e.reg.Lookups())
+	return s
+}
+
+// do runs q in the background within the client's lookups.
+func (s *surveying) do(q func() error) {
+	s.g.Go(func() error {
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
 		}
-		head(tag, func(d v1.Hash) { st.tags[t] = d })
+		defer func() { <-s.sem }()
+		return q()
+	})
+}
+
+// stop ends what is still being asked (a run that ends before its plan).
+func (s *surveying) stop() { s.cancel() }
+
+// first reports whether key is asked for the first time.
+func (s *surveying) first(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.asked[key] {
+		return false
 	}
-	nodes := root.order()
-	asked := map[v1.Hash]bool{}
+	s.asked[key] = true
+	return true
+}
+
+// head asks whether ref exists and hands its digest to set.
+func (s *surveying) head(ref name.Reference, set func(v1.Hash)) {
+	s.do(func() error {
+		d, err := s.e.rd.Head(s.ctx, ref)
+		if err != nil || d == nil {
+			return err
+		}
+		s.mu.Lock()
+		set(d.Digest)
+		s.mu.Unlock()
+		return nil
+	})
+}
+
+// ask asks for each of nodes' manifests, legacy tags and blobs not asked yet.
+func (s *surveying) ask(nodes []*node) {
 	for _, n := range nodes {
-		head(dst.Digest(n.m.Digest.String()), func(v1.Hash) { st.manifests[n.m.Digest] = true })
-		if n.tag != "" {
-			head(dst.Tag(n.tag), func(d v1.Hash) { st.attach[n.tag] = d })
+		if s.first("m:" + n.m.Digest.String()) {
+			s.head(s.dst.Digest(n.m.Digest.String()), func(v1.Hash) { s.st.manifests[n.m.Digest] = true })
+		}
+		if n.tag != "" && s.first("a:"+n.tag) {
+			s.head(s.dst.Tag(n.tag), func(d v1.Hash) { s.st.attach[n.tag] = d })
 		}
 		for _, b := range n.blobs {
-			if asked[b.Digest] {
+			if !s.first("b:" + b.Digest.String()) {
 				continue
 			}
-			asked[b.Digest] = true
-			g.Go(func() error {
-				ok, err := e.rd.BlobExists(gctx, dst, b.Digest)
+			s.do(func() error {
+				ok, err := s.e.rd.BlobExists(s.ctx, s.dst, b.Digest)
 				if ok {
-					mu.Lock()
-					st.blobs[b.Digest] = true
-					mu.Unlock()
+					s.mu.Lock()
+					s.st.blobs[b.Digest] = true
+					s.mu.Unlock()
 				}
 				return err
 			})
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("surveying %s: %w", dst, err)
+}
+
+// askTags asks which digest each environment tag names.
+func (s *surveying) askTags(tags []string) error {
+	for _, t := range tags {
+		tag, err := s.e.reg.Tag(s.dst, t)
+		if err != nil {
+			return err
+		}
+		if s.first("t:" + t) {
+			s.head(tag, func(d v1.Hash) { s.st.tags[t] = d })
+		}
 	}
+	return nil
+}
+
+// finish waits for every answer and says, for each blob the target lacks,
+// where on its registry it could be mounted from: a repository the blob
+// cache remembers, or one the ledger shows holding it.
+func (s *surveying) finish(ctx context.Context, src name.Repository, root *node) (*targetState, error) {
+	if err := s.g.Wait(); err != nil {
+		return nil, fmt.Errorf("surveying %s: %w", s.dst, err)
+	}
+	e, dst, st := s.e, s.dst, s.st
 	st.mountFrom = map[v1.Hash]string{}
 	unknown := map[v1.Hash]int64{} // missing, and no remembered location
-	for _, n := range nodes {
+	for _, n := range root.order() {
 		if st.manifests[n.m.Digest] {
 			continue // its blobs are there: nothing to mount
 		}

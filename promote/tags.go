@@ -3,6 +3,7 @@ package promote
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 
 	"github.com/promote-dev/promote/errs"
@@ -62,6 +63,20 @@ func (e *Engine) targetTags(env *config.Environment, src *source, s *gates.Subje
 		}
 	}
 	return out, nil
+}
+
+// knownTags is what targetTags will surely include, known before the
+// image configs are read (tags derived from labels are not): the tags
+// given and the source's own, but not a moving one into an immutable
+// environment. Invalid tags are left out here; targetTags refuses them.
+func (e *Engine) knownTags(env *config.Environment, src *source, extra []string) []string {
+	var out []string
+	for _, t := range append(slices.Clone(extra), src.tags...) {
+		if checkTag(t) == nil && !(env.Immutable() && e.cfg.IsMoving(t)) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)

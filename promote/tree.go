@@ -94,26 +94,36 @@ var (
 func (n *node) order() []*node {
 	seen := map[*node]bool{}
 	var content, refs []*node
-	var post func(x *node, into *[]*node)
-	post = func(x *node, into *[]*node) {
-		if seen[x] {
-			return
-		}
-		seen[x] = true
-		for _, c := range x.children {
-			post(c, into)
-		}
-		*into = append(*into, x)
-	}
-	post(n, &content)
+	post(n, &content, seen)
 	queue := append([]*node{}, content...)
 	for i := 0; i < len(queue); i++ {
 		for _, r := range queue[i].referrers {
 			var sub []*node
-			post(r, &sub)
+			post(r, &sub, seen)
 			refs = append(refs, sub...)
 			queue = append(queue, sub...)
 		}
 	}
 	return append(content, refs...)
+}
+
+// content lists the manifests of the content alone, in the order they are
+// written: what the index lists (nested), children first, no attachments.
+// It reads no referrers, so it may run while they are still being fetched.
+func (n *node) content() []*node {
+	var out []*node
+	post(n, &out, map[*node]bool{})
+	return out
+}
+
+// post appends x's index children, then x, to into, each not yet seen.
+func post(x *node, into *[]*node, seen map[*node]bool) {
+	if seen[x] {
+		return
+	}
+	seen[x] = true
+	for _, c := range x.children {
+		post(c, into, seen)
+	}
+	*into = append(*into, x)
 }
