@@ -129,15 +129,12 @@ func (e *Engine) copyBlobs(ctx context.Context, src, dst name.Repository, p *Pla
 		if b.Size <= smallBlob {
 			lane = small
 		}
-		select {
-		case lane <- struct{}{}:
-		case <-gctx.Done():
-			if err := g.Wait(); err != nil {
-				return err
+		g.Go(func() error { // each waits for its lane: small ones never queue behind large ones
+			select {
+			case lane <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
 			}
-			return gctx.Err()
-		}
-		g.Go(func() error {
 			defer func() { <-lane }()
 			var err error
 			switch data := known[b.Digest]; {

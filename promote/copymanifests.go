@@ -10,7 +10,8 @@ import (
 )
 
 // writeManifests writes the plan's missing manifests by digest, and a
-// legacy attachment's tag after its manifest, in waves (manifestWaves):
+// legacy attachment by its tag (which writes it and tags it at once), in
+// waves (manifestWaves):
 // each manifest after everything it references, the manifests of one wave
 // together. A two-platform index is two round trips, not three.
 func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Plan, st *CopyStats) error {
@@ -24,13 +25,12 @@ func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Pla
 				continue
 			}
 			g.Go(func() error {
-				if err := e.wr.Put(gctx, dst.Digest(m.Digest.String()), m.node.m); err != nil {
-					return err
-				}
+				ref := name.Reference(dst.Digest(m.Digest.String()))
 				if m.Tag != "" {
-					if err := e.wr.Put(gctx, dst.Tag(m.Tag), m.node.m); err != nil {
-						return err
-					}
+					ref = dst.Tag(m.Tag) // one PUT writes the manifest and its tag
+				}
+				if err := e.wr.Put(gctx, ref, m.node.m); err != nil {
+					return err
 				}
 				mu.Lock()
 				st.ManifestsWritten++

@@ -10,8 +10,8 @@ import (
 )
 
 // verify is the phase after the tags: the target must serve the digest
-// under its digest and every tag it was given (the pointer tag too), as
-// the registry itself computes it. Only then are the blobs remembered for
+// under every tag it was given (the pointer tag too), as the registry
+// itself computes it. Only then are the blobs remembered for
 // later mounts and the promotion recorded.
 func (r *run) verify(ctx context.Context) error {
 	if err := r.e.verify(ctx, r.dst, r.root.m.Digest, withPointer(r.tags, r.env)); err != nil {
@@ -21,11 +21,15 @@ func (r *run) verify(ctx context.Context) error {
 	return nil
 }
 
-// verify checks that the target serves the subject under its digest and
-// under every tag, as the registry itself computes it; the questions go
-// out together.
+// verify checks that the target serves the subject under every tag (or,
+// with none, under its digest), as the registry itself computes it: a tag
+// answered with the digest is the manifest served by that digest, so its
+// own question is not asked again. The questions go out together.
 func (e *Engine) verify(ctx context.Context, dst name.Repository, d v1.Hash, tags []string) error {
-	refs := []name.Reference{dst.Digest(d.String())}
+	var refs []name.Reference
+	if len(tags) == 0 {
+		refs = append(refs, dst.Digest(d.String()))
+	}
 	for _, t := range tags {
 		tag, err := e.reg.Tag(dst, t)
 		if err != nil {

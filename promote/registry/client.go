@@ -5,7 +5,6 @@
 package registry
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +53,7 @@ type Client struct {
 	transport   http.RoundTripper // the chain every request takes
 	pulls       pullers
 	pushes      pushers
+	referrers   referrerModes
 	opts        []remote.Option
 	puller      *remote.Puller
 	pusher      *remote.Pusher
@@ -177,10 +177,6 @@ func IsNotFound(err error) bool {
 		}
 	}
 	return false
-}
-
-func ctxOpts(ctx context.Context, opts []remote.Option) []remote.Option {
-	return append(append([]remote.Option{}, opts...), remote.WithContext(ctx))
 }
 
 // explain names a rate limit when a registry kept answering 429 through
