@@ -138,6 +138,8 @@ func (f *fakeRegistry) Referrers(_ context.Context, repo name.Repository, d v1.H
 
 func (f *fakeRegistry) Warm(context.Context, name.Repository) {}
 
+func (f *fakeRegistry) OpenUploads(context.Context, name.Repository, []v1.Descriptor) {}
+
 func (f *fakeRegistry) Tags(_ context.Context, repo name.Repository) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

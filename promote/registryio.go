@@ -34,6 +34,9 @@ type writer interface {
 	MountBlob(ctx context.Context, src, from, dst name.Repository, desc v1.Descriptor) error
 	Put(ctx context.Context, ref name.Reference, m *registry.Manifest) error
 	PutBlob(ctx context.Context, repo name.Repository, mt types.MediaType, data []byte) (v1.Descriptor, error)
+	// OpenUploads opens upload sessions for blobs about to be copied, in
+	// the background; it writes no content.
+	OpenUploads(ctx context.Context, dst name.Repository, descs []v1.Descriptor)
 }
 
 // registryIO joins the two for the attestation, which reads and writes.

@@ -3,6 +3,8 @@ package promote
 import (
 	"context"
 	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // write is the part of a promotion that changes anything, under the ledger
@@ -19,6 +21,23 @@ func (r *run) write(ctx context.Context) error {
 	}
 	ctx, stop := held.Watch(ctx)
 	defer stop()
+	r.openUploads(ctx)
 	err = r.through(ctx, r.recheck, r.replan, r.copy, r.tag, r.verify, r.record)
 	return leaseLost(ctx, fmt.Sprintf("promoting %s to %s", r.res.App, r.env.Name), err)
+}
+
+// openUploads opens the upload sessions of the blobs the plan streams from
+// the source while recheck and replan read the ledger and the target: a
+// session holds no content, so a run they stop has written nothing, and
+// one they pass finds its sessions open (a round trip less per wave).
+func (r *run) openUploads(ctx context.Context) {
+	var descs []v1.Descriptor
+	for _, b := range r.res.Plan.Blobs {
+		if b.Action == ActCopy && b.From == "" {
+			descs = append(descs, v1.Descriptor{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType})
+		}
+	}
+	if len(descs) > 0 && r.src.repo.RegistryStr() != r.dst.RegistryStr() {
+		r.e.wr.OpenUploads(ctx, r.dst, descs)
+	}
 }

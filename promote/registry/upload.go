@@ -28,9 +28,79 @@ import (
 
 // pushers caches what monolithic uploads need per target.
 type pushers struct {
-	mu      sync.Mutex
-	rt      map[string]http.RoundTripper // dst repository (| mount source) -> push transport
-	chunked map[string]bool              // registry host -> the monolithic upload was refused
+	mu       sync.Mutex
+	rt       map[string]http.RoundTripper // dst repository (| mount source) -> push transport
+	chunked  map[string]bool              // registry host -> the monolithic upload was refused
+	sessions map[string]*session          // dst repository@digest -> a session opened ahead (OpenUploads)
+}
+
+// session is an upload session opened ahead of its blob; ready is closed
+// once loc or err is set.
+type session struct {
+	ready chan struct{}
+	loc   string
+	err   error
+}
+
+// OpenUploads opens, in the background, an upload session in dst for
+// each of descs (blobs that will be sent from elsewhere, not mounted), so
+// that their uploads find them open: the sessions' round trip is then
+// spent while the caller does something else (a promotion checks its plan
+// under the lock). A session not used is left to the registry to expire;
+// it holds no content.
+func (c *Client) OpenUploads(ctx context.Context, dst name.Repository, descs []v1.Descriptor) {
+	if c.chunkedOnly(dst.RegistryStr()) {
+		return
+	}
+	c.pushes.mu.Lock()
+	if c.pushes.sessions == nil {
+		c.pushes.sessions = map[string]*session{}
+	}
+	var opening []*session
+	var keys []v1.Descriptor
+	for _, d := range descs {
+		key := dst.Name() + "@" + d.Digest.String()
+		if c.pushes.sessions[key] != nil {
+			continue
+		}
+		s := &session{ready: make(chan struct{})}
+		c.pushes.sessions[key] = s
+		opening, keys = append(opening, s), append(keys, d)
+	}
+	c.pushes.mu.Unlock()
+	for i, s := range opening {
+		go func() {
+			defer close(s.ready)
+			rt, err := c.pushTransport(ctx, dst, nil)
+			if err != nil {
+				s.err = err
+				return
+			}
+			s.loc, _, s.err = c.startUpload(ctx, rt, dst, nil, keys[i])
+		}()
+	}
+}
+
+// openedSession takes the session opened ahead for desc in dst, if any,
+// once it is open; "" when there is none or it did not open.
+func (c *Client) openedSession(ctx context.Context, dst name.Repository, desc v1.Descriptor) string {
+	key := dst.Name() + "@" + desc.Digest.String()
+	c.pushes.mu.Lock()
+	s := c.pushes.sessions[key]
+	delete(c.pushes.sessions, key)
+	c.pushes.mu.Unlock()
+	if s == nil {
+		return ""
+	}
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return ""
+	}
+	if s.err != nil {
+		return ""
+	}
+	return s.loc
 }
 
 // errMonolithicRefused is a registry declining the monolithic upload.
@@ -104,7 +174,14 @@ func (c *Client) pushBlob(ctx context.Context, mount *name.Repository, dst name.
 			early <- opened{rc, err}
 		}()
 	}
-	loc, mounted, err := c.startUpload(ctx, rt, dst, mount, desc)
+	var loc string
+	var mounted bool
+	if !mountable {
+		loc = c.openedSession(ctx, dst, desc)
+	}
+	if loc == "" {
+		loc, mounted, err = c.startUpload(ctx, rt, dst, mount, desc)
+	}
 	var te *transport.Error
 	if mountable && errors.As(err, &te) { // some registries answer a mount they cannot do with an error
 		loc, mounted, err = c.startUpload(ctx, rt, dst, nil, desc)
