@@ -32,9 +32,15 @@ type CopyStats struct {
 }
 
 // copy is the first phase under the lock: every blob and manifest the
-// plan lacks, nothing an environment reads yet (no tag).
+// plan lacks, nothing an environment reads yet (no tag). Where nothing
+// comes between the root manifest and the tags (no referrer to write) the
+// root is left to the first tag, whose one PUT writes both (rootByTag).
 func (r *run) copy(ctx context.Context) error {
-	stats, err := r.e.copyContent(ctx, r.src.repo, r.dst, r.res.Plan)
+	var skip *ManifestStep
+	if r.rootPending = rootByTag(r.res.Plan); r.rootPending {
+		skip = r.res.Plan.root()
+	}
+	stats, err := r.e.copyContent(ctx, r.src.repo, r.dst, r.res.Plan, skip)
 	r.res.Copy = &stats
 	if err != nil {
 		return err
@@ -50,13 +56,47 @@ func (r *run) copy(ctx context.Context) error {
 // index), then the referrers and legacy attachment tags. It writes no
 // environment tag. Blobs stream in parallel; manifests (few and small) go
 // one after another so that none is written before what it references.
-func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *Plan) (CopyStats, error) {
+func (e *Engine) copyContent(ctx context.Context, src, dst name.Repository, p *Plan, skip *ManifestStep) (CopyStats, error) {
 	var st CopyStats
 	err := e.copyBlobs(ctx, src, dst, p, &st)
 	if err == nil {
-		err = e.writeManifests(ctx, dst, p, &st)
+		err = e.writeManifests(ctx, dst, p, &st, skip)
 	}
 	return st, err
+}
+
+// rootByTag reports whether a plan's root manifest may be written by its
+// first tag instead of by digest first: it is missing, no referrer is to
+// be written (invariant 5 puts referrers between the index and the tags),
+// and a tag will be written. The registry then stores the manifest and the
+// tag in one request, so no tag is ever on partial content, and the
+// promotion saves the round trip of the separate write.
+func rootByTag(p *Plan) bool {
+	root := p.root()
+	if root == nil || root.Action == ActPresent {
+		return false
+	}
+	for _, m := range p.Manifests {
+		if m.Role == "referrer" && m.Action != ActPresent {
+			return false
+		}
+	}
+	for _, t := range p.Tags {
+		if t.Action != ActPresent {
+			return true
+		}
+	}
+	return false
+}
+
+// root is the plan's step of the promoted manifest itself.
+func (p *Plan) root() *ManifestStep {
+	for i := range p.Manifests {
+		if p.Manifests[i].Role == "subject" {
+			return &p.Manifests[i]
+		}
+	}
+	return nil
 }
 
 // copyBlobs streams or mounts the plan's missing blobs into st: a blob

@@ -9,12 +9,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// writeManifests writes the plan's missing manifests by digest, and a
+// writeManifests writes the plan's missing manifests by digest (but skip,
+// left to the tags), and a
 // legacy attachment by its tag (which writes it and tags it at once), in
 // waves (manifestWaves):
 // each manifest after everything it references, the manifests of one wave
 // together. A two-platform index is two round trips, not three.
-func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Plan, st *CopyStats) error {
+func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Plan, st *CopyStats, skip *ManifestStep) error {
 	var mu sync.Mutex
 	for _, wave := range manifestWaves(p.Manifests) {
 		g, gctx := errgroup.WithContext(ctx)
@@ -23,6 +24,9 @@ func (e *Engine) writeManifests(ctx context.Context, dst name.Repository, p *Pla
 			if m.Action == ActPresent {
 				st.ManifestsPresent++
 				continue
+			}
+			if skip != nil && m.Digest == skip.Digest && m.Role == skip.Role {
+				continue // written with the first tag
 			}
 			g.Go(func() error {
 				ref := name.Reference(dst.Digest(m.Digest.String()))

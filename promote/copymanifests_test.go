@@ -1,11 +1,14 @@
 package promote
 
 import (
+	"slices"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/registry"
 )
 
@@ -47,4 +50,28 @@ func TestManifestWavesKeepTheWriteOrder(t *testing.T) {
 		{"sig", "sbom", "sig+tag"}, // the tag after its own manifest, with it
 		{"sigsbom"},
 	}, got)
+}
+
+// Where no referrer comes between the promoted manifest and its tags, the
+// manifest is written by its first tag, one request for both; with a
+// referrer to write, it is written by digest before it, as invariant 5
+// orders (TestWritesComeInInvariantOrder).
+func TestTheRootGoesWithItsFirstTag(t *testing.T) {
+	w := newWorld(t, withFakeRegistry())
+	idx := regtest.Index(t, regtest.Labels("1.0.0"), "1000")
+	root := w.fake.seed(fakeDev, idx)
+	w.fake.seedTag(fakeDev, "1.0.0", root.Digest)
+	res, err := w.promote(w.engine(), "test", "app:1.0.0")
+	require.NoError(t, err)
+	log := w.fake.written()
+	assert.NotContains(t, log, "manifest "+root.Digest.String(), "not by digest: %v", log)
+	im, err := idx.IndexManifest()
+	require.NoError(t, err)
+	tagAt := slices.Index(log, "tag 1.0.0")
+	for _, c := range im.Manifests {
+		at := slices.Index(log, "manifest "+c.Digest.String())
+		assert.True(t, at >= 0 && at < tagAt, "child %s before the index's tag: %v", c.Digest, log)
+	}
+	assert.Equal(t, 3, res.Copy.ManifestsWritten, "two children, and the index with its tag")
+	assert.Equal(t, root.Digest.String(), res.Record.Digest)
 }

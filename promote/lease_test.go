@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/promote-dev/promote/errs"
+	"github.com/promote-dev/promote/internal/regtest"
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
@@ -21,6 +23,13 @@ import (
 func isContentWrite(r *http.Request, repo string) bool {
 	return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/"+repo+"/blobs/uploads/") ||
 		r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/"+repo+"/manifests/sha256:")
+}
+
+// pushIndex puts a good two-platform index into dev under version: its
+// children are written by digest before the tags (a lone image's manifest
+// goes with its tag, rootByTag), so a stalled copy has content to stall on.
+func pushIndex(w *world, app, version string) v1.Hash {
+	return regtest.Push(w.t, w.dev(app)+":"+version, regtest.Index(w.t, regtest.Labels(version), "1000"))
 }
 
 // stallFirstWrite makes the first content write into repo wait: stalled is
@@ -62,8 +71,8 @@ func stallFirstWrite(w *world, repo string) (stalled, resume chan struct{}) {
 // over stands.
 func TestLostLeaseMidCopyWritesNoTagAndNoRecord(t *testing.T) {
 	w := newWorld(t, withS3Ledger())
-	lose := w.push("web", "1.0", "1.0")
-	win := w.push("web", "2.0", "2.0")
+	lose := pushIndex(w, "web", "1.0")
+	win := pushIndex(w, "web", "2.0")
 	loser, winner := w.engine(), w.engine()
 	stalled, resume := stallFirstWrite(w, "test/web")
 
@@ -170,7 +179,7 @@ func (ls *losableLease) Check(ctx context.Context) error {
 // no tag and no record.
 func TestLostLeaseCancelsStalledCopy(t *testing.T) {
 	w := newWorld(t)
-	w.push("web", "1.0", "1.0")
+	pushIndex(w, "web", "1.0")
 	e, losable := losableEngine(w)
 	stalled, _ := stallFirstWrite(w, "test/web") // never resumed: only a cancel ends it
 

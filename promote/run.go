@@ -38,6 +38,9 @@ type run struct {
 	subj *gates.Subject // inspect: what the gates judge
 	tags []string       // inspect: the environment tags to write
 	st   *targetState   // plan: what the target holds
+	// rootPending is whether the copy left the root manifest to the first
+	// tag write (rootByTag).
+	rootPending bool
 	// early is the survey of the target, started by inspect once the
 	// content is known and finished by the plan.
 	early *surveying

@@ -56,6 +56,10 @@ func (r *run) writeTags(ctx context.Context) error {
 		putErr := e.wr.Put(ctx, tag, m)
 		if putErr == nil {
 			written = append(written, t.Tag)
+			if r.rootPending { // this PUT wrote the root manifest too
+				r.rootPending = false
+				r.res.Copy.ManifestsWritten++
+			}
 			continue
 		}
 		now, err := e.rd.Head(ctx, tag)
