@@ -72,8 +72,9 @@ type harness struct {
 	reports map[string]string // APP:TAG of a big image -> scan report bound to its digest
 	runs    []runResult
 	started time.Time
-	net     netCase      // the network case running
-	connIDs atomic.Int64 // connection ids across every proxy, for timelines
+	net     netCase       // the network case running
+	connIDs atomic.Int64  // connection ids across every proxy, for timelines
+	traces  []*phaseTrace // promote's phases, one cold run per network with latency
 
 	mu   sync.Mutex
 	live map[*registry]bool // stopped on exit, even on SIGINT
@@ -263,6 +264,14 @@ func (h *harness) main() error {
 		for _, c := range h.opt.cases {
 			if err := h.runCase(c); err != nil {
 				return err
+			}
+			if c == "cold" && n.latency > 0 && slices.Contains(h.opt.tools, "promote") {
+				t, err := h.tracePhases()
+				if err != nil {
+					logf("%s: tracing promote's phases: %v", n.Name(), err)
+					continue
+				}
+				h.traces = append(h.traces, t)
 			}
 		}
 	}

@@ -87,6 +87,11 @@ func (h *harness) markdown(sums []summary) string {
 		} else {
 			h.latencyTargets(&b, n, ns, sums)
 		}
+		for _, t := range h.traces {
+			if t.Network == n.Name() {
+				phaseFigure(&b, t)
+			}
+		}
 	}
 	var fails []string
 	for _, r := range h.runs {

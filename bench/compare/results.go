@@ -188,6 +188,7 @@ func (h *harness) writeResults() error {
 		},
 		"summaries": sums,
 		"runs":      h.runs,
+		"phases":    h.traces,
 	}
 	js, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
