@@ -71,8 +71,9 @@ func (h *harness) contenders(c string) []contender {
 
 // modes are the ways a contender runs a case: one copy for the big image;
 // for the fleet a batch with --jobs N for each -parallel N (promote with
-// batch mode), or one command per image, sequentially and with a worker
-// pool of each -parallel N.
+// batch mode), or one command per image, sequentially (on loopback only:
+// with latency no target compares with it, and 200 commands one after
+// another take minutes) and with a worker pool of each -parallel N.
 func (h *harness) modes(c string, ct contender) []string {
 	switch {
 	case c != "fleet":
@@ -84,7 +85,10 @@ func (h *harness) modes(c string, ct contender) []string {
 		}
 		return out
 	default:
-		out := []string{"sequential"}
+		var out []string
+		if h.net.latency == 0 {
+			out = append(out, "sequential")
+		}
 		for _, n := range h.opt.parallel {
 			out = append(out, fmt.Sprintf("parallel %d", n))
 		}

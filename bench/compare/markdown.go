@@ -74,7 +74,7 @@ func (h *harness) markdown(sums []summary) string {
 		if h.tools.batch {
 			mode = fmt.Sprintf("one batch command (`promote to test app001:v1 … --jobs N`) for each N of %s", strings.Join(ns, ", "))
 		}
-		fmt.Fprintf(&b, "\nFleet: peers run one command per image, sequentially and %s at once (a worker pool); promote runs %s.\n", strings.Join(ns, " and "), mode)
+		fmt.Fprintf(&b, "\nFleet: peers run one command per image, sequentially (on loopback only) and %s at once (a worker pool); promote runs %s.\n", strings.Join(ns, " and "), mode)
 	}
 	for _, n := range h.opt.nets {
 		fmt.Fprintf(&b, "\n## %s\n", n.Title())
