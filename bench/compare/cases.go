@@ -15,7 +15,11 @@ import (
 type contender struct {
 	label, tool string
 	gates       bool
+	bin         string // promote's binary when not the one built here (-baseline)
 }
+
+// baselineLabel is the contender of -baseline.
+const baselineLabel = "promote (baseline)"
 
 // copySpec is one image to move: SRC/dev/APP:TAG -> TGT/ENV/APP:TAG (ENV
 // test, or seed for a warm-registry seed copy).
@@ -64,6 +68,9 @@ func (h *harness) contenders(c string) []contender {
 		out = append(out, contender{label: t, tool: t})
 		if t == "promote" && (c == "cold" || c == "warm-target") {
 			out = append(out, contender{label: "promote+gates", tool: t, gates: true})
+		}
+		if t == "promote" && h.opt.baseline != "" {
+			out = append(out, contender{label: baselineLabel, tool: t, bin: h.opt.baseline})
 		}
 	}
 	return out
@@ -232,7 +239,11 @@ func (h *harness) argv(ct contender, rc *runCtx, copies []copySpec, jobs int) []
 	dst := func(c copySpec) string { return fmt.Sprintf("%s/%s/%s:%s", rc.tgt.Host, c.env, c.app, c.tag) }
 	var out [][]string
 	if ct.tool == "promote" {
-		base := []string{h.tools.promote, "--config", rc.cfg, "--insecure-registry", h.src.Host, "--insecure-registry", rc.tgt.Host, "to"}
+		bin := h.tools.promote
+		if ct.bin != "" {
+			bin = ct.bin
+		}
+		base := []string{bin, "--config", rc.cfg, "--insecure-registry", h.src.Host, "--insecure-registry", rc.tgt.Host, "to"}
 		if jobs > 0 {
 			argv := append(slices.Clone(base), copies[0].env)
 			for _, c := range copies {

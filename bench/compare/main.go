@@ -60,6 +60,7 @@ type options struct {
 	idleWait         time.Duration
 	cases, tools     []string
 	out, work, logs  string
+	baseline         string // another promote binary, run beside this one as "promote (baseline)"
 }
 
 type harness struct {
@@ -125,6 +126,7 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.uid, "uid", -2, "run the tools as this uid (default: 65534 when run as root, so skopeo's blob-info cache follows HOME instead of /var/lib/containers; -1: as the caller)")
 	flag.Float64Var(&o.idle, "idle", 0.5, "before each timed run wait until this fraction of the machine's CPU is idle (0: do not wait)")
 	flag.DurationVar(&o.idleWait, "idle-wait", time.Minute, "wait at most this long for -idle, then run anyway (the report shows others' CPU per run)")
+	flag.StringVar(&o.baseline, "baseline", "", "also run this promote binary (an earlier build) in every case, as \"promote (baseline)\", to compare builds side by side in one run")
 	flag.StringVar(&o.logs, "logs", "", "keep in this directory each timed run's registry access logs (source and target) and its timeline: every request as the timing proxies saw it, one longest chain (the round trips) marked")
 	flag.StringVar(&o.out, "out", "bench/out", "directory for results.json and results.md")
 	flag.StringVar(&o.work, "work", os.TempDir(), "directory for registries' storage and the tools' private homes")
@@ -235,7 +237,7 @@ func (h *harness) main() error {
 	for _, t := range h.opt.tools {
 		want[t] = true
 	}
-	if h.tools, err = findTools(h.root, want); err != nil {
+	if h.tools, err = findTools(h.root, want, h.opt.baseline); err != nil {
 		return err
 	}
 	if h.opt.logs != "" {

@@ -20,7 +20,7 @@ type toolset struct {
 	versions                                              map[string]string
 }
 
-func findTools(root string, want map[string]bool) (*toolset, error) {
+func findTools(root string, want map[string]bool, baseline string) (*toolset, error) {
 	t := &toolset{versions: map[string]string{}}
 	var missing []string
 	find := func(local, name, hint string) string {
@@ -69,6 +69,12 @@ func findTools(root string, want map[string]bool) (*toolset, error) {
 	version("crane", t.crane, "version")
 	version("skopeo", t.skopeo, "--version")
 	version("regctl", t.regctl, "version", "--format", "{{.VCSTag}} ({{.GoVer}})")
+	if baseline != "" {
+		if !detectBatch(baseline) {
+			return nil, fmt.Errorf("-baseline %s: not a promote binary with batch mode (promote to ENV APP... --jobs N)", baseline)
+		}
+		version(baselineLabel, baseline, "--version")
+	}
 	if t.promote != "" {
 		if out, err := exec.Command("git", "-C", root, "log", "-1", "--format=%h %cI %s").Output(); err == nil {
 			t.versions["promote"] += ", tree at " + strings.TrimSpace(string(out))

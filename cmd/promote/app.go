@@ -138,7 +138,7 @@ func globalFlags() []cli.Flag {
 			Usage: "print only the result (what a promotion or rollback leaves running: REPOSITORY@DIGEST) or the error; no warnings [$PROMOTE_QUIET]"},
 		&cli.BoolFlag{Name: "verbose", Usage: "log progress to stderr [$PROMOTE_VERBOSE]"},
 		&cli.IntFlag{Name: "jobs", Value: 4,
-			Usage: "`N` parallel transfers, and with several APPs, promotions at a time (1 to 64) [$PROMOTE_JOBS]"},
+			Usage: "`N` blobs streamed at once (small requests: up to 4×N), and with several APPs, promotions at a time (1 to 64) [$PROMOTE_JOBS]"},
 		&cli.StringSliceFlag{Name: "insecure-registry",
 			Usage: "registry `HOST[:PORT]` that may be reached over plain HTTP (repeatable; a host alone covers every port; comma-separated in the variable); every other registry, loopback included, over verified TLS [$PROMOTE_INSECURE_REGISTRY]"},
 	}

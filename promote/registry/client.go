@@ -32,7 +32,8 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport is the base HTTP transport; nil means remote.DefaultTransport.
 	Transport http.RoundTripper
-	// Jobs bounds parallel blob and manifest transfers; 0 means 4.
+	// Jobs bounds the blobs streamed at once (small requests without a
+	// body run up to four times as many: Lookups); 0 means 4.
 	Jobs int
 	// UserAgent is sent with every request.
 	UserAgent string
