@@ -2,11 +2,14 @@ package promote
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/promote-dev/promote/promote/registry"
 )
 
 // writeManifests writes the plan's missing manifests by digest (but skip,
@@ -76,6 +79,9 @@ func manifestWaves(steps []ManifestStep) [][]ManifestStep {
 		if s.node.subject != nil {
 			w = max(w, after(*s.node.subject)+1)
 		}
+		if d, ok := taggedSubject(s.node.tag); ok { // a cosign tag names what it is attached to
+			w = max(w, after(d)+1)
+		}
 		wave[s.Digest] = max(after(s.Digest), w)
 		return w
 	}
@@ -100,4 +106,15 @@ func manifestWaves(steps []ManifestStep) [][]ManifestStep {
 		out[levels[i]] = append(out[levels[i]], s)
 	}
 	return out
+}
+
+// taggedSubject is the digest a legacy cosign tag (sha256-<hex>.sig) is
+// attached to.
+func taggedSubject(tag string) (v1.Hash, bool) {
+	if !registry.IsAttachmentTag(tag) {
+		return v1.Hash{}, false
+	}
+	hex, _, _ := strings.Cut(strings.TrimPrefix(tag, "sha256-"), ".")
+	d, err := v1.NewHash("sha256:" + hex)
+	return d, err == nil
 }

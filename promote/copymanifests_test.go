@@ -1,6 +1,8 @@
 package promote
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -16,8 +18,11 @@ import (
 // children together, then the index, then the referrers of the content,
 // then referrers of referrers; a manifest already present is not waited on.
 func TestManifestWavesKeepTheWriteOrder(t *testing.T) {
+	names := map[v1.Hash]string{}
 	n := func(name string, children ...*node) *node {
-		return &node{m: &registry.Manifest{Digest: v1.Hash{Algorithm: "sha256", Hex: name}}, children: children}
+		d := v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064x", sha256.Sum256([]byte(name)))}
+		names[d] = name
+		return &node{m: &registry.Manifest{Digest: d}, children: children}
 	}
 	on := func(x, subject *node) *node { x.subject = &subject.m.Digest; return x }
 	c1, c2, nested := n("c1"), n("c2"), n("n1")
@@ -25,7 +30,9 @@ func TestManifestWavesKeepTheWriteOrder(t *testing.T) {
 	index := n("index", c1, c2, inner)
 	sig, sbom := on(n("sig"), index), on(n("sbom"), c1)
 	sigOfSbom := on(n("sigsbom"), sbom)
-	alias := &node{m: sig.m, tag: "sha256-index.sig"}
+	alias := &node{m: sig.m, tag: "sha256-" + index.m.Digest.Hex + ".sig"}
+	legacy := n("legacy") // a cosign signature of the SBOM: no subject field, only its tag
+	legacy.tag = "sha256-" + sbom.m.Digest.Hex + ".sig"
 	step := func(x *node, role, action string) ManifestStep {
 		return ManifestStep{Digest: x.m.Digest, Role: role, Tag: x.tag, Action: action, node: x}
 	}
@@ -33,22 +40,22 @@ func TestManifestWavesKeepTheWriteOrder(t *testing.T) {
 		step(c1, "child", ActWrite), step(c2, "child", ActPresent), step(nested, "child", ActWrite),
 		step(inner, "child", ActWrite), step(index, "subject", ActWrite),
 		step(sig, "referrer", ActWrite), step(sbom, "referrer", ActWrite), step(sigOfSbom, "referrer", ActWrite),
-		step(alias, "referrer", ActWrite),
+		step(alias, "referrer", ActWrite), step(legacy, "referrer", ActWrite),
 	}
 	var got [][]string
 	for _, wave := range manifestWaves(steps) {
-		var names []string
+		var ws []string
 		for _, s := range wave {
-			names = append(names, s.Digest.Hex+map[bool]string{true: "+tag"}[s.Tag != ""])
+			ws = append(ws, names[s.Digest]+map[bool]string{true: "+tag"}[s.Tag != ""])
 		}
-		got = append(got, names)
+		got = append(got, ws)
 	}
 	assert.Equal(t, [][]string{
 		{"c1", "c2", "n1"}, // c2 is present: counted, not written
 		{"inner"},
 		{"index"},
 		{"sig", "sbom", "sig+tag"}, // the tag after its own manifest, with it
-		{"sigsbom"},
+		{"sigsbom", "legacy+tag"},  // after the SBOM its tag names
 	}, got)
 }
 

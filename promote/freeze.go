@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/promote/ledger"
 )
@@ -81,16 +80,22 @@ func (r *run) heldBackRefusal() error {
 func (r *run) recheck(ctx context.Context) error {
 	var frozen []ledger.Record
 	var revs map[string]ledger.Record
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { frozen, err = r.e.reader().freezes(gctx, r.env.Name); return err })
-	g.Go(func() (err error) { revs, err = r.e.reader().revocations(gctx, r.res.App); return err })
-	if err := g.Wait(); err != nil {
-		return err
+	var freezeErr, revErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { frozen, freezeErr = r.e.reader().freezes(ctx, r.env.Name) })
+	wg.Go(func() { revs, revErr = r.e.reader().revocations(ctx, r.res.App) })
+	wg.Wait()
+	// decided in the order the two were once read in: the freeze first
+	if freezeErr != nil {
+		return freezeErr
 	}
 	if len(frozen) > 0 && !r.passedByGlass(PolicyFreeze) {
 		reason, ev, lift := r.frozenBy(frozen)
 		return r.policyRefuse(PolicyFreeze, fmt.Sprintf("%s (recorded while this promotion was under way; nothing was copied); %s lifts it",
 			reason, lift), ev)
+	}
+	if revErr != nil {
+		return revErr
 	}
 	return r.refuseRevoked(revs)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/promote-dev/promote/errs"
 	"github.com/promote-dev/promote/promote/config"
@@ -136,10 +135,12 @@ func (r *run) plan(ctx context.Context) error {
 func (r *run) replan(ctx context.Context) error {
 	var cur *ledger.Record
 	var tags map[string]v1.Hash
-	g, gctx := errgroup.WithContext(ctx) // the ledger and the registry, asked together
-	g.Go(func() (err error) { cur, err = r.e.current(gctx, r.res.App, r.env.Name); return err })
-	g.Go(func() (err error) { tags, err = r.e.surveyTags(gctx, r.dst, r.tags); return err })
-	if err := g.Wait(); err != nil {
+	var curErr, tagsErr error
+	var wg sync.WaitGroup // the ledger and the registry, asked together
+	wg.Go(func() { cur, curErr = r.e.current(ctx, r.res.App, r.env.Name) })
+	wg.Go(func() { tags, tagsErr = r.e.surveyTags(ctx, r.dst, r.tags) })
+	wg.Wait()
+	if err := cmp.Or(curErr, tagsErr); err != nil { // the ledger's first, as both were once read
 		return err
 	}
 	r.res.Previous = ""

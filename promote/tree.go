@@ -29,6 +29,18 @@ type node struct {
 	subject   *v1.Hash     // the manifest's own subject field
 	attached  bool         // claimed as an attachment (a referrer or under one), not as content
 	config    *imageConfig // an image's config as the gates read it (subject), copied from memory
+	// ready is closed once the node is built, or its build failed with
+	// err: the content walk waits on it for a manifest another path claimed.
+	ready chan struct{}
+	err   error
+}
+
+// built ends the build of n with err (nil: built) and wakes whoever waits
+// for it; it returns err.
+func built(n *node, err error) error {
+	n.err = err
+	close(n.ready)
+	return err
 }
 
 // maxReferrerDepth bounds the search for referrers: those of the subject

@@ -56,12 +56,13 @@ func (e *Engine) startTree(ctx context.Context, repo name.Repository, root *regi
 		sem: make(chan struct{}, e.reg.Lookups()), nodes: map[v1.Hash]*node{}, blobs: map[v1.Hash]bool{}}
 	ctx, f.stop = context.WithCancel(ctx)
 	f.attached, f.ctx = errgroup.WithContext(ctx)
-	n := &node{}
+	n := &node{ready: make(chan struct{})}
 	f.nodes[root.Digest] = n
 	err := f.count(root)
 	if err == nil {
 		err = f.build(f.ctx, n, root, nil, place{1, 0, contentTypes}, true)
 	}
+	built(n, err)
 	if err != nil {
 		f.stop()
 		if aerr := f.attached.Wait(); aerr != nil && !errors.Is(aerr, context.Canceled) {
@@ -157,16 +158,34 @@ func (f *fetcher) build(ctx context.Context, n *node, m *registry.Manifest, desc
 		g.Go(func() error {
 			cm, err := f.get(gctx, f.repo.Digest(d.Digest.String()))
 			if err != nil {
-				return fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err)
+				return built(c, fmt.Errorf("index %s: child %s: %w", m.Digest, d.Digest, err))
 			}
-			return f.build(gctx, c, cm, &d, place{level + 1, depth, allowed}, false)
+			return built(c, f.build(gctx, c, cm, &d, place{level + 1, depth, allowed}, false))
 		})
 		f.attach(c, d.Digest, depth) // beside the child's manifest, not after it
 	}
 	if withRefs {
 		f.attach(n, m.Digest, depth)
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// A child another path claimed first (a sibling's entry, or a referrer
+	// of another manifest) is built there: the walk is done when it is.
+	for i, c := range children {
+		if fresh[i] != nil {
+			continue
+		}
+		select {
+		case <-c.ready:
+			if c.err != nil {
+				return c.err // the path that built it failed: so does the content
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // attach looks up, in the background (f.attached), what is attached to
@@ -198,7 +217,7 @@ func (f *fetcher) claim(ds []v1.Descriptor, attached bool) (all, fresh []*node, 
 			all[i] = n
 			continue
 		}
-		n := &node{attached: attached}
+		n := &node{attached: attached, ready: make(chan struct{})}
 		f.nodes[d.Digest] = n
 		all[i], fresh[i] = n, n
 		added++

@@ -67,9 +67,9 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		g.Go(func() error {
 			rm, err := f.get(gctx, f.repo.Digest(rd.Digest.String()))
 			if err != nil {
-				return fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err)
+				return built(rn, fmt.Errorf("referrer %s of %s: %w", rd.Digest, d, err))
 			}
-			return f.build(gctx, rn, rm, nil, place{1, depth + 1, referrerTypes}, true)
+			return built(rn, f.build(gctx, rn, rm, nil, place{1, depth + 1, referrerTypes}, true))
 		})
 	}
 	for i, suffix := range registry.CosignSuffixes {
@@ -82,7 +82,9 @@ func (f *fetcher) referrers(ctx context.Context, d v1.Hash, depth int) ([]*node,
 		}
 		out = append(out, rn)
 		if build {
-			g.Go(func() error { return f.build(gctx, rn, tagged[i], nil, place{1, depth + 1, referrerTypes}, true) })
+			g.Go(func() error {
+				return built(rn, f.build(gctx, rn, tagged[i], nil, place{1, depth + 1, referrerTypes}, true))
+			})
 		}
 	}
 	if err := g.Wait(); err != nil {

@@ -53,26 +53,36 @@ func (p *pingCache) RoundTrip(r *http.Request) (*http.Response, error) {
 		return p.next.RoundTrip(r)
 	}
 	key := r.URL.Scheme + "://" + strings.ToLower(r.URL.Host)
-	for {
-		p.mu.Lock()
-		a, ok := p.m[key]
-		if ok && time.Since(a.at) < p.ttl {
-			p.mu.Unlock()
-			return a.response(r)
-		}
-		wait, busy := p.inFlight[key]
-		if !busy {
-			p.inFlight[key] = make(chan struct{})
-			p.mu.Unlock()
-			break
-		}
+	p.mu.Lock()
+	if a, ok := p.m[key]; ok && time.Since(a.at) < p.ttl {
 		p.mu.Unlock()
+		return a.response(r)
+	}
+	wait, busy := p.inFlight[key]
+	if !busy {
+		p.inFlight[key] = make(chan struct{})
+	}
+	p.mu.Unlock()
+	if busy {
 		select {
-		case <-wait: // answered: from memory now, or (not kept) asked again
+		case <-wait:
 		case <-r.Context().Done():
 			return nil, r.Context().Err()
 		}
+		p.mu.Lock()
+		a, ok := p.m[key]
+		p.mu.Unlock()
+		if ok && time.Since(a.at) < p.ttl {
+			return a.response(r)
+		}
+		return p.next.RoundTrip(r) // the answer was not one to keep: ask, beside the other waiters
 	}
+	defer func() {
+		p.mu.Lock()
+		close(p.inFlight[key])
+		delete(p.inFlight, key)
+		p.mu.Unlock()
+	}()
 	resp, err := p.next.RoundTrip(r)
 	switch {
 	case err != nil && errors.Is(err, http.ErrSchemeMismatch):
@@ -80,10 +90,6 @@ func (p *pingCache) RoundTrip(r *http.Request) (*http.Response, error) {
 	case err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized):
 		p.store(key, pingAnswer{status: resp.StatusCode, header: resp.Header.Clone(), at: time.Now()})
 	}
-	p.mu.Lock()
-	close(p.inFlight[key])
-	delete(p.inFlight, key)
-	p.mu.Unlock()
 	return resp, err
 }
 

@@ -37,12 +37,17 @@ func (c *Client) restart(ctx context.Context, op func() error) error {
 }
 
 // restartable reports whether a failed operation is worth starting again:
-// a connection broken mid-request, or a transient status (408, 429, 5xx
-// but 501) answered to a request with a body, which no layer below retried.
+// a connection broken mid-request, a transient status (408, 429, 5xx but
+// 501) answered to a request with a body, which no layer below retried, or
+// an upload session opened ahead that the registry no longer knows.
 // GET and HEAD failures were already retried by the transport, and a
 // refused request, a host that does not resolve, a certificate that does
 // not verify or a cancelled context stays failed.
 func restartable(err error) bool {
+	var stale *staleSession
+	if errors.As(err, &stale) {
+		return true
+	}
 	var pe *PolicyError
 	var ee *ExhaustedError
 	switch {

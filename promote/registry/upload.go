@@ -29,78 +29,9 @@ import (
 // pushers caches what monolithic uploads need per target.
 type pushers struct {
 	mu       sync.Mutex
-	rt       map[string]http.RoundTripper // dst repository (| mount source) -> push transport
-	chunked  map[string]bool              // registry host -> the monolithic upload was refused
-	sessions map[string]*session          // dst repository@digest -> a session opened ahead (OpenUploads)
-}
-
-// session is an upload session opened ahead of its blob; ready is closed
-// once loc or err is set.
-type session struct {
-	ready chan struct{}
-	loc   string
-	err   error
-}
-
-// OpenUploads opens, in the background, an upload session in dst for
-// each of descs (blobs that will be sent from elsewhere, not mounted), so
-// that their uploads find them open: the sessions' round trip is then
-// spent while the caller does something else (a promotion checks its plan
-// under the lock). A session not used is left to the registry to expire;
-// it holds no content.
-func (c *Client) OpenUploads(ctx context.Context, dst name.Repository, descs []v1.Descriptor) {
-	if c.chunkedOnly(dst.RegistryStr()) {
-		return
-	}
-	c.pushes.mu.Lock()
-	if c.pushes.sessions == nil {
-		c.pushes.sessions = map[string]*session{}
-	}
-	var opening []*session
-	var keys []v1.Descriptor
-	for _, d := range descs {
-		key := dst.Name() + "@" + d.Digest.String()
-		if c.pushes.sessions[key] != nil {
-			continue
-		}
-		s := &session{ready: make(chan struct{})}
-		c.pushes.sessions[key] = s
-		opening, keys = append(opening, s), append(keys, d)
-	}
-	c.pushes.mu.Unlock()
-	for i, s := range opening {
-		go func() {
-			defer close(s.ready)
-			rt, err := c.pushTransport(ctx, dst, nil)
-			if err != nil {
-				s.err = err
-				return
-			}
-			s.loc, _, s.err = c.startUpload(ctx, rt, dst, nil, keys[i])
-		}()
-	}
-}
-
-// openedSession takes the session opened ahead for desc in dst, if any,
-// once it is open; "" when there is none or it did not open.
-func (c *Client) openedSession(ctx context.Context, dst name.Repository, desc v1.Descriptor) string {
-	key := dst.Name() + "@" + desc.Digest.String()
-	c.pushes.mu.Lock()
-	s := c.pushes.sessions[key]
-	delete(c.pushes.sessions, key)
-	c.pushes.mu.Unlock()
-	if s == nil {
-		return ""
-	}
-	select {
-	case <-s.ready:
-	case <-ctx.Done():
-		return ""
-	}
-	if s.err != nil {
-		return ""
-	}
-	return s.loc
+	rt       map[string]*pushRT  // dst repository (| mount source) -> push transport
+	chunked  map[string]bool     // registry host -> the monolithic upload was refused
+	sessions map[string]*session // dst repository@digest -> a session opened ahead (OpenUploads)
 }
 
 // errMonolithicRefused is a registry declining the monolithic upload.
@@ -122,7 +53,9 @@ func (c *Client) setChunked(host string) {
 }
 
 // pushTransport is the authenticated transport to push into dst (and pull
-// from from, on the same registry, for a mount), built once.
+// from from, on the same registry, for a mount), built once: callers of one
+// key wait for its first (a ping and a token fetch, outside the lock); a
+// failure is not kept, so the next caller tries again.
 func (c *Client) pushTransport(ctx context.Context, dst name.Repository, from *name.Repository) (http.RoundTripper, error) {
 	key := dst.Name()
 	scopes := []string{dst.Scope(transport.PushScope)}
@@ -131,23 +64,49 @@ func (c *Client) pushTransport(ctx context.Context, dst name.Repository, from *n
 		scopes = append(scopes, from.Scope(transport.PullScope))
 	}
 	c.pushes.mu.Lock()
-	defer c.pushes.mu.Unlock()
-	if rt, ok := c.pushes.rt[key]; ok {
-		return rt, nil
+	if c.pushes.rt == nil {
+		c.pushes.rt = map[string]*pushRT{}
 	}
+	p, ok := c.pushes.rt[key]
+	if !ok {
+		p = &pushRT{ready: make(chan struct{})}
+		c.pushes.rt[key] = p
+	}
+	c.pushes.mu.Unlock()
+	if ok {
+		select {
+		case <-p.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if p.err == nil {
+			return p.rt, nil
+		}
+		return c.pushTransport(ctx, dst, from) // the first failed and is forgotten: try again
+	}
+	p.rt, p.err = c.newPushTransport(ctx, dst, scopes)
+	if p.err != nil {
+		c.pushes.mu.Lock()
+		delete(c.pushes.rt, key)
+		c.pushes.mu.Unlock()
+	}
+	close(p.ready)
+	return p.rt, p.err
+}
+
+// pushRT is a push transport being built, or built.
+type pushRT struct {
+	ready chan struct{}
+	rt    http.RoundTripper
+	err   error
+}
+
+func (c *Client) newPushTransport(ctx context.Context, dst name.Repository, scopes []string) (http.RoundTripper, error) {
 	auth, err := authn.Resolve(ctx, c.keychain, dst)
 	if err != nil {
 		return nil, fmt.Errorf("credentials for %s: %w", dst, err)
 	}
-	rt, err := transport.NewWithContext(ctx, dst.Registry, auth, c.transport, scopes)
-	if err != nil {
-		return nil, err
-	}
-	if c.pushes.rt == nil {
-		c.pushes.rt = map[string]http.RoundTripper{}
-	}
-	c.pushes.rt[key] = rt
-	return rt, nil
+	return transport.NewWithContext(ctx, dst.Registry, auth, c.transport, scopes)
 }
 
 // pushBlob puts the blob desc names into dst: mounted from mount, a
@@ -176,8 +135,10 @@ func (c *Client) pushBlob(ctx context.Context, mount *name.Repository, dst name.
 	}
 	var loc string
 	var mounted bool
+	ahead := false
 	if !mountable {
 		loc = c.openedSession(ctx, dst, desc)
+		ahead = loc != ""
 	}
 	if loc == "" {
 		loc, mounted, err = c.startUpload(ctx, rt, dst, mount, desc)
@@ -188,6 +149,7 @@ func (c *Client) pushBlob(ctx context.Context, mount *name.Repository, dst name.
 	}
 	if err != nil || mounted {
 		if !mountable {
+			cancel() // the source read is not wanted: do not wait for it
 			if o := <-early; o.rc != nil {
 				_ = o.rc.Close()
 			}
@@ -203,8 +165,19 @@ func (c *Client) pushBlob(ctx context.Context, mount *name.Repository, dst name.
 	if o.err != nil {
 		return o.err
 	}
-	return c.commitUpload(ctx, rt, loc, desc, o.rc)
+	err = c.commitUpload(ctx, rt, loc, desc, o.rc)
+	if ahead && errors.As(err, &te) && (te.StatusCode == http.StatusNotFound || te.StatusCode == http.StatusBadRequest) {
+		return &staleSession{err} // opened too long ago: a new session, and the source read again
+	}
+	return err
 }
+
+// staleSession is a session opened ahead that the registry no longer
+// knows (expired, or dropped): the upload restarts with a new one.
+type staleSession struct{ err error }
+
+func (e *staleSession) Error() string { return "upload session opened ahead: " + e.err.Error() }
+func (e *staleSession) Unwrap() error { return e.err }
 
 // startUpload opens an upload session in dst, asking for a mount from
 // mount when it is set. It returns the session's location, or mounted when
@@ -233,7 +206,8 @@ func (c *Client) startUpload(ctx context.Context, rt http.RoundTripper, dst name
 	if err != nil {
 		return "", false, fmt.Errorf("the upload session in %s has no usable location: %w", dst, err)
 	}
-	if canonicalHost(loc.Scheme, loc.Host) != canonicalHost(u.Scheme, u.Host) {
+	sent := resp.Request.URL // as sent: go-containerregistry may have upgraded the scheme
+	if canonicalHost(loc.Scheme, loc.Host) != canonicalHost(sent.Scheme, sent.Host) {
 		return "", false, errMonolithicRefused // elsewhere: go-containerregistry knows which hosts to trust
 	}
 	return loc.String(), false, nil
@@ -250,10 +224,17 @@ func (c *Client) commitUpload(ctx context.Context, rt http.RoundTripper, loc str
 	q := u.Query()
 	q.Set("digest", desc.Digest.String())
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), body)
+	var rb io.Reader = body
+	if desc.Size == 0 {
+		rb = http.NoBody // an empty blob: Content-Length 0, not a chunked body
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), rb)
 	if err != nil {
 		_ = body.Close()
 		return err
+	}
+	if desc.Size == 0 {
+		defer body.Close()
 	}
 	req.ContentLength = desc.Size
 	req.Header.Set("Content-Type", "application/octet-stream")
