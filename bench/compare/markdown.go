@@ -294,13 +294,7 @@ func (h *harness) targets(b *strings.Builder, sums []summary) {
 				fmt.Sprintf("%.2fx on medians, %.2fx on minima (%s %s) — %s", r, rmin, best.Contender, best.Mode, verdict(r <= 0.5 && rmin <= 0.5))})
 		}
 	}
-	var rss int64
-	for _, s := range sums {
-		if strings.HasPrefix(s.Contender, "promote") && s.Contender != baselineLabel {
-			rss = max(rss, s.MaxRSSKiB)
-		}
-	}
-	if rss > 0 {
+	if rss := promoteRSS(sums); rss > 0 {
 		checks = append(checks, check{"peak memory under 100 MiB", fmt.Sprintf("%s — %s", human(rss<<10), verdict(rss < 100<<10))})
 	}
 	if p, g := get("cold", "promote"), get("cold", "promote+gates"); p != nil && g != nil {
@@ -365,13 +359,7 @@ func (h *harness) latencyTargets(b *strings.Builder, n netCase, sums, all []summ
 	}
 	vs("warm target: at most 1.2x crane (promote+gates: the target's row)", modeRow(rows("warm-target"), "promote+gates", ""), modeRow(rows("warm-target"), "crane", ""), 1.2, "")
 	vs("warm target: at most 1.2x crane (promote, no gates)", modeRow(rows("warm-target"), "promote", ""), modeRow(rows("warm-target"), "crane", ""), 1.2, "")
-	var rss int64
-	for _, s := range all {
-		if strings.HasPrefix(s.Contender, "promote") && s.Contender != baselineLabel {
-			rss = max(rss, s.MaxRSSKiB)
-		}
-	}
-	if rss > 0 {
+	if rss := promoteRSS(all); rss > 0 {
 		checks = append(checks, check{"peak memory under 100 MiB (every network)", fmt.Sprintf("%s — %s", human(rss<<10), verdict(rss < 100<<10))})
 	}
 	if len(checks) == 0 {
@@ -390,4 +378,15 @@ func (h *harness) latencyTargets(b *strings.Builder, n netCase, sums, all []summ
 	if _, size := h.bigApp(n); size < 1<<30 {
 		fmt.Fprintf(b, "\n(The big image is %s here, not the 1 GiB of the targets.)\n", human(size))
 	}
+}
+
+// promoteRSS is the largest peak RSS of this build's promote rows (KiB).
+func promoteRSS(sums []summary) int64 {
+	var rss int64
+	for _, s := range sums {
+		if strings.HasPrefix(s.Contender, "promote") && s.Contender != baselineLabel {
+			rss = max(rss, s.MaxRSSKiB)
+		}
+	}
+	return rss
 }

@@ -140,14 +140,9 @@ func TestPlainHTTPOnlyForInsecureHosts(t *testing.T) {
 }
 
 func TestAFailedUploadRestartsItsSessionAndRereadsTheSource(t *testing.T) {
-	src, dst := newFaulty(t), newFaulty(t)
-	pushRandom(t, src.Host+"/a/app:1")
-	c := fastClient(t)
-	srepo, _ := c.Repository(src.Host + "/a/app")
-	drepo, _ := c.Repository(dst.Host + "/b/app")
-	m, err := c.Get(context.Background(), srepo.Tag("1"))
-	require.NoError(t, err)
-	layer := layersOf(t, m)[0]
+	p := newCopyPair(t)
+	src, dst, c, srepo, drepo := p.src, p.dst, p.c, p.srepo, p.drepo
+	layer := layersOf(t, p.m)[0]
 	broken := false
 	dst.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if faults.IsBlobBody(r) && !broken {
@@ -162,9 +157,7 @@ func TestAFailedUploadRestartsItsSessionAndRereadsTheSource(t *testing.T) {
 	assert.True(t, broken)
 	assert.Equal(t, 2, dst.Count("POST", "/blobs/uploads/"), "a new upload session")
 	assert.Equal(t, 2, src.Count("GET", layer.Digest.String()), "the blob was read again, not buffered")
-	ok, err := c.BlobExists(context.Background(), drepo, layer.Digest)
-	require.NoError(t, err)
-	assert.True(t, ok)
+	assert.True(t, p.inTarget(t, layer.Digest))
 }
 
 func TestRequestsWithBodiesAreNotRetriedPerRequest(t *testing.T) {
@@ -191,6 +184,35 @@ func remoteRef(s string) (name.Reference, error) { return name.ParseReference(s,
 func digestOf(b []byte) v1.Hash {
 	h, _, _ := v1.SHA256(bytes.NewReader(b))
 	return h
+}
+
+// copyPair is a source registry holding a random image (a/app:1) and an
+// empty target (b/app), with a client of both and the image's manifest.
+type copyPair struct {
+	src, dst     *faulty
+	c            *Client
+	srepo, drepo name.Repository
+	m            *Manifest
+}
+
+func newCopyPair(t *testing.T) *copyPair {
+	t.Helper()
+	p := &copyPair{src: newFaulty(t), dst: newFaulty(t), c: fastClient(t)}
+	pushRandom(t, p.src.Host+"/a/app:1")
+	p.srepo, _ = p.c.Repository(p.src.Host + "/a/app")
+	p.drepo, _ = p.c.Repository(p.dst.Host + "/b/app")
+	var err error
+	p.m, err = p.c.Get(context.Background(), p.srepo.Tag("1"))
+	require.NoError(t, err)
+	return p
+}
+
+// inTarget reports whether the target holds blob d.
+func (p *copyPair) inTarget(t *testing.T, d v1.Hash) bool {
+	t.Helper()
+	ok, err := p.c.BlobExists(context.Background(), p.drepo, d)
+	require.NoError(t, err)
+	return ok
 }
 
 func layersOf(t *testing.T, m *Manifest) []v1.Descriptor {

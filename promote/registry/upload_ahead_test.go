@@ -52,14 +52,9 @@ func TestSessionsOpenedAheadAreBounded(t *testing.T) {
 // A session opened ahead that the registry no longer knows (expired) costs
 // the upload a new session, not the promotion.
 func TestAStaleSessionOpenedAheadIsReplaced(t *testing.T) {
-	src, dst := newFaulty(t), newFaulty(t)
-	pushRandom(t, src.Host+"/a/app:1")
-	c := fastClient(t)
-	srepo, _ := c.Repository(src.Host + "/a/app")
-	drepo, _ := c.Repository(dst.Host + "/b/app")
-	m, err := c.Get(context.Background(), srepo.Tag("1"))
-	require.NoError(t, err)
-	layer := layersOf(t, m)[0]
+	p := newCopyPair(t)
+	dst, c, srepo, drepo := p.dst, p.c, p.srepo, p.drepo
+	layer := layersOf(t, p.m)[0]
 	c.OpenUploads(context.Background(), drepo, []v1.Descriptor{layer})
 	require.Eventually(t, func() bool { return dst.Count("POST", "/blobs/uploads/") == 1 }, 5*time.Second, 5*time.Millisecond)
 	var stale atomic.Bool
@@ -75,7 +70,5 @@ func TestAStaleSessionOpenedAheadIsReplaced(t *testing.T) {
 	require.NoError(t, c.CopyBlob(context.Background(), srepo, drepo, layer))
 	assert.True(t, stale.Load())
 	assert.Equal(t, 1, dst.Count("POST", "/blobs/uploads/"), "a new session")
-	ok, err := c.BlobExists(context.Background(), drepo, layer.Digest)
-	require.NoError(t, err)
-	assert.True(t, ok)
+	assert.True(t, p.inTarget(t, layer.Digest))
 }

@@ -14,36 +14,23 @@ import (
 // A blob from another registry goes in two requests to the target: the
 // session's POST and one PUT carrying the blob with its digest.
 func TestACopiedBlobIsOnePOSTAndOnePUT(t *testing.T) {
-	src, dst := newFaulty(t), newFaulty(t)
-	pushRandom(t, src.Host+"/a/app:1")
-	c := fastClient(t)
-	srepo, _ := c.Repository(src.Host + "/a/app")
-	drepo, _ := c.Repository(dst.Host + "/b/app")
-	m, err := c.Get(context.Background(), srepo.Tag("1"))
-	require.NoError(t, err)
-	layer := layersOf(t, m)[0]
-	dst.Set(nil)
-	require.NoError(t, c.CopyBlob(context.Background(), srepo, drepo, layer))
-	assert.Equal(t, 1, dst.Count("POST", "/blobs/uploads/"))
-	assert.Equal(t, 1, dst.Count("PUT", "/blobs/uploads/"))
-	assert.Zero(t, dst.Count("PATCH", "/"), "no chunk")
-	assert.Zero(t, dst.Count("HEAD", "/"), "no existence check: the caller's survey asked")
-	ok, err := c.BlobExists(context.Background(), drepo, layer.Digest)
-	require.NoError(t, err)
-	assert.True(t, ok)
+	p := newCopyPair(t)
+	layer := layersOf(t, p.m)[0]
+	p.dst.Set(nil)
+	require.NoError(t, p.c.CopyBlob(context.Background(), p.srepo, p.drepo, layer))
+	assert.Equal(t, 1, p.dst.Count("POST", "/blobs/uploads/"))
+	assert.Equal(t, 1, p.dst.Count("PUT", "/blobs/uploads/"))
+	assert.Zero(t, p.dst.Count("PATCH", "/"), "no chunk")
+	assert.Zero(t, p.dst.Count("HEAD", "/"), "no existence check: the caller's survey asked")
+	assert.True(t, p.inTarget(t, layer.Digest))
 }
 
 // A registry that refuses a blob in one PUT gets the chunked upload (POST,
 // PATCH, PUT), for that blob and, without asking again, every later one.
 func TestARegistryRefusingTheMonolithicUploadGetsChunks(t *testing.T) {
 	for _, status := range []int{http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType, http.StatusNotImplemented} {
-		src, dst := newFaulty(t), newFaulty(t)
-		pushRandom(t, src.Host+"/a/app:1")
-		c := fastClient(t)
-		srepo, _ := c.Repository(src.Host + "/a/app")
-		drepo, _ := c.Repository(dst.Host + "/b/app")
-		m, err := c.Get(context.Background(), srepo.Tag("1"))
-		require.NoError(t, err)
+		p := newCopyPair(t)
+		dst, c, srepo, drepo, m := p.dst, p.c, p.srepo, p.drepo, p.m
 		dst.Set(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && r.ContentLength > 0 {
 				w.WriteHeader(status)
@@ -53,11 +40,9 @@ func TestARegistryRefusingTheMonolithicUploadGetsChunks(t *testing.T) {
 		})
 		for _, l := range layersOf(t, m) {
 			require.NoError(t, c.CopyBlob(context.Background(), srepo, drepo, l), "status %d", status)
-			ok, err := c.BlobExists(context.Background(), drepo, l.Digest)
-			require.NoError(t, err)
-			assert.True(t, ok)
+			assert.True(t, p.inTarget(t, l.Digest))
 		}
-		_, err = c.PutBlob(context.Background(), drepo, types.OCIConfigJSON, []byte(`{"a":1}`))
+		_, err := c.PutBlob(context.Background(), drepo, types.OCIConfigJSON, []byte(`{"a":1}`))
 		require.NoError(t, err)
 		n := len(layersOf(t, m))
 		assert.Equal(t, 1, countBody(dst.Requests(), "PUT"), "status %d: one monolithic PUT refused, then none tried", status)
@@ -68,13 +53,8 @@ func TestARegistryRefusingTheMonolithicUploadGetsChunks(t *testing.T) {
 // An upload session placed on another host is not followed with the blob
 // by promote's own upload; go-containerregistry's takes over.
 func TestAnUploadSessionElsewhereIsLeftToTheChunkedUpload(t *testing.T) {
-	src, dst, other := newFaulty(t), newFaulty(t), newFaulty(t)
-	pushRandom(t, src.Host+"/a/app:1")
-	c := fastClient(t)
-	srepo, _ := c.Repository(src.Host + "/a/app")
-	drepo, _ := c.Repository(dst.Host + "/b/app")
-	m, err := c.Get(context.Background(), srepo.Tag("1"))
-	require.NoError(t, err)
+	p, other := newCopyPair(t), newFaulty(t)
+	dst, c, srepo, drepo, m := p.dst, p.c, p.srepo, p.drepo, p.m
 	first := true
 	dst.Set(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && first {
