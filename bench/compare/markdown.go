@@ -374,7 +374,11 @@ func (h *harness) latencyTargets(b *strings.Builder, n netCase, sums, all []summ
 	for _, c := range checks {
 		fmt.Fprintf(b, "| %s | %s |\n", c.what, c.got)
 	}
-	fmt.Fprintf(b, "\n(Issue 17's last target, no loopback case slower than before, compares the loopback section with an earlier run: docs/BENCHMARKS.md.)\n")
+	if h.opt.baseline != "" {
+		fmt.Fprintf(b, "\n(Issue 17's last target, no loopback case slower than before, is in the loopback section: this build against -baseline.)\n")
+	} else {
+		fmt.Fprintf(b, "\n(Issue 17's last target, no loopback case slower than before, needs -baseline with the earlier build.)\n")
+	}
 	if _, size := h.bigApp(n); size < 1<<30 {
 		fmt.Fprintf(b, "\n(The big image is %s here, not the 1 GiB of the targets.)\n", human(size))
 	}
