@@ -165,30 +165,15 @@ func (s *surveying) finish(ctx context.Context, src name.Repository, root *node)
 }
 
 // surveyTags returns the digest each environment tag names in dst now
-// (absent tags are missing from the map).
+// (absent tags are missing from the map): a survey of the tags alone.
 func (e *Engine) surveyTags(ctx context.Context, dst name.Repository, tags []string) (map[string]v1.Hash, error) {
-	out := map[string]v1.Hash{}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.reg.Jobs())
-	for _, t := range tags {
-		tag, err := e.reg.Tag(dst, t)
-		if err != nil {
-			return nil, err
-		}
-		g.Go(func() error {
-			d, err := e.rd.Head(gctx, tag)
-			if err != nil || d == nil {
-				return err
-			}
-			mu.Lock()
-			out[t] = d.Digest
-			mu.Unlock()
-			return nil
-		})
+	s := e.startSurvey(ctx, dst)
+	defer s.stop()
+	if err := s.askTags(tags); err != nil {
+		return nil, err
 	}
-	if err := g.Wait(); err != nil {
+	if err := s.g.Wait(); err != nil {
 		return nil, fmt.Errorf("checking tags in %s: %w", dst, err)
 	}
-	return out, nil
+	return s.st.tags, nil
 }

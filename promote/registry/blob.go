@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -92,14 +91,7 @@ func (c *Client) PutBlob(ctx context.Context, repo name.Repository, mt types.Med
 	desc := v1.Descriptor{MediaType: mt, Digest: d, Size: int64(len(data))}
 	open := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	err = c.restart(ctx, func() error {
-		if !c.chunkedOnly(repo.RegistryStr()) {
-			err := c.pushBlob(ctx, nil, repo, desc, open)
-			if !errors.Is(err, errMonolithicRefused) {
-				return err
-			}
-			c.setChunked(repo.RegistryStr())
-		}
-		return c.pusher.Upload(ctx, repo, l)
+		return c.pushOrChunk(ctx, nil, repo, desc, open, func() error { return c.pusher.Upload(ctx, repo, l) })
 	})
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("uploading blob %s to %s: %w", d, repo, explain(repo.RegistryStr(), err))

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -41,14 +40,9 @@ func (c *Client) upload(ctx context.Context, src, from, dst name.Repository, des
 	}
 	open := func(ctx context.Context) (io.ReadCloser, error) { return c.openBlob(ctx, src, desc) }
 	return c.restart(ctx, func() error {
-		if !c.chunkedOnly(dst.RegistryStr()) {
-			err := c.pushBlob(ctx, mount, dst, desc, open)
-			if !errors.Is(err, errMonolithicRefused) {
-				return err
-			}
-			c.setChunked(dst.RegistryStr())
-		}
-		blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return open(ctx) }, lazy: !mountable}
-		return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
+		return c.pushOrChunk(ctx, mount, dst, desc, open, func() error {
+			blob := &streamLayer{desc: desc, open: func() (io.ReadCloser, error) { return open(ctx) }, lazy: !mountable}
+			return c.pusher.Upload(ctx, dst, &remote.MountableLayer{Layer: blob, Reference: from.Digest(desc.Digest.String())})
+		})
 	})
 }

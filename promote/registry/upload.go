@@ -52,6 +52,21 @@ func (c *Client) setChunked(host string) {
 	c.pushes.chunked[host] = true
 }
 
+// pushOrChunk puts a blob into dst in one PUT (pushBlob) unless dst's
+// registry is known to refuse that, else, or when it refuses now, with
+// chunked, go-containerregistry's upload; the refusal is remembered.
+func (c *Client) pushOrChunk(ctx context.Context, mount *name.Repository, dst name.Repository, desc v1.Descriptor,
+	open func(context.Context) (io.ReadCloser, error), chunked func() error) error {
+	if !c.chunkedOnly(dst.RegistryStr()) {
+		err := c.pushBlob(ctx, mount, dst, desc, open)
+		if !errors.Is(err, errMonolithicRefused) {
+			return err
+		}
+		c.setChunked(dst.RegistryStr())
+	}
+	return chunked()
+}
+
 // pushTransport is the authenticated transport to push into dst (and pull
 // from from, on the same registry, for a mount), built once: callers of one
 // key wait for its first (a ping and a token fetch, outside the lock); a
