@@ -7,6 +7,7 @@ COSIGN_VERSION := v2.6.5
 COSIGN3_VERSION := v3.1.3
 STATICCHECK_VERSION := v0.8.2
 ACTIONLINT_VERSION := v1.7.12
+OPA_VERSION := v1.22.4
 export PATH := $(TOOLS):$(PATH)
 
 .PHONY: all build demo test unit fuzz integration tools vet lint fmt bench bench-go bench-peers clean
@@ -57,7 +58,7 @@ integration: tools build
 ## tools/go.mod, a module of its own so its dependencies stay out of go.mod;
 ## actionlint checks docs/ci's GitHub Actions workflow, jq runs its stage script,
 ## chromium (driven by chromedp) opens the report page.
-tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw $(TOOLS)/actionlint
+tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw $(TOOLS)/actionlint $(TOOLS)/opa
 	@need=""; for p in docker-registry sqlite3 jq chromium; do command -v $$p >/dev/null || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need; \
@@ -77,6 +78,11 @@ $(TOOLS)/cosign3:
 # About 30 s to build on an empty module and build cache.
 $(TOOLS)/actionlint:
 	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+# opa: the OPA CLI, for the policy gate's parity test (opa eval on the same
+# input and policy); the gate itself evaluates in-process with OPA's library.
+$(TOOLS)/opa:
+	GOBIN=$(TOOLS) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)
 
 $(TOOLS)/versitygw: tools/go.mod tools/go.sum
 	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw

@@ -20,6 +20,15 @@ type Gate interface {
 	Evaluate(ctx context.Context, s *Subject) (Verdict, error)
 }
 
+// EvidenceJudge is a Gate that judges the promotion's evidence document
+// (Subject.Evidence, package evidence) rather than the Subject alone: the
+// engine runs it after every other gate of the environment, once their
+// verdicts are in the document.
+type EvidenceJudge interface {
+	Gate
+	JudgesEvidence()
+}
+
 // Verdict is a gate's judgement and the evidence behind it: a gate sets
 // Verdict to verdict.Pass or verdict.Fail. It is the one gate-result type
 // (verdict.Result) from the gate, through the engine, which names it after

@@ -29,6 +29,10 @@ type Subject struct {
 	// Scans reads the source registry's own scan of a platform image; nil
 	// when the source repository is not in ECR.
 	Scans RegistryScans
+	// Evidence is the evidence document (package evidence) as JSON: set
+	// by the engine once every other gate has judged, for the gates that
+	// judge it (EvidenceJudge); nil before.
+	Evidence []byte
 }
 
 // RegistryScans reads a registry's own vulnerability scan of one image.

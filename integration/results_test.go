@@ -2,7 +2,10 @@
 
 package integration
 
-import "sort"
+import (
+	"encoding/json"
+	"sort"
+)
 
 // The shapes below mirror the JSON contract CI scripts parse (the result of
 // `promote to`, `rollback` and `history` with --output json). They are
@@ -25,22 +28,23 @@ type copyStats struct {
 }
 
 type record struct {
-	MediaType  string        `json:"mediaType"`
-	ID         string        `json:"id"`
-	Seq        int64         `json:"seq"`
-	Kind       string        `json:"kind"`
-	App        string        `json:"app"`
-	Env        string        `json:"env"`
-	From       string        `json:"from"`
-	Repository string        `json:"repository"`
-	Digest     string        `json:"digest"`
-	Tags       []string      `json:"tags"`
-	Targets    []string      `json:"targets"`
-	Previous   string        `json:"previous"`
-	Gates      []gateOutcome `json:"gates"`
-	Rejection  string        `json:"rejection"`
-	PrevHash   string        `json:"prev_hash"`
-	Hash       string        `json:"hash"`
+	MediaType  string          `json:"mediaType"`
+	ID         string          `json:"id"`
+	Seq        int64           `json:"seq"`
+	Kind       string          `json:"kind"`
+	App        string          `json:"app"`
+	Env        string          `json:"env"`
+	From       string          `json:"from"`
+	Repository string          `json:"repository"`
+	Digest     string          `json:"digest"`
+	Tags       []string        `json:"tags"`
+	Targets    []string        `json:"targets"`
+	Previous   string          `json:"previous"`
+	Gates      []gateOutcome   `json:"gates"`
+	Rejection  string          `json:"rejection"`
+	Evidence   json.RawMessage `json:"evidence"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
 }
 
 type promotion struct {

@@ -157,7 +157,7 @@ func promotionOf(r *ledger.Record) attest.Promotion {
 		Repository: r.Repository, Tags: r.Tags, Digest: r.Digest, Previous: r.Previous,
 		Record: attest.RecordRef{ID: r.ID, Seq: r.Seq, Hash: r.Hash},
 		Actor:  attest.Actor(r.Actor), // the same fields, each identity with how it was established
-		Time:   r.Time,
+		Time:   r.Time, Evidence: r.Evidence,
 	}
 	p.Gates = append(p.Gates, r.Gates...)
 	p.Policies, p.BreakGlass = append(p.Policies, r.Policies...), r.BreakGlass

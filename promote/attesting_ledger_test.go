@@ -60,7 +60,8 @@ type attestedPredicate struct {
 		Verdict string `json:"verdict"`
 		Reason  string `json:"reason"`
 	} `json:"policies"`
-	BreakGlass string `json:"breakGlass"`
+	BreakGlass string          `json:"breakGlass"`
+	Evidence   json.RawMessage `json:"evidence"`
 }
 
 // readAttestation fetches the promotion attestation of d in repo from the

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/promote-dev/promote/gates"
@@ -17,6 +18,9 @@ type Evaluation struct {
 	Source ledger.Source    `json:"source"`
 	Gates  []verdict.Result `json:"gates"`
 	Path   string           `json:"path"` // "ok" or why the path forbids this digest
+	// Evidence is the evidence document the policy gates judged; absent
+	// when the environment has none.
+	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 
 // Evaluate runs env's gates on the source ref would resolve to, copying and
@@ -51,7 +55,19 @@ func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports 
 		return nil, err
 	}
 	subj.Reports = reports
-	ev.Gates, err = runGates(ctx, env, subj)
+	var doc evidenceFunc
+	if evidenceWanted(env, false) {
+		doc = func(ctx context.Context, judged []verdict.Result) ([]byte, error) {
+			hist, err := e.reader().digestHistory(ctx, ref.App, ev.Digest)
+			if err != nil {
+				return nil, err
+			}
+			repo, _ := env.RepositoryFor(ref.App)
+			f := evidenceFacts{env: env, app: ref.App, repository: repo, source: ev.Source, srcRepo: src.repo.Name(), subj: subj, history: hist}
+			return f.document(judged)
+		}
+	}
+	ev.Gates, ev.Evidence, err = runGates(ctx, env, subj, doc)
 	if err != nil {
 		return ev, err
 	}

@@ -16,25 +16,76 @@ import (
 // maxParallelGates bounds how many gates judge at once.
 const maxParallelGates = 4
 
-// runGates evaluates every gate of env on s in parallel. It returns the
-// outcomes in configuration order and an error wrapping errs.ErrGateRejected
-// when a gate said no; a gate that could not judge fails closed with a
-// plain error (retryable, exit 1).
-func runGates(ctx context.Context, env *config.Environment, s *gates.Subject) ([]verdict.Result, error) {
+// evidenceFunc builds the evidence document from the verdicts of the gates
+// judged so far.
+type evidenceFunc func(ctx context.Context, judged []verdict.Result) ([]byte, error)
+
+// runGates evaluates every gate of env on s in parallel, then, with the
+// evidence document built from their verdicts (doc, when not nil), the
+// gates that judge it (gates.EvidenceJudge). It returns the outcomes in
+// configuration order, the document, and an error wrapping
+// errs.ErrGateRejected when a gate said no; a gate that could not judge
+// (a document that could not be built included) fails closed with a plain
+// error (retryable, exit 1).
+func runGates(ctx context.Context, env *config.Environment, s *gates.Subject, doc evidenceFunc) ([]verdict.Result, []byte, error) {
 	out := make([]verdict.Result, len(env.Gates))
+	var first, late []int
+	for i, g := range env.Gates {
+		if _, ok := g.Gate.(gates.EvidenceJudge); ok {
+			late = append(late, i)
+		} else {
+			first = append(first, i)
+		}
+	}
+	judgeAll(ctx, env.Gates, first, s, out)
+	if doc == nil {
+		for _, i := range late {
+			out[i] = verdict.Result{Name: env.Gates[i].Kind, Verdict: verdict.Error, Reason: "no evidence document was built to judge (a bug in the engine)"}
+		}
+		return out, nil, foldVerdicts(out)
+	}
+	judged := make([]verdict.Result, 0, len(first))
+	for _, i := range first {
+		judged = append(judged, out[i])
+	}
+	b, err := doc(ctx, judged)
+	if err != nil {
+		for _, i := range late {
+			out[i] = verdict.Result{Name: env.Gates[i].Kind, Verdict: verdict.Error, Reason: "building the evidence document: " + err.Error()}
+		}
+		if len(late) == 0 {
+			return out, nil, errors.Join(foldVerdicts(out), fmt.Errorf("building the evidence document: %w", err))
+		}
+		return out, nil, foldVerdicts(out)
+	}
+	if len(late) > 0 {
+		judgeAll(ctx, env.Gates, late, withEvidence(s, b), out)
+	}
+	return out, b, foldVerdicts(out)
+}
+
+// withEvidence is a copy of s carrying the evidence document.
+func withEvidence(s *gates.Subject, doc []byte) *gates.Subject {
+	c := *s
+	c.Evidence = doc
+	return &c
+}
+
+// judgeAll evaluates the gates of gs at indexes which, at most
+// maxParallelGates at once, into out.
+func judgeAll(ctx context.Context, gs []config.Gate, which []int, s *gates.Subject, out []verdict.Result) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxParallelGates)
-	for i, g := range env.Gates {
+	for _, i := range which {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = evaluate(ctx, g, s)
+			out[i] = evaluate(ctx, gs[i], s)
 		}()
 	}
 	wg.Wait()
-	return out, foldVerdicts(out)
 }
 
 // foldVerdicts turns the outcomes, in configuration order, into the

@@ -112,7 +112,7 @@ func TestRunGatesKeepsOrderAndFolds(t *testing.T) {
 		env.Gates = append(env.Gates, config.Gate{Kind: k, Gate: g})
 		want = append(want, evaluate(context.Background(), env.Gates[i], &gates.Subject{}))
 	}
-	out, err := runGates(context.Background(), env, &gates.Subject{})
+	out, _, err := runGates(context.Background(), env, &gates.Subject{}, nil)
 	assert.Equal(t, want, out)
 	require.ErrorIs(t, err, errs.ErrGateRejected)
 	assert.Equal(t, "gate rejected by e: re", err.Error())

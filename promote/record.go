@@ -152,6 +152,7 @@ func (r *run) newRecord(kind ledger.Kind) *ledger.Record {
 		Repository: res.Repository, Digest: res.Digest, Source: res.Source, Tags: r.tags,
 		Previous: res.Previous, Gates: slices.Clone(res.Gates), Policies: slices.Clone(res.Policies),
 		BreakGlass: res.BreakGlass, Actor: e.actor, CI: e.ci, Reason: r.req.Reason,
+		Evidence: slices.Clone(r.evidence),
 	}
 	if kind == ledger.KindPromotion {
 		for _, t := range r.tags {

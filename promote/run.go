@@ -37,7 +37,11 @@ type run struct {
 	root *node          // inspect: the manifest tree
 	subj *gates.Subject // inspect: what the gates judge
 	tags []string       // inspect: the environment tags to write
-	st   *targetState   // plan: what the target holds
+	// evidence is the evidence document the gates built (judge), kept
+	// in the record and carried by the attestation; nil when the
+	// environment neither judges nor attests it.
+	evidence []byte
+	st       *targetState // plan: what the target holds
 	// rootPending is whether the copy left the root manifest to the first
 	// tag write (rootByTag).
 	rootPending bool

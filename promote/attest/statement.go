@@ -57,6 +57,11 @@ type Predicate struct {
 	// Ledger is the record's place in the ledger's transparency log; absent
 	// when the ledger has no key, so signs no checkpoint.
 	Ledger *LedgerProof `json:"ledger,omitempty"`
+	// Evidence is the evidence document (gates/evidence) the environment's
+	// policy gates judged, byte for byte as the ledger record keeps it, so
+	// a policy written for the gate runs at admission on
+	// predicate.evidence; absent for a record made without one.
+	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 
 // Source is the source reference as given on the command line and as
@@ -115,6 +120,7 @@ type Promotion struct {
 	Actor                  Actor
 	Time                   time.Time
 	Ledger                 *LedgerProof // nil: the ledger signs no checkpoint
+	Evidence               json.RawMessage
 }
 
 // BuildStatement makes the statement for p. It is pure: the same promotion
@@ -143,6 +149,9 @@ func BuildStatement(p Promotion) (Statement, error) {
 	if len(missing) > 0 {
 		return Statement{}, errors.New("attestation: the promotion lacks " + strings.Join(missing, ", "))
 	}
+	if len(p.Evidence) > 0 && !json.Valid(p.Evidence) {
+		return Statement{}, errors.New("attestation: the evidence document is not JSON")
+	}
 	if p.Ledger != nil {
 		if err := p.Ledger.check(); err != nil {
 			return Statement{}, err
@@ -169,6 +178,7 @@ func BuildStatement(p Promotion) (Statement, error) {
 			Actor:      p.Actor,
 			Time:       p.Time.UTC(),
 			Ledger:     p.Ledger.clone(),
+			Evidence:   append(json.RawMessage(nil), p.Evidence...),
 		},
 	}, nil
 }

@@ -127,8 +127,12 @@ type Record struct {
 	CI        *CI      `json:"ci,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	Rejection string   `json:"rejection,omitempty"` // why a rejected attempt was refused
-	PrevHash  string   `json:"prev_hash"`
-	Hash      string   `json:"hash,omitempty"`
+	// Evidence is the evidence document (gates/evidence) the policy gates
+	// judged and the promotion attestation carries, as JSON; absent where
+	// the environment neither judges nor attests it.
+	Evidence json.RawMessage `json:"evidence,omitempty"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash,omitempty"`
 }
 
 // Body is the canonical serialisation that Hash covers: the record as JSON
