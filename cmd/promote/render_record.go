@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +52,10 @@ func printRecord(w io.Writer, c ledger.Checked) {
 				fmt.Fprintf(w, "  evidence   %s\n", b)
 			}
 		}
+	}
+	if len(r.Evidence) > 0 {
+		sum := sha256.Sum256(r.Evidence)
+		line("evidence", fmt.Sprintf("sha256:%x, %d bytes (the policy gates' input: promote show %s --output json prints it)", sum, len(r.Evidence), r.ID))
 	}
 	line("prev_hash", r.PrevHash)
 	line("hash", r.Hash)
