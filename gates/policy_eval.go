@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -40,10 +41,11 @@ func (g *policyGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
-	rs, err := g.pq.Eval(ctx, rego.EvalInput(input))
+	at := &lastPlace{}
+	rs, err := g.pq.Eval(ctx, rego.EvalInput(input), rego.EvalQueryTracer(at))
 	switch {
 	case err != nil && ctx.Err() == context.DeadlineExceeded:
-		return Verdict{}, fmt.Errorf("policy %s: evaluating %s timed out after %s: %s", g.paths(), g.query, g.timeout, regoError(err))
+		return Verdict{}, fmt.Errorf("policy %s: evaluating %s timed out after %s%s: %s", g.paths(), g.query, g.timeout, at.where(), regoError(err))
 	case err != nil:
 		return Verdict{}, fmt.Errorf("policy: evaluating %s: %s", g.query, regoError(err))
 	case len(rs) == 0 || len(rs[0].Expressions) == 0:
@@ -66,6 +68,26 @@ func (g *policyGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) 
 		shown = append(shown[:maxPolicyReasons:maxPolicyReasons], fmt.Sprintf("and %d more", len(msgs)-maxPolicyReasons))
 	}
 	return Verdict{Name: "policy", Verdict: verdict.Fail, Reason: "denied by " + g.query + ": " + strings.Join(shown, "; "), Evidence: ev}, nil
+}
+
+// lastPlace traces where in a policy file evaluation last was, so a
+// timeout names the file and line it was stuck at.
+type lastPlace struct{ loc atomic.Pointer[ast.Location] }
+
+func (l *lastPlace) Enabled() bool               { return true }
+func (l *lastPlace) Config() topdown.TraceConfig { return topdown.TraceConfig{} }
+func (l *lastPlace) TraceEvent(e topdown.Event) {
+	if e.Location != nil && e.Location.File != "" {
+		l.loc.Store(e.Location)
+	}
+}
+
+// where is " at FILE:LINE", or nothing when evaluation never reached a file.
+func (l *lastPlace) where() string {
+	if loc := l.loc.Load(); loc != nil {
+		return fmt.Sprintf(" at %s:%d", loc.File, loc.Row)
+	}
+	return ""
 }
 
 // denyMessages turns the query's value, a set or array, into sorted
