@@ -34,7 +34,12 @@ func policyGate(t *testing.T, src string) config.Gate {
 // passes is promoted, and the record and the signed attestation carry the
 // very document the gate judged, its history showing the refusal before.
 func TestPolicyGateJudgesAndTheAttestationCarriesItsEvidence(t *testing.T) {
-	w := newWorld(t)
+	for name, opts := range map[string][]worldOption{"sqlite": nil, "s3": {withS3Ledger()}} {
+		t.Run(name, func(t *testing.T) { policyGateJudges(t, newWorld(t, opts...)) })
+	}
+}
+
+func policyGateJudges(t *testing.T, w *world) {
 	test := w.env("test")
 	t.Setenv("PROMOTE_TEST_KEY_PASSWORD", "promote-test")
 	test.Attest = &config.Attest{Key: filepath.Join("..", "testdata", "attest", "cosign.key"), PasswordEnv: "PROMOTE_TEST_KEY_PASSWORD"}
