@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ type PolicyConfig struct {
 	Query string `yaml:"query"`
 	// Timeout bounds one evaluation; default 10s. A timeout refuses.
 	Timeout Duration `yaml:"timeout"`
+	// Dir is where relative Rego paths are read from (the configuration
+	// file's directory); the files keep the names written, in messages
+	// and evidence, so a record reads the same on every runner.
+	Dir string `yaml:"-"`
 }
 
 // DefaultPolicyQuery is the policy gate's query when the configuration names none.
@@ -35,10 +40,16 @@ const DefaultPolicyQuery = "data.promote.deny"
 const defaultPolicyTimeout = 10 * time.Second
 
 // policyUnsafe are the built-ins a policy may not call: a gate reads only
-// what promote hands it, so its verdict is the same wherever it runs (the
-// gate, opa eval, admission) and never reaches the network.
+// the document promote hands it, never the network, the clock or a source
+// of randomness, so the same document gets the same verdict wherever the
+// policy runs (the gate, opa eval, admission). A policy measures time
+// against the document's own time.
 var policyUnsafe = map[string]struct{}{
-	"http.send": {}, "net.lookup_ip_addr": {}, "opa.runtime": {}, "rego.parse_module": {},
+	"http.send": {}, "net.lookup_ip_addr": {}, "opa.runtime": {},
+	"time.now_ns": {}, "rand.intn": {}, "uuid.rfc4122": {},
+	"io.jwt.decode_verify":                                   {}, // checks expiry against the clock
+	"crypto.x509.parse_and_verify_certificates":              {},
+	"crypto.x509.parse_and_verify_certificates_with_options": {},
 }
 
 // PolicyFile is one policy file as evaluated: its path and the SHA-256 of
@@ -61,9 +72,7 @@ func init() {
 		if err := s.Decode(&c); err != nil {
 			return nil, err
 		}
-		for i, f := range c.Rego {
-			c.Rego[i] = s.Path(f)
-		}
+		c.Dir = s.Dir
 		return NewPolicy(c)
 	})
 }
@@ -91,14 +100,18 @@ func NewPolicy(c PolicyConfig) (Gate, error) {
 		rego.Query(g.query), rego.SetRegoVersion(ast.RegoV1),
 		rego.StrictBuiltinErrors(true), rego.UnsafeBuiltins(policyUnsafe),
 	}
-	for _, path := range c.Rego {
+	for _, file := range c.Rego {
+		path := file
+		if c.Dir != "" && !filepath.IsAbs(file) {
+			path = filepath.Join(c.Dir, file)
+		}
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("rego: %w", err)
 		}
 		sum := sha256.Sum256(src)
-		g.files = append(g.files, PolicyFile{Path: path, SHA256: hex.EncodeToString(sum[:])})
-		opts = append(opts, rego.Module(path, string(src)))
+		g.files = append(g.files, PolicyFile{Path: file, SHA256: hex.EncodeToString(sum[:])})
+		opts = append(opts, rego.Module(file, string(src)))
 	}
 	if g.pq, err = rego.New(opts...).PrepareForEval(context.Background()); err != nil {
 		return nil, fmt.Errorf("rego: %s", regoError(err))

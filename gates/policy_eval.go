@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -20,9 +21,13 @@ import (
 	"github.com/promote-dev/promote/gates/verdict"
 )
 
-// maxPolicyReasons bounds the deny messages a verdict's reason lists; the
-// evidence keeps them all.
-const maxPolicyReasons = 8
+// Bounds on what a policy's messages put in the record: the reason lists
+// the first maxPolicyReasons, the evidence keeps them all, each cut to
+// maxPolicyMessage bytes.
+const (
+	maxPolicyReasons = 8
+	maxPolicyMessage = 512
+)
 
 // Evaluate runs the query against the evidence document. Each message the
 // query gives is a reason to refuse; none passes. A missing document, an
@@ -45,7 +50,7 @@ func (g *policyGate) Evaluate(ctx context.Context, s *Subject) (Verdict, error) 
 	rs, err := g.pq.Eval(ctx, rego.EvalInput(input), rego.EvalQueryTracer(at))
 	switch {
 	case err != nil && ctx.Err() == context.DeadlineExceeded:
-		return Verdict{}, fmt.Errorf("policy %s: evaluating %s timed out after %s%s: %s", g.paths(), g.query, g.timeout, at.where(), regoError(err))
+		return Verdict{}, fmt.Errorf("policy %s: evaluating %s timed out (the gate's timeout is %s)%s: %s", g.paths(), g.query, g.timeout, at.where(), regoError(err))
 	case err != nil:
 		return Verdict{}, fmt.Errorf("policy: evaluating %s: %s", g.query, regoError(err))
 	case len(rs) == 0 || len(rs[0].Expressions) == 0:
@@ -99,18 +104,30 @@ func denyMessages(v any) ([]string, error) {
 	}
 	out := make([]string, 0, len(list))
 	for _, m := range list {
-		if s, ok := m.(string); ok {
-			out = append(out, s)
-			continue
+		s, ok := m.(string)
+		if !ok {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return nil, fmt.Errorf("a message does not encode: %w", err)
+			}
+			s = string(b)
 		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			return nil, fmt.Errorf("a message does not encode: %w", err)
-		}
-		out = append(out, string(b))
+		out = append(out, clipMessage(s))
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// clipMessage cuts s to maxPolicyMessage bytes on a rune boundary.
+func clipMessage(s string) string {
+	if len(s) <= maxPolicyMessage {
+		return s
+	}
+	cut := maxPolicyMessage - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func describeValue(v any) string {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promote-dev/promote/gates"
 )
@@ -158,13 +159,17 @@ func TestOnePolicyAtTheGateAndAtAdmission(t *testing.T) {
 	policy := policyFile(t)
 	p.env = append(p.env, "PROMOTE_ATTEST_KEY_PASSWORD=")
 	withGate := p.writeConfig(filepath.Join(p.dir, "gated", "environments.yaml"), nil,
-		[]string{"policy: {rego: [" + policy + "], query: data.signature.deny}"})
+		[]string{"signed: {keys: [" + pub + "]}", "policy: {rego: [" + policy + "], query: data.signature.deny}"})
 	appendLines(t, withGate, "    attest: {key: "+key+"}\n")
-	without := p.writeConfig(filepath.Join(p.dir, "plain", "environments.yaml"), nil, []string{})
+	without := p.writeConfig(filepath.Join(p.dir, "plain", "environments.yaml"), nil, []string{"signed: {keys: [" + pub + "]}"})
 	appendLines(t, without, "    attest: {key: "+key+"}\n")
 	dev, prod := p.repo("dev", "web"), p.repo("prod", "web")
 
-	good := p.pushImage(dev+":1.0.0", image{})
+	// crane cannot set a creation time; an app built on a base made
+	// yesterday carries the base's.
+	base := p.repo("dev", "base") + ":1"
+	p.pushBaseAt(base, time.Now().Add(-24*time.Hour))
+	good := p.appOn(base, dev+":1.0.0", "1.0.0")
 	p.sign(key, dev, good)
 	if r := p.promoteWith(withGate, "to", "test", "web:1.0.0"); r.Code != 0 {
 		t.Fatalf("promote to test:\n%s", r)
@@ -176,7 +181,9 @@ func TestOnePolicyAtTheGateAndAtAdmission(t *testing.T) {
 		t.Fatalf("cosign verify-attestation --policy prod.rego should admit what the gate passed: exit %d\n%s", code, got)
 	}
 
-	root := p.pushImage(dev+":2.0.0", image{User: "root", Version: "2.0.0"})
+	p.appOn(base, dev+":2.0.0", "2.0.0")
+	p.crane("mutate", dev+":2.0.0", "--user", "root", "-t", dev+":2.0.0")
+	root := p.digest(dev + ":2.0.0")
 	p.sign(key, dev, root)
 	if r := p.promoteWith(withGate, "to", "test", "web:2.0.0"); r.Code != 0 {
 		t.Fatalf("promote to test:\n%s", r)

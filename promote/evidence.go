@@ -17,6 +17,12 @@ import (
 	"github.com/promote-dev/promote/promote/ledger"
 )
 
+// maxEvidenceDocument bounds the evidence document: the record keeps it,
+// and an S3 ledger reads no object over 4 MiB. A tree whose document would
+// be larger (configs full of labels, say) cannot be judged by a policy
+// gate, nor attested with its evidence: the run fails closed.
+const maxEvidenceDocument = 1 << 20
+
 // maxGateEvidence is the most JSON of one gate's evidence the evidence
 // document carries whole; beyond it, a summary (attest.Summarize), marked
 // so. The ledger record's gates keep it whole either way.
@@ -99,7 +105,15 @@ func (f evidenceFacts) document(judged []verdict.Result) ([]byte, error) {
 		d.History = append(d.History, evidence.Entry{ID: rec.ID, Seq: rec.Seq, Kind: string(rec.Kind), Env: rec.Env, Time: rec.Time.UTC(), Hash: rec.Hash})
 	}
 	nonNil(&d)
-	return json.Marshal(d)
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxEvidenceDocument {
+		return nil, fmt.Errorf("the evidence document of %s@%s would be %d bytes, over the %d a record keeps: "+
+			"its image configs (labels, above all) are too large to judge, so the promotion is refused", f.app, d.Digest, len(b), maxEvidenceDocument)
+	}
+	return b, nil
 }
 
 // evidencePlatform is one image's platform and what its config says.
@@ -115,10 +129,7 @@ func evidencePlatform(img gates.Image) evidence.Platform {
 	if p.Platform == "" && c.OS != "" {
 		p.Platform = strings.TrimSuffix(c.OS+"/"+c.Architecture+"/"+c.Variant, "/")
 	}
-	p.Config = evidence.Config{
-		User: c.Config.User, Labels: c.Config.Labels, WorkingDir: c.Config.WorkingDir,
-		Entrypoint: c.Config.Entrypoint, Cmd: c.Config.Cmd,
-	}
+	p.Config = evidence.Config{User: c.Config.User, Labels: redactedLabels(c.Config.Labels), WorkingDir: c.Config.WorkingDir}
 	for _, kv := range c.Config.Env {
 		name, _, _ := strings.Cut(kv, "=")
 		p.Config.Env = append(p.Config.Env, name)
@@ -127,11 +138,24 @@ func evidencePlatform(img gates.Image) evidence.Platform {
 		p.Config.ExposedPorts = append(p.Config.ExposedPorts, port)
 	}
 	sort.Strings(p.Config.ExposedPorts)
-	if !c.Created.IsZero() {
-		t := c.Created.UTC()
+	if t := c.Created.UTC(); !t.IsZero() && t.Year() >= 1 && t.Year() <= 9999 { // JSON holds years 0001-9999
 		p.Config.Created = &t
 	}
 	return p
+}
+
+// redactedLabels is labels with every value the noSecretsInEnv gate would
+// see a secret in replaced by a mark naming its rule: the document reaches
+// the ledger and the attestation, where no secret may.
+func redactedLabels(labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels))
+	for k, v := range labels {
+		if rule := gates.LooksSecret(k, v); rule != "" {
+			v = "<redacted: " + rule + ">"
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // evidenceVerdicts copies verdicts with their evidence as plain JSON
@@ -158,7 +182,11 @@ func plainEvidence(ev map[string]any) (map[string]any, bool, error) {
 	}
 	summarized := len(b) > maxGateEvidence
 	if summarized {
-		if b, err = json.Marshal(attest.Summarize(ev)); err != nil {
+		sum := attest.Summarize(ev)
+		if sum == nil {
+			sum = map[string]any{}
+		}
+		if b, err = json.Marshal(sum); err != nil {
 			return nil, false, err
 		}
 	}
@@ -183,8 +211,6 @@ func nonNil(d *evidence.Document) {
 	for i := range d.Platforms {
 		c := &d.Platforms[i].Config
 		empty(&c.Env)
-		empty(&c.Entrypoint)
-		empty(&c.Cmd)
 		empty(&c.ExposedPorts)
 		if c.Labels == nil {
 			c.Labels = map[string]string{}

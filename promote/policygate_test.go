@@ -1,11 +1,13 @@
 package promote
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -126,4 +128,53 @@ deny contains msg if {
 	assert.Empty(t, regtest.Writes(w.a.Requests()))
 	assert.Len(t, w.records(ledger.Query{}), before, "nothing recorded")
 	assert.Empty(t, w.tags(w.test("web")))
+}
+
+// A tree whose evidence document would be too large to keep (a dev pusher
+// fills a label) is refused closed before anything is recorded: a record
+// that size would be refused by the S3 ledger's reads, locking the chain.
+// The ledger still answers afterwards.
+func TestAnOversizedEvidenceDocumentFailsClosed(t *testing.T) {
+	w := newWorld(t, withS3Ledger())
+	test := w.env("test")
+	test.Gates = append(test.Gates, policyGate(t, "package promote\n\ndeny contains \"never\" if false\n"))
+	e := w.engine()
+	w.push("web", "1.0", "1.0")
+	_, err := w.promote(e, "test", "web:1.0")
+	require.NoError(t, err)
+
+	labels := regtest.Labels("2.0")
+	labels["org.example.blob"] = strings.Repeat("x", 2<<20)
+	regtest.Push(t, w.dev("web")+":2.0", regtest.Image(t, 1, labels, "1000"))
+	before := len(w.records(ledger.Query{}))
+	w.a.Requests()
+	_, err = w.promote(e, "test", "web:2.0")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, errs.ErrGateRejected)
+	assert.Contains(t, err.Error(), "too large to judge")
+	assert.Empty(t, regtest.Writes(w.a.Requests()))
+	assert.Len(t, w.records(ledger.Query{}), before, "nothing recorded")
+	cur, err := e.reader().Current(context.Background(), "test", "web")
+	require.NoError(t, err, "the chain still reads")
+	assert.NotEmpty(t, cur.Digest)
+}
+
+// A label value that looks like a secret reaches neither the record nor
+// the attestation: the document names the rule instead.
+func TestTheEvidenceDocumentRedactsSecretLabels(t *testing.T) {
+	w := newWorld(t)
+	test := w.env("test")
+	test.Gates = append(test.Gates, policyGate(t, "package promote\n\ndeny contains \"never\" if false\n"))
+	labels := regtest.Labels("1.0")
+	token := "ghp_" + strings.Repeat("a1B2", 9)
+	labels["org.example.token"] = token
+	regtest.Push(t, w.dev("web")+":1.0", regtest.Image(t, 1, labels, "1000"))
+	res, err := w.promote(w.engine(), "test", "web:1.0")
+	require.NoError(t, err)
+	assert.NotContains(t, string(res.Record.Evidence), token)
+	var doc evidence.Document
+	require.NoError(t, json.Unmarshal(res.Record.Evidence, &doc))
+	require.NotEmpty(t, doc.Platforms)
+	assert.Equal(t, "<redacted: github-token>", doc.Platforms[0].Config.Labels["org.example.token"])
+	assert.Equal(t, labels["org.opencontainers.image.source"], doc.Platforms[0].Config.Labels["org.opencontainers.image.source"])
 }

@@ -65,15 +65,17 @@ type Platform struct {
 	Config   Config `json:"config"`
 }
 
-// Config is what a policy may judge of an image config. Env holds the
-// variable names only: values may hold secrets and stay out.
+// Config is what a policy may judge of an image config, as the image
+// claims it. Env holds the variable names only, and a label value that
+// looks like a secret (the noSecretsInEnv gate's rules) is replaced by
+// "<redacted: RULE>": the document reaches the ledger and the attestation.
+// The entrypoint and command, which may carry secrets as arguments, stay
+// out. Created is null when the config has no time.
 type Config struct {
 	User         string            `json:"user"`
 	Labels       map[string]string `json:"labels"`
 	Env          []string          `json:"env"`
 	Created      *time.Time        `json:"created"`
-	Entrypoint   []string          `json:"entrypoint"`
-	Cmd          []string          `json:"cmd"`
 	ExposedPorts []string          `json:"exposedPorts"`
 	WorkingDir   string            `json:"workingDir"`
 }

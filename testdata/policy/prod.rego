@@ -18,12 +18,22 @@ doc := input.predicate.evidence if input.predicate.evidence
 
 doc := input if not input.predicate
 
-# Images run as a named, non-root user.
+# Nothing to judge is a refusal: an attestation made before promote carried
+# the document, or a document of another version.
+deny contains "no promote evidence document (application/vnd.promote.evidence.v1+json) to judge" if {
+	not doc.mediaType == "application/vnd.promote.evidence.v1+json"
+}
+
+# Images run as a named, non-root user (uid 0 in any spelling is root).
 deny contains msg if {
 	some p in doc.platforms
-	p.config.user in {"", "0", "root", "0:0", "root:root"}
+	is_root(p.config.user)
 	msg := sprintf("%s runs as root (user %q)", [p.platform, p.config.user])
 }
+
+is_root(user) if user == ""
+
+is_root(user) if regex.match(`^(0+|root)(:.*)?$`, user)
 
 # Every image says where its source is.
 deny contains msg if {
@@ -40,13 +50,27 @@ deny contains msg if {
 	msg := sprintf("%s sets %s in its config: pass secrets at run time", [p.platform, name])
 }
 
-# Built within 90 days of the promotion.
+# Built within 90 days before the promotion, as the image claims: no time,
+# or a time after the promotion, proves no age.
+deny contains msg if {
+	some p in doc.platforms
+	not is_string(p.config.created)
+	msg := sprintf("%s says not when it was built", [p.platform])
+}
+
 deny contains msg if {
 	some p in doc.platforms
 	is_string(p.config.created)
 	age := time.parse_rfc3339_ns(doc.time) - time.parse_rfc3339_ns(p.config.created)
-	age > 90 * 24 * 60 * 60 * 1000000000
-	msg := sprintf("%s was built %d days before its promotion (at most 90)", [p.platform, round(age / (24 * 60 * 60 * 1000000000))])
+	not age_within(age)
+	msg := sprintf("%s was built %d days before its promotion (0 to 90)", [p.platform, round(age / day)])
+}
+
+day := ((24 * 60) * 60) * 1000000000
+
+age_within(age) if {
+	age >= 0
+	age <= 90 * day
 }
 
 # The digest reached prod through test: the ledger shows its promotion there.
@@ -56,15 +80,29 @@ deny contains msg if {
 	msg := "the ledger shows no promotion of this digest to test"
 }
 
-# A signature is attached (the signed gate verifies whose it is).
-deny contains "no signature or attestation is attached to the digest" if {
-	count(doc.attachments) == 0
-}
-
 promoted_to(env) if {
 	some h in doc.history
 	h.env == env
 	h.kind == "promotion"
+}
+
+# The signed gate verified a signature (attachments alone are only found).
+deny contains "the signed gate did not pass this digest" if {
+	not gate_passed("signed")
+}
+
+gate_passed(name) if {
+	some g in doc.gates
+	g.name == name
+	g.verdict == "pass"
+}
+
+# Evidence too large to carry whole is summarised: rules reading it would
+# miss what it held.
+deny contains msg if {
+	some g in doc.gates
+	g.summarized
+	msg := sprintf("the %s gate's evidence was summarised: judge it from the ledger record", [g.name])
 }
 
 # cosign verify-attestation --policy reads data.signature.allow.
