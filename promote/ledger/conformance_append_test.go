@@ -4,7 +4,9 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +93,9 @@ func TestAppendRejectsInvalidRecords(t *testing.T) {
 			"no digest":  func(r *Record) { r.Digest = "" },
 			"bad kind":   func(r *Record) { r.Kind = "deletion" },
 			"nil record": nil,
+			// every backend must read back what it stores: the S3 one
+			// reads no object over 4 MiB
+			"too large": func(r *Record) { r.Evidence = json.RawMessage(`"` + strings.Repeat("x", MaxRecordBytes) + `"`) },
 		}
 		for name, spoil := range cases {
 			t.Run(name, func(t *testing.T) {

@@ -103,6 +103,12 @@ func prepare(rec *Record) (Record, error) {
 	if err := validate(rec); err != nil {
 		return Record{}, err
 	}
+	if b, err := json.Marshal(rec); err != nil {
+		return Record{}, fmt.Errorf("encoding record: %w", err)
+	} else if len(b) > MaxRecordBytes {
+		return Record{}, fmt.Errorf("invalid ledger record (app %q, env %q): %d bytes, over the %d a ledger stores (every backend must read back what it stores)",
+			rec.App, rec.Env, len(b), MaxRecordBytes)
+	}
 	r := *rec
 	if r.MediaType == "" {
 		r.MediaType = MediaType
@@ -150,6 +156,10 @@ func canonical(r Record) (Record, error) {
 	}
 	return out, nil
 }
+
+// MaxRecordBytes bounds a record's JSON: the S3 ledger reads no object
+// over 4 MiB, so a larger record, once stored, would lock its chain.
+const MaxRecordBytes = 3 << 20
 
 // validate reports the first field of rec that Append cannot store.
 func validate(rec *Record) error {
