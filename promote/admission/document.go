@@ -62,7 +62,7 @@ func header(c Controller, in Input, what string) string {
 	if cp := in.Source.Checkpoint; cp != nil {
 		fmt.Fprintf(&b, "# ledger: checkpoint %s, tree size %d, root %s\n", cp.Origin, cp.Size, cp.Root)
 	} else {
-		fmt.Fprintf(&b, "# ledger: head %s (the ledger has no key, so no signed checkpoint)\n", in.Source.Head)
+		fmt.Fprintf(&b, "# ledger: no signed checkpoint; head %s\n", in.Source.Head)
 	}
 	fmt.Fprintf(&b, "# revoked digests denied: %d\n", len(in.Revoked))
 	return b.String()

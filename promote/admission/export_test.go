@@ -106,7 +106,7 @@ func TestExportProvenance(t *testing.T) {
 		if head {
 			in.Source.Checkpoint, in.Source.Head = nil, "rec-9 sha256:"+strings.Repeat("9", 64)
 			want = []string{"promote.dev/ledger-head: rec-9 sha256:" + strings.Repeat("9", 64),
-				"# ledger: head rec-9 sha256:" + strings.Repeat("9", 64) + " (the ledger has no key"}
+				"# ledger: no signed checkpoint; head rec-9 sha256:" + strings.Repeat("9", 64) + "\n"}
 		}
 		want = append(want, "# config: environments.yaml sha256:"+strings.Repeat("c", 64),
 			"promote.dev/config-sha256: "+strings.Repeat("c", 64), "promote.dev/environment: prod", "promote.dev/revoked-digests: \"2\"")
