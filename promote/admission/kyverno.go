@@ -55,13 +55,13 @@ func regexIs(re string, want bool) map[string]any {
 
 func kyvernoImages(in Input) (File, error) {
 	rules := []any{
-		denyEach("repository", "an image of environment "+in.Env+" comes from its repositories ("+in.Repository+")",
+		denyEach("repository", "every image must come from environment "+in.Env+"'s repositories ("+in.Repository+")",
 			regexIs(imageRegex(in.Repository), false)),
-		denyEach("digest", "an image of environment "+in.Env+" is referenced by digest (REPOSITORY@sha256:...)",
+		denyEach("digest", "every image must be referenced by digest (REPOSITORY@sha256:...), as promote current "+in.Env+" APP prints it",
 			regexIs(byDigest, false)),
 	}
 	if len(in.MovingTags) > 0 {
-		rules = append(rules, denyEach("moving-tag", "an image reference names no moving tag ("+strings.Join(in.MovingTags, ", ")+")",
+		rules = append(rules, denyEach("moving-tag", "no image may name a moving tag ("+strings.Join(in.MovingTags, ", ")+"); reference the digest",
 			regexIs(movingRegex(in.MovingTags), true)))
 	}
 	if len(in.Revoked) > 0 {
@@ -69,7 +69,7 @@ func kyvernoImages(in Input) (File, error) {
 		for i, r := range in.Revoked {
 			digests[i] = r.Digest
 		}
-		rules = append(rules, denyEach("revoked", "an image is not revoked (promote status APP lists revocations)",
+		rules = append(rules, denyEach("revoked", "no image may be a revoked digest (promote status APP names the revocation)",
 			map[string]any{"key": "{{ regex_replace_all('^[^@]*@?', element.image, '') }}", "operator": "AnyIn", "value": digests}))
 	}
 	name := "promote-" + in.Env + "-images"
