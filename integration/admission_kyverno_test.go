@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	promoteregistry "github.com/promote-dev/promote/promote/registry"
 )
 
 // kyvernoReport is the part of `kyverno apply --policy-report
@@ -89,5 +91,61 @@ func TestKyvernoExportImagesPolicy(t *testing.T) {
 	}
 	if rep.Summary.Fail != len(kyvernoRule) {
 		t.Errorf("kyverno summary %+v: want %d failures", rep.Summary, len(kyvernoRule))
+	}
+}
+
+// The exported attestation ClusterPolicy, run by kyverno apply --registry
+// against the real registry: an image promote promoted into prod (with its
+// signed promotion attestation) is allowed; images copied into the prod
+// repository without promote are denied: without an attestation, with a
+// promotion attestation for test, and with one for prod signed by another
+// key.
+func TestKyvernoExportAttestationPolicy(t *testing.T) {
+	t.Setenv("COSIGN_PASSWORD", "") // for attachPromotion's signer: cosign's keys here have an empty password
+	kyverno := admissionTool(t, "kyverno")
+	p := newPipeline(t)
+	key, _ := p.keyPair()
+	otherKey, _ := p.namedKeyPair("other")
+	p.config = p.withProdPolicy("attest", "attest: {key: "+key+"}")
+	a := &admissionWorld{p: p, prodRepo: p.repo("prod", "web"), exportDirs: map[string]string{}}
+	dev := p.repo("dev", "web")
+	a.good = p.pushImage(dev+":1.0.0", image{Version: "1.0.0"})
+	stray := p.pushImage(dev+":3.0.0", image{Version: "3.0.0"})
+	p.mustPromote(0, "to", "test", "web:1.0.0")
+	p.mustPromote(0, "to", "prod", "web")
+	p.crane("copy", dev+"@"+stray, a.prodRepo+":3.0.0")
+	client, err := promoteregistry.New(promoteregistry.Options{Insecure: []string{p.A.Host, p.B.Host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forTest, otherSigner := p.pushImage(dev+":4.0.0", image{Version: "4.0.0"}), p.pushImage(dev+":5.0.0", image{Version: "5.0.0"})
+	p.crane("copy", dev+"@"+forTest, a.prodRepo+":4.0.0")
+	p.crane("copy", dev+"@"+otherSigner, a.prodRepo+":5.0.0")
+	p.attachPromotion(attestRegistry{client}, key, "test", a.prodRepo, forTest)
+	p.attachPromotion(attestRegistry{client}, otherKey, "prod", a.prodRepo, otherSigner)
+	pod := func(name, image string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\n  namespace: default\nspec:\n  containers:\n    - name: c\n      image: " + image + "\n"
+	}
+	a.pods = map[string]string{
+		"promoted":   pod("promoted", a.prodRepo+"@"+a.good),
+		"unpromoted": pod("unpromoted", a.prodRepo+"@"+stray),
+		"for-test":   pod("for-test", a.prodRepo+"@"+forTest),
+		"other-key":  pod("other-key", a.prodRepo+"@"+otherSigner),
+	}
+	dir := a.export("kyverno")
+	pods := a.writePods(dir)
+	rep := a.kyvernoApply(kyverno, filepath.Join(dir, "kyverno", "clusterpolicy-promote-prod-attestation.yaml"), pods, "--registry")
+	failed := a.failed(rep)
+	for name := range a.pods {
+		rules := slices.Compact(failed[name]) // kyverno reports the attestation and the image
+		switch {
+		case name == "promoted" && len(rules) > 0:
+			t.Errorf("pod %s: denied by %v, want allowed", name, rules)
+		case name != "promoted" && !slices.Equal(rules, []string{"promotion-attestation"}):
+			t.Errorf("pod %s: denied by %v, want by promotion-attestation", name, rules)
+		}
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("kyverno's report: %+v", rep)
 	}
 }
