@@ -3,7 +3,8 @@
 # the real promote binary and environments.yaml. Shows the gates passing a
 # signed, clean image and refusing one that runs as root, an unsigned one and
 # a vulnerable one; a refused tag overwrite, a moving tag, a second version,
-# an approval, a freeze, a rollback during it, a revoked digest and the history.
+# an approval, a freeze, a rollback during it, a revoked digest, the history,
+# and the admission policies of the clusters that run prod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -113,6 +114,13 @@ p "the fix is out: prod rolls forward to 1.1.1" to prod web --reason "fixed in 1
 p "verify proves the log only grew from the kept checkpoint: no record rewritten, reordered, inserted or cut" ledger verify --checkpoint .promote/demo-checkpoint.note
 p "publish the checkpoint to the witness repositories, beside test and prod (registries the ledger's writer does not control)" ledger publish
 p "verify against every published checkpoint" ledger verify --witnesses
+rm -rf .promote/demo-policies
+p "admission: export prod's policies for Gatekeeper (a cluster running prod admits images by digest, from prod's repositories, no moving tag, not revoked)" \
+  policy export --for gatekeeper --out .promote/demo-policies
+say "each file names the config and the ledger checkpoint it came from; the constraint carries the revoked 1.1.0 as parameters: its index, platform images and configs"
+sed -n '/^# config/p;/^# ledger/p;/^  parameters:/,$p' .promote/demo-policies/gatekeeper/constraint-promote-prod.yaml
+p "Kyverno's export also requires promote's signed promotion attestation: prod has no attest key here, so it is refused (exit 2); docs/admission.md" \
+  policy export --for kyverno
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
 echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
