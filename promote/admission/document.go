@@ -34,23 +34,21 @@ func (s Source) ledgerState() (key, value string) {
 
 // metadata is an object's metadata: its name, namespace when not "", the
 // managed-by label and the provenance annotations.
-func metadata(in Input, name, namespace string) map[string]any {
+func metadata(in Input, name, namespace string) obj {
 	k, v := in.Source.ledgerState()
-	m := map[string]any{
-		"name":   name,
-		"labels": map[string]any{"app.kubernetes.io/managed-by": "promote"},
-		"annotations": map[string]any{
+	m := o(f("name", name))
+	if namespace != "" {
+		m = append(m, f("namespace", namespace))
+	}
+	return append(m,
+		f("labels", map[string]string{"app.kubernetes.io/managed-by": "promote"}),
+		f("annotations", map[string]string{
 			AnnotationEnvironment:  in.Env,
 			AnnotationConfig:       in.Source.Config,
 			AnnotationConfigSHA256: in.Source.ConfigSHA256,
 			AnnotationRevoked:      strconv.Itoa(len(in.Revoked)),
 			k:                      v,
-		},
-	}
-	if namespace != "" {
-		m["namespace"] = namespace
-	}
-	return m
+		}))
 }
 
 // header is the comment block at the top of every file.
@@ -70,13 +68,13 @@ func header(c Controller, in Input, what string) string {
 
 // document renders one file: the header, then obj as YAML (maps in key
 // order, two-space indent, multi-line strings as literal blocks).
-func document(c Controller, in Input, what, name string, obj map[string]any) (File, error) {
+func document(c Controller, in Input, what, name string, v obj) (File, error) {
 	var b bytes.Buffer
 	b.WriteString(header(c, in, what))
 	b.WriteString("---\n")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(obj); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return File{}, fmt.Errorf("rendering %s: %w", name, err)
 	}
 	if err := enc.Close(); err != nil {

@@ -1,13 +1,10 @@
 package admission
 
-import (
-	_ "embed"
-	"strings"
-)
+import _ "embed"
 
 // The Gatekeeper template and its kind. The template is the same for every
 // environment; the constraint carries the environment's rules as
-// parameters, so a new revocation needs only the constraint re-exported.
+// parameters, so a new revocation changes only the constraint.
 const (
 	templateName = "promoteimages"
 	templateKind = "PromoteImages"
@@ -20,74 +17,63 @@ var promoteImagesRego string
 // Constraint. Gatekeeper cannot verify signatures: the attestation rule is
 // the Kyverno and policy-controller exports' business.
 func gatekeeper(in Input) ([]File, error) {
-	str := map[string]any{"type": "string"}
-	strings_ := map[string]any{"type": "array", "items": str}
-	tmpl := map[string]any{
-		"apiVersion": "templates.gatekeeper.sh/v1",
-		"kind":       "ConstraintTemplate",
-		"metadata":   metadata(in, templateName, ""),
-		"spec": map[string]any{
-			"crd": map[string]any{"spec": map[string]any{
-				"names": map[string]any{"kind": templateKind},
-				"validation": map[string]any{"openAPIV3Schema": map[string]any{
-					"type": "object",
-					"properties": map[string]any{
-						"environment":  str,
-						"repository":   str,
-						"imagePattern": str,
-						"movingTags":   strings_,
-						"revoked": map[string]any{"type": "array", "items": map[string]any{
-							"type": "object",
-							"properties": map[string]any{
-								"digest": str, "app": str, "revocation": str,
-							},
-						}},
-					},
-				}},
-			}},
-			"targets": []any{map[string]any{
-				"target": "admission.k8s.gatekeeper.sh",
-				"rego":   promoteImagesRego,
-			}},
-		},
-	}
+	str := o(f("type", "string"))
+	tmpl := o(
+		f("apiVersion", "templates.gatekeeper.sh/v1"),
+		f("kind", "ConstraintTemplate"),
+		f("metadata", metadata(in, templateName, "")),
+		f("spec", o(
+			f("crd", o(f("spec", o(
+				f("names", o(f("kind", templateKind))),
+				f("validation", o(f("openAPIV3Schema", o(
+					f("type", "object"),
+					f("properties", o(
+						f("environment", str),
+						f("repository", str),
+						f("imagePattern", str),
+						f("movingTags", o(f("type", "array"), f("items", str))),
+						f("revoked", o(f("type", "array"), f("items", o(
+							f("type", "object"),
+							f("properties", o(f("digest", str), f("app", str), f("revocation", str))),
+						)))),
+					)),
+				)))),
+			)))),
+			f("targets", list(o(
+				f("target", "admission.k8s.gatekeeper.sh"),
+				f("rego", promoteImagesRego),
+			))),
+		)),
+	)
 	revoked := make([]any, len(in.Revoked))
 	for i, r := range in.Revoked {
-		revoked[i] = map[string]any{"digest": r.Digest, "app": r.App, "revocation": r.Revocation}
-	}
-	moving := make([]any, len(in.MovingTags))
-	for i, t := range in.MovingTags {
-		moving[i] = t
-	}
-	excluded := make([]any, len(excludedNamespaces))
-	for i, n := range excludedNamespaces {
-		excluded[i] = n
+		revoked[i] = o(f("digest", r.Digest), f("app", r.App), f("revocation", r.Revocation))
 	}
 	name := "promote-" + in.Env
-	constraint := map[string]any{
-		"apiVersion": "constraints.gatekeeper.sh/v1beta1",
-		"kind":       templateKind,
-		"metadata":   metadata(in, name, ""),
-		"spec": map[string]any{
-			"enforcementAction": "deny",
-			"match": map[string]any{
-				"kinds":              []any{map[string]any{"apiGroups": []any{""}, "kinds": []any{"Pod"}}},
-				"excludedNamespaces": excluded,
-			},
-			"parameters": map[string]any{
-				"environment":  in.Env,
-				"repository":   in.Repository,
-				"imagePattern": imageRegex(in.Repository),
-				"movingTags":   moving,
-				"revoked":      revoked,
-			},
-		},
-	}
+	constraint := o(
+		f("apiVersion", "constraints.gatekeeper.sh/v1beta1"),
+		f("kind", templateKind),
+		f("metadata", metadata(in, name, "")),
+		f("spec", o(
+			f("enforcementAction", "deny"),
+			f("match", o(
+				f("kinds", list(o(f("apiGroups", list("")), f("kinds", list("Pod"))))),
+				f("excludedNamespaces", list(excludedNamespaces...)),
+			)),
+			f("parameters", o(
+				f("environment", in.Env),
+				f("repository", in.Repository),
+				f("imagePattern", imageRegex(in.Repository)),
+				f("movingTags", list(in.MovingTags...)),
+				f("revoked", revoked),
+			)),
+		)),
+	)
 	t, err := document(Gatekeeper, in, "Gatekeeper ConstraintTemplate "+templateName+": the rules of promote's environments (images by digest, from the environment's repositories, no moving tag, not revoked).", "gatekeeper/constrainttemplate-"+templateName+".yaml", tmpl)
 	if err != nil {
 		return nil, err
 	}
-	c, err := document(Gatekeeper, in, "Gatekeeper Constraint "+name+": the pods of environment "+strings.ToLower(in.Env)+" run only images promote promoted there; apply after the template.", "gatekeeper/constraint-"+name+".yaml", constraint)
+	c, err := document(Gatekeeper, in, "Gatekeeper Constraint "+name+": the pods of environment "+in.Env+" run only images promote promoted there; apply after the template.", "gatekeeper/constraint-"+name+".yaml", constraint)
 	if err != nil {
 		return nil, err
 	}

@@ -20,37 +20,33 @@ func kyverno(in Input) ([]File, error) {
 	return []File{images, att}, nil
 }
 
-// kyvernoMatch is the rules' match and exclude: pods, outside the
-// excluded namespaces.
-func kyvernoMatch(rule map[string]any) map[string]any {
-	ns := make([]any, len(excludedNamespaces))
-	for i, n := range excludedNamespaces {
-		ns[i] = n
-	}
-	rule["match"] = map[string]any{"any": []any{map[string]any{"resources": map[string]any{"kinds": []any{"Pod"}}}}}
-	rule["exclude"] = map[string]any{"any": []any{map[string]any{"resources": map[string]any{"namespaces": ns}}}}
-	return rule
+// kyvernoRule is a rule named name on pods outside the excluded
+// namespaces, doing what body says (validate or verifyImages).
+func kyvernoRule(name string, body field) obj {
+	return o(
+		f("name", name),
+		f("match", o(f("any", list(o(f("resources", o(f("kinds", list("Pod"))))))))),
+		f("exclude", o(f("any", list(o(f("resources", o(f("namespaces", list(excludedNamespaces...))))))))),
+		body,
+	)
 }
 
 // denyEach is a validate rule that denies a pod when cond holds for any of
 // its containers' images.
-func denyEach(name, message string, cond map[string]any) map[string]any {
-	return kyvernoMatch(map[string]any{
-		"name": name,
-		"validate": map[string]any{
-			"failureAction": "Enforce",
-			"message":       message,
-			"foreach": []any{map[string]any{
-				"list": containersList,
-				"deny": map[string]any{"conditions": map[string]any{"any": []any{cond}}},
-			}},
-		},
-	})
+func denyEach(name, message string, cond obj) obj {
+	return kyvernoRule(name, f("validate", o(
+		f("failureAction", "Enforce"),
+		f("message", message),
+		f("foreach", list(o(
+			f("list", containersList),
+			f("deny", o(f("conditions", o(f("any", list(cond)))))),
+		))),
+	)))
 }
 
 // regexIs is a condition: regex_match(re, element.image) is want.
-func regexIs(re string, want bool) map[string]any {
-	return map[string]any{"key": "{{ regex_match('" + re + "', element.image) }}", "operator": "Equals", "value": want}
+func regexIs(re string, want bool) obj {
+	return o(f("key", "{{ regex_match('"+re+"', element.image) }}"), f("operator", "Equals"), f("value", want))
 }
 
 func kyvernoImages(in Input) (File, error) {
@@ -70,56 +66,48 @@ func kyvernoImages(in Input) (File, error) {
 			digests[i] = r.Digest
 		}
 		rules = append(rules, denyEach("revoked", "no image may be a revoked digest (promote status APP names the revocation)",
-			map[string]any{"key": "{{ regex_replace_all('^[^@]*@?', element.image, '') }}", "operator": "AnyIn", "value": digests}))
+			o(f("key", "{{ regex_replace_all('^[^@]*@?', element.image, '') }}"), f("operator", "AnyIn"), f("value", digests))))
 	}
 	name := "promote-" + in.Env + "-images"
-	pol := map[string]any{
-		"apiVersion": "kyverno.io/v1",
-		"kind":       "ClusterPolicy",
-		"metadata":   metadata(in, name, ""),
-		"spec": map[string]any{
-			"background": true,
-			"rules":      rules,
-		},
-	}
+	pol := o(
+		f("apiVersion", "kyverno.io/v1"),
+		f("kind", "ClusterPolicy"),
+		f("metadata", metadata(in, name, "")),
+		f("spec", o(f("background", true), f("rules", rules))),
+	)
 	return document(Kyverno, in, "Kyverno ClusterPolicy "+name+": pods of environment "+in.Env+" run images by digest, from its repositories, with no moving tag, not revoked.", "kyverno/clusterpolicy-"+name+".yaml", pol)
 }
 
 func kyvernoAttestation(in Input) (File, error) {
-	rule := kyvernoMatch(map[string]any{
-		"name": "promotion-attestation",
-		"verifyImages": []any{map[string]any{
-			"type":            "SigstoreBundle",
-			"failureAction":   "Enforce",
-			"imageReferences": []any{glob(in.Repository, "*")},
-			"required":        true,
-			"verifyDigest":    true,
-			"mutateDigest":    false,
-			"attestations": []any{map[string]any{
-				"type": PredicateType,
-				"attestors": []any{map[string]any{"entries": []any{map[string]any{
-					"keys": map[string]any{
-						"publicKeys": string(in.PublicKeyPEM),
-						"rekor":      map[string]any{"ignoreTlog": true},
-						"ctlog":      map[string]any{"ignoreSCT": true},
-					},
-				}}}},
-				"conditions": []any{map[string]any{"all": []any{map[string]any{
-					"key": "{{ environment }}", "operator": "Equals", "value": in.Env,
-				}}}},
-			}},
-		}},
-	})
+	rule := kyvernoRule("promotion-attestation", f("verifyImages", list(o(
+		f("type", "SigstoreBundle"),
+		f("failureAction", "Enforce"),
+		f("imageReferences", list(glob(in.Repository, "*"))),
+		f("required", true),
+		f("verifyDigest", true),
+		f("mutateDigest", false),
+		f("attestations", list(o(
+			f("type", PredicateType),
+			f("attestors", list(o(f("entries", list(o(f("keys", o(
+				f("publicKeys", string(in.PublicKeyPEM)),
+				f("rekor", o(f("ignoreTlog", true))),
+				f("ctlog", o(f("ignoreSCT", true))),
+			)))))))),
+			f("conditions", list(o(f("all", list(o(
+				f("key", "{{ environment }}"), f("operator", "Equals"), f("value", in.Env),
+			)))))),
+		))),
+	))))
 	name := "promote-" + in.Env + "-attestation"
-	pol := map[string]any{
-		"apiVersion": "kyverno.io/v1",
-		"kind":       "ClusterPolicy",
-		"metadata":   metadata(in, name, ""),
-		"spec": map[string]any{
-			"background":           false,
-			"webhookConfiguration": map[string]any{"failurePolicy": "Fail", "timeoutSeconds": 30},
-			"rules":                []any{rule},
-		},
-	}
+	pol := o(
+		f("apiVersion", "kyverno.io/v1"),
+		f("kind", "ClusterPolicy"),
+		f("metadata", metadata(in, name, "")),
+		f("spec", o(
+			f("background", false),
+			f("webhookConfiguration", o(f("failurePolicy", "Fail"), f("timeoutSeconds", 30))),
+			f("rules", list(rule)),
+		)),
+	)
 	return document(Kyverno, in, "Kyverno ClusterPolicy "+name+": every image of environment "+in.Env+" carries promote's promotion attestation for "+in.Env+", signed with its key (Kyverno 1.19 or later).", "kyverno/clusterpolicy-"+name+".yaml", pol)
 }

@@ -19,31 +19,31 @@ const policyControllerNamespace = "cosign-system"
 // Gatekeeper or Kyverno export beside it for those.
 func policyController(in Input) ([]File, error) {
 	name := "promote-" + in.Env
-	cip := map[string]any{
-		"apiVersion": "policy.sigstore.dev/v1beta1",
-		"kind":       "ClusterImagePolicy",
-		"metadata":   metadata(in, name, ""),
-		"spec": map[string]any{
-			"mode":   "enforce",
-			"images": []any{map[string]any{"glob": glob(in.Repository, "**")}},
-			"authorities": []any{map[string]any{
-				"name":            "promote",
-				"signatureFormat": "bundle",
-				"key":             map[string]any{"data": string(in.PublicKeyPEM)},
-				"attestations": []any{map[string]any{
-					"name":          "promotion",
-					"predicateType": PredicateType,
-					"policy":        map[string]any{"type": "cue", "data": cuePolicy(in)},
-				}},
-			}},
-		},
-	}
-	cm := map[string]any{
-		"apiVersion": "v1",
-		"kind":       "ConfigMap",
-		"metadata":   metadata(in, "config-policy-controller", policyControllerNamespace),
-		"data":       map[string]any{"no-match-policy": "deny"},
-	}
+	cip := o(
+		f("apiVersion", "policy.sigstore.dev/v1beta1"),
+		f("kind", "ClusterImagePolicy"),
+		f("metadata", metadata(in, name, "")),
+		f("spec", o(
+			f("mode", "enforce"),
+			f("images", list(o(f("glob", glob(in.Repository, "**"))))),
+			f("authorities", list(o(
+				f("name", "promote"),
+				f("signatureFormat", "bundle"),
+				f("key", o(f("data", string(in.PublicKeyPEM)))),
+				f("attestations", list(o(
+					f("name", "promotion"),
+					f("predicateType", PredicateType),
+					f("policy", o(f("type", "cue"), f("data", cuePolicy(in)))),
+				))),
+			))),
+		)),
+	)
+	cm := o(
+		f("apiVersion", "v1"),
+		f("kind", "ConfigMap"),
+		f("metadata", metadata(in, "config-policy-controller", policyControllerNamespace)),
+		f("data", o(f("no-match-policy", "deny"))),
+	)
 	p, err := document(PolicyController, in, "sigstore policy-controller ClusterImagePolicy "+name+": every image of environment "+in.Env+" carries promote's promotion attestation for "+in.Env+", signed with its key, of a digest not revoked.", "policy-controller/clusterimagepolicy-"+name+".yaml", cip)
 	if err != nil {
 		return nil, err
