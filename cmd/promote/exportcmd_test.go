@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// policy export prints the files as one YAML stream, or writes them under
+// --out and lists them (in JSON, with their SHA-256); the same config and
+// ledger give the same bytes both ways.
+func TestCLIPolicyExport(t *testing.T) {
+	c := newCLI(t)
+	code, out, errOut := c.run("policy", "export", "--for", "gatekeeper")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Equal(t, 2, strings.Count(out, "\n---\n"), "two documents:\n%s", out)
+	assert.Contains(t, out, "name: promote-test\n", "the last environment by default")
+	assert.Contains(t, out, "# config: environments.yaml sha256:")
+	assert.Contains(t, out, "promote.dev/ledger-head: empty")
+
+	dir := filepath.Join(t.TempDir(), "policies")
+	code, doc, res := c.runJSON("policy", "export", "--out", dir, "--for", "gatekeeper", "--env", "test")
+	require.Equal(t, ExitOK, code, doc.Error)
+	files, _ := res["files"].([]any)
+	require.Len(t, files, 2)
+	var written strings.Builder
+	for _, f := range files {
+		m := f.(map[string]any)
+		assert.Len(t, m["sha256"], 64)
+		assert.Nil(t, m["content"], "written, not printed")
+		b, err := os.ReadFile(m["path"].(string))
+		require.NoError(t, err)
+		written.Write(b)
+	}
+	assert.Equal(t, out, written.String(), "the files hold the stream's bytes")
+}
+
+// Bad input is a usage or configuration error (exit 2) naming what is
+// wrong, and nothing is written.
+func TestCLIPolicyExportRefuses(t *testing.T) {
+	c := newCLI(t)
+	dir := filepath.Join(t.TempDir(), "policies")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"policy", "export"}, "--for is required"},
+		{[]string{"policy", "export", "--for", "opa"}, `--for "opa": expected one of gatekeeper, kyverno, policy-controller`},
+		{[]string{"policy", "export", "--for", "gatekeeper", "--env", "qa"}, `unknown environment "qa"`},
+		{[]string{"policy", "export", "extra", "--for", "gatekeeper"}, `unexpected argument "extra"`},
+		{[]string{"policy", "export", "--for", "kyverno"}, "environment test in " + c.config + " has no attest key"},
+		{[]string{"policy", "export", "--for", "kyverno", "--attest-pub", c.config}, "--attest-pub"},
+		{[]string{"policy", "export", "--for", "gatekeeper", "--attest-pub", c.config}, "the gatekeeper export checks no signature"},
+	} {
+		code, _, errOut := c.run(append(tc.args, "--out", dir)...)
+		assert.Equal(t, ExitUsage, code, "%v: %s", tc.args, errOut)
+		assert.Contains(t, errOut, tc.want, "%v", tc.args)
+		assert.NoDirExists(t, dir, "%v wrote nothing", tc.args)
+	}
+}
