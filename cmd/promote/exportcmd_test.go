@@ -62,3 +62,19 @@ func TestCLIPolicyExportRefuses(t *testing.T) {
 		assert.NoDirExists(t, dir, "%v wrote nothing", tc.args)
 	}
 }
+
+// A pipeline that forks has several last environments: --env must name
+// the one the cluster runs.
+func TestCLIPolicyExportNeedsEnvWhenThePipelineForks(t *testing.T) {
+	c := newCLI(t)
+	b, err := os.ReadFile(c.config)
+	require.NoError(t, err)
+	fork := strings.Replace(string(b), "  - name: test\n", "  - name: qa\n    from: dev\n    repository: "+c.reg.Host+"/qa/{app}\n    tags: immutable\n  - name: test\n", 1)
+	require.NoError(t, os.WriteFile(c.config, []byte(fork), 0o600))
+	code, _, errOut := c.run("policy", "export", "--for", "gatekeeper")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "--env is required: "+c.config+" has 2 last environments (qa, test)")
+	code, out, errOut := c.run("policy", "export", "--for", "gatekeeper", "--env", "qa")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "name: promote-qa\n")
+}
