@@ -35,9 +35,9 @@ vet:
 	$(GO) vet ./...
 	./scripts/check-large-files.sh
 
-## lint: staticcheck (pinned), on the integration tests too.
+## lint: staticcheck (pinned), on the integration tests too (the Kyverno ones included).
 lint: $(TOOLS)/staticcheck
-	$(TOOLS)/staticcheck -tags integration ./...
+	$(TOOLS)/staticcheck -tags integration,kyverno ./...
 
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
