@@ -44,7 +44,7 @@ func TestPolicyControllerExportCUEUnderCosign(t *testing.T) {
 	p.mustPromote(0, "to", "prod", "web")
 	p.mustPromote(0, "revoke", "web@"+bad, "--reason", "CVE-2026-0002")
 
-	a := &admissionWorld{p: p, exportDirs: map[string]string{}}
+	a := &admissionWorld{p: p}
 	dir := a.export("policy-controller")
 	b, err := os.ReadFile(filepath.Join(dir, "policy-controller", "clusterimagepolicy-promote-prod.yaml"))
 	if err != nil {

@@ -107,7 +107,7 @@ func TestKyvernoExportAttestationPolicy(t *testing.T) {
 	key, _ := p.keyPair()
 	otherKey, _ := p.namedKeyPair("other")
 	p.config = p.withProdPolicy("attest", "attest: {key: "+key+"}")
-	a := &admissionWorld{p: p, prodRepo: p.repo("prod", "web"), exportDirs: map[string]string{}}
+	a := &admissionWorld{p: p, prodRepo: p.repo("prod", "web")}
 	dev := p.repo("dev", "web")
 	a.good = p.pushImage(dev+":1.0.0", image{Version: "1.0.0"})
 	stray := p.pushImage(dev+":3.0.0", image{Version: "3.0.0"})

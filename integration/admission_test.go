@@ -29,17 +29,16 @@ func admissionTool(t *testing.T, name string) string {
 // web 2.0 was revoked after reaching test, with the pods an admission
 // suite judges: name → the YAML of one Pod.
 type admissionWorld struct {
-	p          *pipeline
-	good, bad  string // digests: web 1.0 in prod, web 2.0 revoked
-	pods       map[string]string
-	prodRepo   string
-	exportDirs map[string]string // controller → the directory it was exported to
+	p         *pipeline
+	good, bad string // digests: web 1.0 in prod, web 2.0 revoked
+	pods      map[string]string
+	prodRepo  string
 }
 
 func newAdmissionWorld(t *testing.T) *admissionWorld {
 	p := newPipeline(t)
 	dev := p.repo("dev", "web")
-	a := &admissionWorld{p: p, prodRepo: p.repo("prod", "web"), exportDirs: map[string]string{}}
+	a := &admissionWorld{p: p, prodRepo: p.repo("prod", "web")}
 	a.good = p.pushImage(dev+":1.0.0", image{Version: "1.0.0"})
 	a.bad = p.pushImage(dev+":2.0.0", image{Version: "2.0.0"})
 	p.mustPromote(0, "to", "test", "web:1.0.0")
@@ -102,7 +101,6 @@ func (a *admissionWorld) export(controller string, extra ...string) string {
 			a.p.t.Fatalf("export --for %s: %s names no config or ledger state:\n%s", controller, name, b)
 		}
 	}
-	a.exportDirs[controller] = dirs[0]
 	return dirs[0]
 }
 
