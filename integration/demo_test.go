@@ -44,7 +44,11 @@ func TestDemoRuns(t *testing.T) {
 		"$ promote report --rebuild\nweb\n(exit 0)",
 		"ACT 2", "IMMUTABLE_WITH_EXCLUSION(sha256-*,current)", "nothing to do: prod already holds",
 		"wrote .promote/demo-policies/gatekeeper/constraint-promote-prod.yaml", "# ledger: checkpoint promote.demo/ledger, tree size",
-		"    revoked:\n      - digest: sha256:", "environment prod in environments.yaml has no attest key",
+		"    revoked:\n      - digest: sha256:", "wrote .promote/demo-policies/kyverno/clusterpolicy-promote-prod-attestation.yaml", "ignoreTlog: true",
+		"wrote .promote/demo-policies/policy-controller/clusterimagepolicy-promote-prod.yaml",
+		"identical: the same config and ledger give the same files",
+		"PASS policy: data.signature.deny denies nothing (testdata/policy/prod.rego)",
+		"attested  sha256:",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, all)

@@ -3,8 +3,10 @@
 # the real promote binary and environments.yaml. Shows the gates passing a
 # signed, clean image and refusing one that runs as root, an unsigned one and
 # a vulnerable one; a refused tag overwrite, a moving tag, a second version,
-# an approval, a freeze, a rollback during it, a revoked digest, the history,
-# and the admission policies of the clusters that run prod.
+# an approval, a Rego policy gate and a signed promotion attestation into
+# prod, a freeze, a rollback during it, a revoked digest, the history, and
+# the admission policies (Gatekeeper, Kyverno, policy-controller) of the
+# clusters that run prod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -119,8 +121,14 @@ p "admission: export prod's policies for Gatekeeper (a cluster running prod admi
   policy export --for gatekeeper --out .promote/demo-policies
 say "each file names the config and the ledger checkpoint it came from; the constraint carries the revoked 1.1.0 as parameters: its index, platform images and configs"
 sed -n '/^# config/p;/^# ledger/p;/^  parameters:/,$p' .promote/demo-policies/gatekeeper/constraint-promote-prod.yaml
-p "Kyverno's export also requires promote's signed promotion attestation: prod has no attest key here, so it is refused (exit 2); docs/admission.md" \
-  policy export --for kyverno
+p "Kyverno: the same rules, and an image runs only with promote's signed promotion attestation for prod (the key of prod's attest block)" \
+  policy export --for kyverno --out .promote/demo-policies
+sed -n '/verifyImages:/,/ignoreSCT/p' .promote/demo-policies/kyverno/*attest*.yaml | head -24
+p "sigstore policy-controller: a ClusterImagePolicy (docs/admission.md says what it can verify today)" \
+  policy export --for policy-controller --out .promote/demo-policies
+p "exporting again gives the same bytes, so a GitOps diff shows only real changes (a revocation, a new repository)" \
+  policy export --for gatekeeper --out "$work/again"
+diff -r .promote/demo-policies/gatekeeper "$work/again/gatekeeper" && echo "  identical: the same config and ledger give the same files"
 echo
 echo "ledger: .promote/demo-ledger.db (try: sqlite3 .promote/demo-ledger.db 'select * from history')"
 echo "kept checkpoint: .promote/demo-checkpoint.note; verifier key: $("$BIN/promote" ledger key --public)"
