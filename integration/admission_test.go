@@ -73,10 +73,10 @@ var allowedPods = map[string]bool{"allowed": true, "allowed-init": true}
 // why is the part of the denial each denied pod must carry (Gatekeeper's
 // messages).
 var why = map[string]string{
-	"tag-only": "not referenced by digest", "other-registry": "is not from environment prod's repositories",
+	"tag-only": "not referenced by digest", "other-registry": "is not from a repository of environment prod's apps",
 	"moving-tag": "names the moving tag latest", "revoked": "is revoked (app web",
 	"init-tag-only": "not referenced by digest", "ephemeral-revoked": "is revoked",
-	"ephemeral-registry": "is not from environment prod's repositories",
+	"ephemeral-registry": "is not from a repository of environment prod's apps",
 }
 
 // export runs promote policy export --for controller into a fresh

@@ -71,6 +71,13 @@ func (r *Reader) ExportAdmission(ctx context.Context, req AdmissionRequest) (*Ad
 	if in.Revoked, err = r.allRevoked(ctx); err != nil {
 		return nil, err
 	}
+	if in.Repositories, err = r.heldRepositories(ctx, env); err != nil {
+		return nil, err
+	}
+	if len(in.Repositories) == 0 {
+		return nil, errs.Usagef("environment %s holds no app yet (the ledger of %s shows no promotion into it), so no repository of it may run: "+
+			"promote an app into %s, then export", env.Name, r.cfg.File, env.Name)
+	}
 	files, err := admission.Export(req.Controller, in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errs.ErrConfig, r.cfg.File, err)
@@ -180,13 +187,42 @@ func (r *Reader) admissionSource(ctx context.Context) (admission.Source, error) 
 	return src, nil
 }
 
+// heldRepositories is env's repository of every app the ledger shows env
+// holding or having held (a promotion or rollback into it), by the
+// configuration's pattern: the only repositories its pods may pull from.
+// Every record of env is read and checked, not a filter on the kinds, so
+// one whose kind was edited fails the export rather than vanishing.
+func (r *Reader) heldRepositories(ctx context.Context, env *config.Environment) ([]string, error) {
+	recs, err := r.led.Records(ctx, ledger.Query{Env: env.Name})
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	var out []string
+	for _, rec := range recs {
+		if err := r.authentic(ctx, rec); err != nil {
+			return nil, err
+		}
+		if rec.Kind != ledger.KindPromotion && rec.Kind != ledger.KindRollback {
+			continue
+		}
+		repo, err := env.RepositoryFor(rec.App)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, repo)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // allRevoked is every digest revoked for any app and the content its
 // revocation covers: per app and digest, the latest revocation or
 // unrevocation wins, each record checked against the log as decisions
-// check it.
+// check it. Every record of the revocation chains is read and checked,
+// not a filter on the kinds, so a revocation whose kind was edited fails
+// the export rather than vanishing from it.
 func (r *Reader) allRevoked(ctx context.Context) ([]admission.Revoked, error) {
-	recs, err := r.led.Records(ctx, ledger.Query{Env: ledger.AllEnvs,
-		Kinds: []ledger.Kind{ledger.KindRevocation, ledger.KindUnrevocation}})
+	recs, err := r.led.Records(ctx, ledger.Query{Env: ledger.AllEnvs})
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}
@@ -195,6 +231,9 @@ func (r *Reader) allRevoked(ctx context.Context) ([]admission.Revoked, error) {
 	for _, rec := range recs { // newest first
 		if err := r.authentic(ctx, rec); err != nil {
 			return nil, err
+		}
+		if rec.Kind != ledger.KindRevocation && rec.Kind != ledger.KindUnrevocation {
+			continue
 		}
 		key := rec.App + "@" + rec.Digest
 		if seen[key] {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/promote-dev/promote/internal/regtest"
 )
 
 // policy export prints the files as one YAML stream, or writes them under
@@ -15,12 +17,17 @@ import (
 // ledger give the same bytes both ways.
 func TestCLIPolicyExport(t *testing.T) {
 	c := newCLI(t)
+	code, _, errOut := c.run("policy", "export", "--for", "gatekeeper")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "environment test holds no app yet", "an environment without apps admits nothing: no export")
+	c.promoted(t, "test", "web")
 	code, out, errOut := c.run("policy", "export", "--for", "gatekeeper")
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Equal(t, 2, strings.Count(out, "\n---\n"), "two documents:\n%s", out)
 	assert.Contains(t, out, "name: promote-test\n", "the last environment by default")
 	assert.Contains(t, out, "# config: environments.yaml sha256:")
-	assert.Contains(t, out, "promote.dev/ledger-head: empty")
+	assert.Contains(t, out, "promote.dev/ledger-head: r-")
+	assert.Contains(t, out, "repositories:\n      - "+c.reg.Host+"/test/web\n", "the repositories of the apps test holds")
 
 	dir := filepath.Join(t.TempDir(), "policies")
 	code, doc, res := c.runJSON("policy", "export", "--out", dir, "--for", "gatekeeper", "--env", "test")
@@ -74,7 +81,16 @@ func TestCLIPolicyExportNeedsEnvWhenThePipelineForks(t *testing.T) {
 	code, _, errOut := c.run("policy", "export", "--for", "gatekeeper")
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, "--env is required: "+c.config+" has 2 last environments (qa, test)")
+	c.promoted(t, "qa", "web")
 	code, out, errOut := c.run("policy", "export", "--for", "gatekeeper", "--env", "qa")
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "name: promote-qa\n")
+}
+
+// promoted pushes a good image of app to dev and promotes it into env.
+func (c *harness) promoted(t *testing.T, env, app string) {
+	t.Helper()
+	regtest.Push(t, c.reg.Host+"/dev/"+app+":1.0", regtest.Image(t, 1, regtest.Labels("1.0"), "1000"))
+	code, _, errOut := c.run("to", env, app+":1.0")
+	require.Equal(t, ExitOK, code, errOut)
 }

@@ -59,7 +59,7 @@ func TestCLIReadCommandsCreateNoLedgerFile(t *testing.T) {
 		{[]string{"status", "web"}, ExitOK, "test  (nothing)"},
 		{[]string{"ledger", "verify"}, ExitOK, "ledger ok: 0 records in 0 chains"},
 		{[]string{"ledger", "check"}, ExitError, "no storage settings to check"},
-		{[]string{"policy", "export", "--for", "gatekeeper"}, ExitOK, "kind: PromoteImages"},
+		{[]string{"policy", "export", "--for", "gatekeeper"}, ExitUsage, "environment test holds no app yet"},
 		// Work that records nothing opens the ledger read-only too.
 		{[]string{"gates", "test", "web:1.0"}, ExitOK, "PASS nonroot"},
 		{[]string{"to", "test", "web:1.0", "--dry-run"}, ExitOK, "dry run: would promote web@"},

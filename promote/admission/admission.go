@@ -38,6 +38,10 @@ const PredicateType = "https://promote.dev/attestation/promotion/v1"
 type Input struct {
 	Env        string // the environment the cluster runs, such as prod
 	Repository string // its repository pattern, still holding {app}
+	// Repositories are the pattern's repositories of the apps the
+	// environment holds: the only ones a pod may pull from. An app
+	// promoted there for the first time needs a new export.
+	Repositories []string
 	MovingTags []string
 	Revoked    []Revoked
 	// PublicKeyPEM verifies the environment's promotion attestations; the
@@ -126,9 +130,21 @@ func normalize(in Input) (Input, error) {
 	if !envName.MatchString(in.Env) || len(in.Env) > 40 {
 		return in, fmt.Errorf("environment name %q cannot name a Kubernetes object; expected lowercase a-z, 0-9 and '-', at most 40 characters", in.Env)
 	}
-	if _, err := compilePattern(in.Repository); err != nil {
+	pat, err := compilePattern(in.Repository)
+	if err != nil {
 		return in, err
 	}
+	if len(in.Repositories) == 0 {
+		return in, fmt.Errorf("environment %s holds no app yet, so no repository of it may run: promote an app into it, then export", in.Env)
+	}
+	repos, re := slices.Clone(in.Repositories), regexp.MustCompile(pat)
+	for _, r := range repos {
+		if !re.MatchString(r) {
+			return in, fmt.Errorf("repository %q is not one of the pattern %s", r, in.Repository)
+		}
+	}
+	slices.Sort(repos)
+	in.Repositories = slices.Compact(repos)
 	s := in.Source
 	if !sha256Hex.MatchString(s.ConfigSHA256) {
 		return in, fmt.Errorf("config sha256 %q is not 64 lowercase hex digits", s.ConfigSHA256)

@@ -83,6 +83,16 @@ func document(c Controller, in Input, what, name string, v obj) (File, error) {
 	return File{Name: name, Data: b.Bytes()}, nil
 }
 
-// excludedNamespaces are never judged: the cluster's own and the
-// controllers', whose images come from elsewhere.
-var excludedNamespaces = []string{"cosign-system", "gatekeeper-system", "kube-system", "kyverno"}
+// excludedNamespaces are never judged by controller c: the cluster's own
+// (kube-system) and c's own, whose images come from elsewhere; no other
+// controller's, which on a cluster without it anyone allowed to create a
+// namespace could create and run anything in.
+func excludedNamespaces(c Controller) []string {
+	switch c {
+	case Gatekeeper:
+		return []string{"gatekeeper-system", "kube-system"}
+	case Kyverno:
+		return []string{"kube-system", "kyverno"}
+	}
+	return []string{"cosign-system", "kube-system"}
+}

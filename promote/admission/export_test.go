@@ -25,6 +25,8 @@ func testInput() Input {
 	return Input{
 		Env:        "prod",
 		Repository: "registry.example.com:5000/prod/{app}",
+		Repositories: []string{"registry.example.com:5000/prod/web", "registry.example.com:5000/prod/team/api",
+			"registry.example.com:5000/prod/web"},
 		MovingTags: []string{"latest", "current", "latest"},
 		Revoked: []Revoked{
 			{Digest: digest('b'), App: "web", Revocation: "rev-2"},
@@ -129,15 +131,21 @@ func TestExportProvenance(t *testing.T) {
 	}
 }
 
-// The image pattern admits the environment's repositories, with or
-// without tag and digest, and nothing else.
+// The image pattern admits the repositories of the environment's apps,
+// with or without tag and digest, and nothing else: not another
+// repository the pattern would expand to (another environment's under a
+// prod pattern of REGISTRY/{app}, a sibling, a nested path).
 func TestImageRegex(t *testing.T) {
-	re := regexp.MustCompile(imageRegex("registry.example.com:5000/prod/{app}"))
+	re := regexp.MustCompile(imageRegex([]string{"registry.example.com:5000/prod/team/web", "registry.example.com:5000/prod/web"}))
 	d := "@" + digest('a')
 	for img, want := range map[string]bool{
 		"registry.example.com:5000/prod/web" + d:          true,
 		"registry.example.com:5000/prod/team/web:1.0" + d: true,
 		"registry.example.com:5000/prod/web:latest":       true,
+		"registry.example.com:5000/prod/api" + d:          false,
+		"registry.example.com:5000/prod/web/evil" + d:     false,
+		"registry.example.com:5000/prod/webx" + d:         false,
+		"registry.example.com:5000/prod/team" + d:         false,
 		"registry.example.com:5000/test/web" + d:          false,
 		"registry.example.com/prod/web" + d:               false,
 		"registryXexample.com:5000/prod/web" + d:          false,
@@ -182,6 +190,8 @@ func TestExportRefuses(t *testing.T) {
 		"bad key":            {Kyverno, func(in *Input) { in.PublicKeyPEM = []byte("junk") }, "not a PEM PUBLIC KEY"},
 		"unknown":            {Controller("opa"), func(*Input) {}, "unknown controller"},
 		"both ledger states": {Gatekeeper, func(in *Input) { in.Source.Head = "x" }, "both a ledger checkpoint and a head"},
+		"no repositories":    {Gatekeeper, func(in *Input) { in.Repositories = nil }, "holds no app yet"},
+		"foreign repository": {Gatekeeper, func(in *Input) { in.Repositories = []string{"registry.example.com:5000/test/web"} }, "is not one of the pattern"},
 	} {
 		in := testInput()
 		tc.edit(&in)
@@ -189,5 +199,36 @@ func TestExportRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || files != nil {
 			t.Errorf("%s: got %v, %d files; want an error containing %q", name, err, len(files), tc.want)
 		}
+	}
+}
+
+// With a prod pattern of REGISTRY/{app} (DESIGN's own), an image in the dev
+// or test repository of the same registry matches no rule that admits it:
+// the Gatekeeper pattern, Kyverno's references and policy-controller's
+// globs name the prod apps' repositories alone.
+func TestAPatternThatCoversOtherEnvironmentsAdmitsOnlyItsApps(t *testing.T) {
+	in := testInput()
+	in.Repository = "registry.example.com/{app}"
+	in.Repositories = []string{"registry.example.com/web"}
+	for _, c := range Controllers {
+		files, err := Export(c, in)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		for _, f := range files {
+			if s := string(f.Data); strings.Contains(s, "registry.example.com/*") || strings.Contains(s, "registry.example.com/**") {
+				t.Errorf("%s %s admits the whole registry:\n%s", c, f.Name, s)
+			}
+		}
+	}
+	re := regexp.MustCompile(imageRegex(in.Repositories))
+	for _, img := range []string{"registry.example.com/dev/web@" + digest('a'), "registry.example.com/test/web@" + digest('a')} {
+		if re.MatchString(img) {
+			t.Errorf("%s matches the prod pattern", img)
+		}
+	}
+	refs := kyvernoReferences(in.Repositories)
+	if strings.Join(refs, " ") != "registry.example.com/web registry.example.com/web:* registry.example.com/web@*" {
+		t.Errorf("kyverno references: %v", refs)
 	}
 }

@@ -30,6 +30,7 @@ func gatekeeper(in Input) ([]File, error) {
 					f("properties", o(
 						f("environment", str),
 						f("repository", str),
+						f("repositories", o(f("type", "array"), f("items", str))),
 						f("imagePattern", str),
 						f("movingTags", o(f("type", "array"), f("items", str))),
 						f("revoked", o(f("type", "array"), f("items", o(
@@ -58,12 +59,13 @@ func gatekeeper(in Input) ([]File, error) {
 			f("enforcementAction", "deny"),
 			f("match", o(
 				f("kinds", list(o(f("apiGroups", list("")), f("kinds", list("Pod"))))),
-				f("excludedNamespaces", list(excludedNamespaces...)),
+				f("excludedNamespaces", list(excludedNamespaces(Gatekeeper)...)),
 			)),
 			f("parameters", o(
 				f("environment", in.Env),
 				f("repository", in.Repository),
-				f("imagePattern", imageRegex(in.Repository)),
+				f("repositories", list(in.Repositories...)),
+				f("imagePattern", imageRegex(in.Repositories)),
 				f("movingTags", list(in.MovingTags...)),
 				f("revoked", revoked),
 			)),

@@ -26,7 +26,7 @@ func kyvernoRule(name string, body field) obj {
 	return o(
 		f("name", name),
 		f("match", o(f("any", list(o(f("resources", o(f("kinds", list("Pod"))))))))),
-		f("exclude", o(f("any", list(o(f("resources", o(f("namespaces", list(excludedNamespaces...))))))))),
+		f("exclude", o(f("any", list(o(f("resources", o(f("namespaces", list(excludedNamespaces(Kyverno)...))))))))),
 		body,
 	)
 }
@@ -51,8 +51,8 @@ func regexIs(re string, want bool) obj {
 
 func kyvernoImages(in Input) (File, error) {
 	rules := []any{
-		denyEach("repository", "every image must come from environment "+in.Env+"'s repositories ("+in.Repository+")",
-			regexIs(imageRegex(in.Repository), false)),
+		denyEach("repository", "every image must come from the repositories of environment "+in.Env+"'s apps ("+strings.Join(in.Repositories, ", ")+")",
+			regexIs(imageRegex(in.Repositories), false)),
 		denyEach("digest", "every image must be referenced by digest (REPOSITORY@sha256:...), as promote current "+in.Env+" APP prints it",
 			regexIs(byDigest, false)),
 	}
@@ -82,7 +82,7 @@ func kyvernoAttestation(in Input) (File, error) {
 	rule := kyvernoRule("promotion-attestation", f("verifyImages", list(o(
 		f("type", "SigstoreBundle"),
 		f("failureAction", "Enforce"),
-		f("imageReferences", list(glob(in.Repository, "*"))),
+		f("imageReferences", list(kyvernoReferences(in.Repositories)...)),
 		f("required", true),
 		f("verifyDigest", true),
 		f("mutateDigest", false),

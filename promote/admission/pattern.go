@@ -47,12 +47,17 @@ func compilePattern(p string) (string, error) {
 	return re, nil
 }
 
-// imageRegex matches an image reference into the pattern's repositories:
-// the repository, then an optional tag, then an optional digest. Whether a
-// digest is there is another rule's business.
-func imageRegex(p string) string {
-	re, _ := compilePattern(p) // checked by normalize
-	return strings.TrimSuffix(re, "$") + "(?::" + tagPattern + ")?(?:@" + digestPattern + ")?$"
+// imageRegex matches an image reference into exactly the repositories
+// repos (each checked by normalize): the repository, then an optional tag,
+// then an optional digest. Whether a digest is there is another rule's
+// business. No other repository matches, not one the pattern would also
+// expand to: another environment's, a sibling's, a pull-through cache's.
+func imageRegex(repos []string) string {
+	q := make([]string, len(repos))
+	for i, r := range repos {
+		q[i] = regexp.QuoteMeta(r)
+	}
+	return "^(?:" + strings.Join(q, "|") + ")(?::" + tagPattern + ")?(?:@" + digestPattern + ")?$"
 }
 
 // movingRegex matches an image reference whose tag is one of tags (sorted,
@@ -65,7 +70,26 @@ func movingRegex(tags []string) string {
 	return `^(?:[^@]*/)?[^/@:]+:(?:` + strings.Join(q, "|") + `)(?:@.*)?$`
 }
 
-// glob returns the pattern with {app} replaced by any, the wildcard of a
-// controller's image globs ("*" for Kyverno, "**" for policy-controller,
-// both matching across '/').
-func glob(p, any string) string { return strings.ReplaceAll(p, appPlaceholder, any) }
+// kyvernoReferences are Kyverno imageReferences that match every reference
+// into repos, by tag or digest (Kyverno's wildcard must match the whole
+// reference, as registry/path:tag or registry/path@digest).
+func kyvernoReferences(repos []string) []string {
+	out := make([]string, 0, 3*len(repos))
+	for _, r := range repos {
+		out = append(out, r, r+":*", r+"@*")
+	}
+	return out
+}
+
+// policyControllerGlobs are policy-controller image globs matching every
+// reference into repos: its "*" matches any characters but '/', and a glob
+// may not hold '@'. The glob also matches a sibling repository sharing the
+// name as a prefix; such an image still needs promote's attestation for
+// the environment, and no-match-policy deny refuses the rest.
+func policyControllerGlobs(repos []string) []string {
+	out := make([]string, len(repos))
+	for i, r := range repos {
+		out[i] = r + "*"
+	}
+	return out
+}

@@ -25,7 +25,7 @@ func policyController(in Input) ([]File, error) {
 		f("metadata", metadata(in, name, "")),
 		f("spec", o(
 			f("mode", "enforce"),
-			f("images", list(o(f("glob", glob(in.Repository, "**"))))),
+			f("images", globs(policyControllerGlobs(in.Repositories))),
 			f("authorities", list(o(
 				f("name", "promote"),
 				f("signatureFormat", "bundle"),
@@ -53,6 +53,14 @@ func policyController(in Input) ([]File, error) {
 		return nil, err
 	}
 	return []File{p, c}, nil
+}
+
+func globs(gs []string) []any {
+	out := make([]any, len(gs))
+	for i, g := range gs {
+		out[i] = o(f("glob", g))
+	}
+	return out
 }
 
 // cuePolicy is the CUE policy on the in-toto statement: the promotion

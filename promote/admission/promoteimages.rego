@@ -17,7 +17,7 @@ containers[c] {
 violation[{"msg": msg}] {
 	c := containers[_]
 	not regex.match(input.parameters.imagePattern, c.image)
-	msg := sprintf("container %v: image %v is not from environment %v's repositories (%v)", [c.name, c.image, input.parameters.environment, input.parameters.repository])
+	msg := sprintf("container %v: image %v is not from a repository of environment %v's apps (%v)", [c.name, c.image, input.parameters.environment, concat(", ", input.parameters.repositories)])
 }
 
 violation[{"msg": msg}] {
