@@ -42,8 +42,8 @@ type Input struct {
 	// environment holds: the only ones a pod may pull from. An app
 	// promoted there for the first time needs a new export.
 	Repositories []string
-	MovingTags []string
-	Revoked    []Revoked
+	MovingTags   []string
+	Revoked      []Revoked
 	// PublicKeyPEM verifies the environment's promotion attestations; the
 	// Kyverno and policy-controller exports require it, Gatekeeper's
 	// ignores it.
