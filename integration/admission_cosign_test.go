@@ -54,7 +54,7 @@ func TestPolicyControllerExportCUEUnderCosign(t *testing.T) {
 	if err := yaml.Unmarshal(b, &cip); err != nil {
 		t.Fatalf("the exported ClusterImagePolicy: %v\n%s", err, b)
 	}
-	if len(cip.Spec.Images) != 1 || cip.Spec.Images[0].Glob != p.B.Host+"/prod/**" ||
+	if len(cip.Spec.Images) != 1 || cip.Spec.Images[0].Glob != p.B.Host+"/prod/web*" ||
 		len(cip.Spec.Authorities) != 1 || cip.Spec.Authorities[0].SignatureFormat != "bundle" ||
 		len(cip.Spec.Authorities[0].Attestations) != 1 || cip.Spec.Authorities[0].Attestations[0].Policy.Type != "cue" {
 		t.Fatalf("unexpected ClusterImagePolicy:\n%s", b)

@@ -61,6 +61,7 @@ func (a *admissionWorld) failed(rep kyvernoReport) map[string][]string {
 var kyvernoRule = map[string]string{
 	"tag-only": "digest", "other-registry": "repository", "moving-tag": "moving-tag", "revoked": "revoked",
 	"init-tag-only": "digest", "ephemeral-revoked": "revoked", "ephemeral-registry": "repository",
+	"unpromoted-app": "repository", "nested-path": "repository",
 }
 
 // The Kyverno CLI (kyverno apply, v1.19.1) runs the exported images

@@ -63,6 +63,9 @@ func newAdmissionWorld(t *testing.T) *admissionWorld {
 		"init-tag-only":      pod("init-tag-only", "initContainers", a.prodRepo+":1.0.0"),
 		"ephemeral-revoked":  pod("ephemeral-revoked", "ephemeralContainers", a.prodRepo+"@"+a.bad),
 		"ephemeral-registry": pod("ephemeral-registry", "ephemeralContainers", "docker.io/library/busybox@"+a.good),
+		// prod's pattern would expand to these too: no app of prod lives there
+		"unpromoted-app": pod("unpromoted-app", "containers", p.repo("prod", "evil")+"@"+a.good),
+		"nested-path":    pod("nested-path", "containers", a.prodRepo+"/evil@"+a.good),
 	}
 	return a
 }
@@ -77,6 +80,8 @@ var why = map[string]string{
 	"moving-tag": "names the moving tag latest", "revoked": "is revoked (app web",
 	"init-tag-only": "not referenced by digest", "ephemeral-revoked": "is revoked",
 	"ephemeral-registry": "is not from a repository of environment prod's apps",
+	"unpromoted-app":     "is not from a repository of environment prod's apps",
+	"nested-path":        "is not from a repository of environment prod's apps",
 }
 
 // export runs promote policy export --for controller into a fresh
