@@ -38,11 +38,15 @@ func TestExportAdmissionGathersRevocationsOfEveryApp(t *testing.T) {
 		_, err := w.promote(e, "test", ref)
 		require.NoError(t, err)
 	}
+	_, err := e.Reader().ExportAdmission(ctx, AdmissionRequest{Controller: admission.Gatekeeper})
+	require.ErrorIs(t, err, errs.ErrUsage, "prod holds no app yet: nothing to admit")
+	_, err = w.promote(e, "prod", "web@"+web1.String())
+	require.NoError(t, err)
 	for _, r := range []Ref{{App: "web", Digest: web1.String()}, {App: "web", Digest: web2.String()}, {App: "api", Digest: api1.String()}} {
 		_, err := e.Revoke(ctx, ControlRequest{Ref: r, Reason: "CVE"})
 		require.NoError(t, err)
 	}
-	_, err := e.Unrevoke(ctx, ControlRequest{Ref: Ref{App: "web", Digest: web2.String()}, Reason: "false positive"})
+	_, err = e.Unrevoke(ctx, ControlRequest{Ref: Ref{App: "web", Digest: web2.String()}, Reason: "false positive"})
 	require.NoError(t, err)
 
 	exp, err := e.Reader().ExportAdmission(ctx, AdmissionRequest{Controller: admission.Gatekeeper})
@@ -57,6 +61,7 @@ func TestExportAdmissionGathersRevocationsOfEveryApp(t *testing.T) {
 	assert.Len(t, exp.Input.Source.ConfigSHA256, 64)
 	assert.Contains(t, exp.Input.Source.Head, " sha256:", "a keyless ledger is named by its newest record")
 	assert.ElementsMatch(t, []string{"latest"}, exp.Input.MovingTags)
+	assert.Equal(t, []string{w.prod("web")}, exp.Input.Repositories, "the repositories of the apps prod holds, not api's")
 	again, err := e.Reader().ExportAdmission(ctx, AdmissionRequest{Controller: admission.Gatekeeper})
 	require.NoError(t, err)
 	assert.Equal(t, exp.Files, again.Files, "the same config and ledger give the same bytes")
@@ -71,7 +76,13 @@ func TestExportAdmissionAttestationKey(t *testing.T) {
 	require.NoError(t, err)
 	t.Chdir(t.TempDir())
 	require.NoError(t, os.WriteFile("environments.yaml", []byte(w.yaml()), 0o600))
-	r := w.engine().Reader()
+	e := w.engine()
+	w.push("web", "1.0", "1.0")
+	for _, env := range []string{"test", "prod"} {
+		_, err := w.promote(e, env, "web:1.0")
+		require.NoError(t, err)
+	}
+	r := e.Reader()
 
 	_, err = r.ExportAdmission(ctx, AdmissionRequest{Controller: admission.Kyverno})
 	assert.ErrorIs(t, err, errs.ErrConfig)
