@@ -200,3 +200,19 @@ func TestPolicyMessagesAreBounded(t *testing.T) {
 	}
 	assert.Contains(t, v.Reason, "and 4 more")
 }
+
+// BenchmarkPolicyGate is one evaluation of testdata/policy/prod.rego (the
+// example of docs/policy.md) on a document it denies twice, tracer and all.
+func BenchmarkPolicyGate(b *testing.B) {
+	g, err := NewPolicy(PolicyConfig{Rego: []string{prodPolicy}, Query: "data.signature.deny"})
+	require.NoError(b, err)
+	doc, err := os.ReadFile(filepath.Join("..", "testdata", "policy", "evidence", "label-and-secret.json"))
+	require.NoError(b, err)
+	s := &Subject{Evidence: doc}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.Evaluate(context.Background(), s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
