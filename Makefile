@@ -10,6 +10,9 @@ ACTIONLINT_VERSION := v1.7.12
 GATOR_VERSION := v3.23.1
 # KYVERNO_VERSION is pinned in tools/kyverno/go.mod (v1.19.1); see integration-kyverno.
 export PATH := $(TOOLS):$(PATH)
+# The tools are built without symbol tables and DWARF: they are run, never
+# debugged, and their big binaries link faster (gator: 13 s to 7 s).
+TOOL_LDFLAGS := -ldflags='-s -w'
 
 .PHONY: all build demo test unit fuzz integration integration-kyverno tools vet lint fmt bench bench-go bench-peers clean
 
@@ -39,7 +42,7 @@ lint: $(TOOLS)/staticcheck
 	$(TOOLS)/staticcheck -tags integration,kyverno ./...
 
 $(TOOLS)/staticcheck:
-	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -74,41 +77,41 @@ tools: $(TOOLS)/crane $(TOOLS)/cosign $(TOOLS)/cosign3 $(TOOLS)/versitygw $(TOOL
 	  else echo "Debian packages required:$$need (sudo apt-get install$$need)"; exit 1; fi; fi
 
 $(TOOLS)/crane:
-	GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
 $(TOOLS)/cosign:
-	GOBIN=$(TOOLS) $(GO) install github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION)
+	GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION)
 
 # cosign v3 installs as cosign3 beside v2 so tests can sign with both.
 $(TOOLS)/cosign3:
-	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
+	GOBIN=$(CURDIR)/.tools/cosign-v3 $(GO) install $(TOOL_LDFLAGS) github.com/sigstore/cosign/v3/cmd/cosign@$(COSIGN3_VERSION)
 	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/cosign-v3/cosign $@ && rmdir $(CURDIR)/.tools/cosign-v3
 
 # About 30 s to build on an empty module and build cache.
 $(TOOLS)/actionlint:
-	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # opa: the OPA CLI, for the policy gate's parity test (opa eval on the same
 # input and policy); the gate itself evaluates in-process with OPA's library.
 # A tool of go.mod (go get -tool), so it is the library's very version and
 # build shares the library's compiled packages with promote's.
 $(TOOLS)/opa: go.mod go.sum
-	$(GO) build -o $@ github.com/open-policy-agent/opa
+	$(GO) build $(TOOL_LDFLAGS) -o $@ github.com/open-policy-agent/opa
 
 # About 3 min to build on 2 cores (171 s measured, module cache warm from opa).
 $(TOOLS)/gator:
-	GOBIN=$(TOOLS) $(GO) install github.com/open-policy-agent/gatekeeper/v3/cmd/gator@$(GATOR_VERSION)
+	GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) github.com/open-policy-agent/gatekeeper/v3/cmd/gator@$(GATOR_VERSION)
 
 # Kyverno's go.mod has a replace directive, so `go install ...@v1.19.1`
 # refuses it: it is built from tools/kyverno, a module of its own, and
 # installed as kyverno. About 16 min on 2 cores from an empty build cache
 # (76 s to download its modules, 910 s to build, measured 2026-12-05).
 $(TOOLS)/kyverno: tools/kyverno/go.mod tools/kyverno/go.sum
-	cd tools/kyverno && GOBIN=$(CURDIR)/.tools/kyverno-build $(GO) install github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
+	cd tools/kyverno && GOBIN=$(CURDIR)/.tools/kyverno-build $(GO) install $(TOOL_LDFLAGS) github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno
 	mkdir -p $(TOOLS) && mv $(CURDIR)/.tools/kyverno-build/kubectl-kyverno $@ && rmdir $(CURDIR)/.tools/kyverno-build
 
 $(TOOLS)/versitygw: tools/go.mod tools/go.sum
-	cd tools && GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw
+	cd tools && GOBIN=$(TOOLS) $(GO) install $(TOOL_LDFLAGS) github.com/versity/versitygw/cmd/versitygw
 
 ## bench: the Go benchmarks, then promote beside crane, skopeo and regctl on
 ## real registries, over loopback and with 10 ms each way (scripts/bench.sh;
