@@ -33,11 +33,12 @@ func policyExportCommand(s *state) *cli.Command {
 		&cli.StringFlag{Name: "out", Usage: "write the files under `DIR` (default: print them to stdout as one YAML stream)"},
 		&cli.StringFlag{Name: "attest-pub", Usage: "the attestation public key `FILE` (PEM), instead of deriving it from ENV's attest key"})
 	cmd.Description = `The policies admit a pod only when every image (containers, initContainers,
-ephemeralContainers) is referenced by digest, from ENV's repositories, under no
-moving tag, and not revoked (for any app); the kyverno and policy-controller
-exports also require promote's signed promotion attestation for ENV. Every file
-names the config (sha256) and ledger checkpoint it came from; the same config
-and ledger give the same bytes. Export again after a revocation. See
+ephemeralContainers) is referenced by digest, from the repository of an app ENV
+holds (by the ledger), under no moving tag, and not revoked (for any app); the
+kyverno and policy-controller exports also require promote's signed promotion
+attestation for ENV. Every file names the config (sha256) and ledger checkpoint
+it came from; the same config and ledger give the same bytes. Export again
+after a revocation and after an app's first promotion into ENV. See
 docs/admission.md.`
 	cmd.Action = s.query("policy export", func(c *cli.Context, r *promote.Reader) (any, func(io.Writer), error) {
 		if _, err := positional(c, usage, 0, 0); err != nil {
