@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -112,22 +111,10 @@ func denyMessages(v any) ([]string, error) {
 			}
 			s = string(b)
 		}
-		out = append(out, clipMessage(s))
+		out = append(out, verdict.Clip(s, maxPolicyMessage))
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// clipMessage cuts s to maxPolicyMessage bytes on a rune boundary.
-func clipMessage(s string) string {
-	if len(s) <= maxPolicyMessage {
-		return s
-	}
-	cut := maxPolicyMessage - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 func describeValue(v any) string {

@@ -4,6 +4,8 @@
 // ledger and the attestation can hold it without knowing any gate.
 package verdict
 
+import "unicode/utf8"
+
 // The verdicts. A gate answers Pass or Fail; the engine gives Error to a
 // gate that could not judge (the promotion then fails closed).
 const (
@@ -30,4 +32,18 @@ func Of(pass bool) string {
 		return Pass
 	}
 	return Fail
+}
+
+// Clip cuts s to at most n bytes on a rune boundary, marking the cut with
+// "…": the one way a reason or message is shortened for a record or an
+// attestation.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

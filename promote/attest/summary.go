@@ -6,7 +6,8 @@ import (
 	"reflect"
 	"sort"
 	"time"
-	"unicode/utf8"
+
+	"github.com/promote-dev/promote/gates/verdict"
 )
 
 // Limits that keep an attestation small whatever a gate reports.
@@ -118,14 +119,5 @@ func scalar(v any) (any, bool) {
 	return nil, false
 }
 
-// clip cuts s to at most n bytes on a rune boundary, marking the cut with "…".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// clip is verdict.Clip.
+func clip(s string, n int) string { return verdict.Clip(s, n) }
