@@ -57,15 +57,8 @@ func (e *Engine) Evaluate(ctx context.Context, envName string, ref Ref, reports 
 	subj.Reports = reports
 	var doc evidenceFunc
 	if evidenceWanted(env, false) {
-		doc = func(ctx context.Context, judged []verdict.Result) ([]byte, error) {
-			hist, err := e.reader().digestHistory(ctx, ref.App, ev.Digest)
-			if err != nil {
-				return nil, err
-			}
-			repo, _ := env.RepositoryFor(ref.App)
-			f := evidenceFacts{env: env, app: ref.App, repository: repo, source: ev.Source, srcRepo: src.repo.Name(), subj: subj, history: hist}
-			return f.document(judged)
-		}
+		repo, _ := env.RepositoryFor(ref.App) // checked above
+		doc = e.evidenceOf(ctx, evidenceFacts{env: env, app: ref.App, repository: repo, source: ev.Source, srcRepo: src.repo.Name(), subj: subj})
 	}
 	ev.Gates, ev.Evidence, err = runGates(ctx, env, subj, doc)
 	if err != nil {

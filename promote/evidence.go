@@ -54,6 +54,34 @@ func evidenceWanted(env *config.Environment, attesting bool) bool {
 	})
 }
 
+// evidenceOf starts reading the history of f's digest, beside the gates,
+// and returns what builds the evidence document of f once they have
+// judged.
+func (e *Engine) evidenceOf(ctx context.Context, f evidenceFacts) evidenceFunc {
+	type read struct {
+		recs []ledger.Record
+		err  error
+	}
+	hist := make(chan read, 1) // buffered: the read ends even if nobody waits
+	go func() {
+		recs, err := e.reader().digestHistory(ctx, f.app, f.subj.Digest.String())
+		hist <- read{recs, err}
+	}()
+	return func(ctx context.Context, judged []verdict.Result) ([]byte, error) {
+		var h read
+		select {
+		case h = <-hist:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if h.err != nil {
+			return nil, h.err
+		}
+		f.history = h.recs
+		return f.document(judged)
+	}
+}
+
 // digestHistory reads every record of app naming digest, in every
 // environment, each checked as the engine's decisions are, oldest first.
 func (r *Reader) digestHistory(ctx context.Context, app, digest string) ([]ledger.Record, error) {

@@ -1,11 +1,6 @@
 package promote
 
-import (
-	"context"
-
-	"github.com/promote-dev/promote/gates/verdict"
-	"github.com/promote-dev/promote/promote/ledger"
-)
+import "context"
 
 // judge is the gates' phase: every gate of the environment on the subject,
 // in parallel, then the gates that judge the evidence document
@@ -26,32 +21,10 @@ func (r *run) judge(ctx context.Context) error {
 	return err
 }
 
-// evidenceOf starts reading the digest's history beside the gates and
-// returns what builds the run's evidence document once they have judged.
+// evidenceOf is the run's evidence document builder (evidence.go).
 func (r *run) evidenceOf(ctx context.Context) evidenceFunc {
-	type read struct {
-		recs []ledger.Record
-		err  error
-	}
-	hist := make(chan read, 1)
-	go func() {
-		recs, err := r.e.reader().digestHistory(ctx, r.res.App, r.res.Digest)
-		hist <- read{recs, err}
-	}()
-	return func(ctx context.Context, judged []verdict.Result) ([]byte, error) {
-		var h read
-		select {
-		case h = <-hist:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if h.err != nil {
-			return nil, h.err
-		}
-		f := evidenceFacts{
-			env: r.env, app: r.res.App, repository: r.res.Repository, source: r.res.Source,
-			srcRepo: r.src.repo.Name(), tags: r.tags, subj: r.subj, policies: r.res.Policies, history: h.recs,
-		}
-		return f.document(judged)
-	}
+	return r.e.evidenceOf(ctx, evidenceFacts{
+		env: r.env, app: r.res.App, repository: r.res.Repository, source: r.res.Source,
+		srcRepo: r.src.repo.Name(), tags: r.tags, subj: r.subj, policies: r.res.Policies,
+	})
 }

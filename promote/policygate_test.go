@@ -178,3 +178,23 @@ func TestTheEvidenceDocumentRedactsSecretLabels(t *testing.T) {
 	assert.Equal(t, "<redacted: github-token>", doc.Platforms[0].Config.Labels["org.example.token"])
 	assert.Equal(t, labels["org.opencontainers.image.source"], doc.Platforms[0].Config.Labels["org.opencontainers.image.source"])
 }
+
+// promote gates judges the policy gate on the same document, its history
+// read beside the other gates, and copies and records nothing.
+func TestEvaluateJudgesThePolicyGate(t *testing.T) {
+	w := newWorld(t)
+	test := w.env("test")
+	test.Gates = append(test.Gates, policyGate(t, "package promote\n\ndeny contains \"no tags at promote gates\" if count(input.tags) == 0\n"))
+	e := w.engine()
+	d := w.push("web", "1.0", "1.0")
+	before := len(w.records(ledger.Query{}))
+	ev, err := e.Evaluate(context.Background(), "test", w.ref("web:1.0"), nil)
+	require.ErrorIs(t, err, errs.ErrGateRejected)
+	var doc evidence.Document
+	require.NoError(t, json.Unmarshal(ev.Evidence, &doc))
+	assert.Equal(t, d.String(), doc.Digest)
+	assert.Empty(t, doc.Policies, "promote gates checks no release policy")
+	assert.Equal(t, "fail", ev.Gates[len(ev.Gates)-1].Verdict)
+	assert.Len(t, w.records(ledger.Query{}), before, "nothing recorded")
+	assert.Empty(t, w.tags(w.test("web")))
+}
